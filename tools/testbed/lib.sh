@@ -1,0 +1,88 @@
+# Shared helpers for tools/testbed services. Sourced, never executed.
+# shellcheck shell=bash
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TESTBED_DIR="${FALCO_AIRGAP_TESTBED_DIR:-$REPO_ROOT/.testbed}"
+TESTBED_CACHE="${FALCO_AIRGAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/falco-airgap}"
+TESTBED_ENV_FILE="$TESTBED_DIR/testbed.env"
+mkdir -p "$TESTBED_DIR/run" "$TESTBED_DIR/log" "$TESTBED_DIR/data" "$TESTBED_DIR/env.d" "$TESTBED_CACHE"
+
+log() { printf '[testbed] %s\n' "$*" >&2; }
+die() { printf '[testbed] error: %s\n' "$*" >&2; exit 1; }
+
+# env_set SERVICE KEY VALUE: record an endpoint/credential for tests and the CLI.
+env_set() {
+  local file="$TESTBED_DIR/env.d/$1.env"
+  touch "$file"
+  grep -v "^$2=" "$file" > "$file.tmp" || true
+  printf '%s=%s\n' "$2" "$3" >> "$file.tmp"
+  mv "$file.tmp" "$file"
+}
+env_clear() { rm -f "$TESTBED_DIR/env.d/$1.env"; }
+env_write() {
+  local tmp="$TESTBED_ENV_FILE.tmp"
+  {
+    echo "# written by tools/testbed; source it or let the test setup read it"
+    echo "TESTBED_DIR=$TESTBED_DIR"
+    cat "$TESTBED_DIR"/env.d/*.env 2>/dev/null || true
+  } > "$tmp"
+  mv "$tmp" "$TESTBED_ENV_FILE"
+}
+
+pidfile() { echo "$TESTBED_DIR/run/$1.pid"; }
+is_running() {
+  local pf; pf="$(pidfile "$1")"
+  [[ -f "$pf" ]] && kill -0 "$(cat "$pf")" 2>/dev/null
+}
+
+# start_daemon NAME CMD...: start CMD in its own session, log to log/NAME.log.
+start_daemon() {
+  local name="$1"; shift
+  if is_running "$name"; then return 0; fi
+  setsid "$@" >> "$TESTBED_DIR/log/$name.log" 2>&1 < /dev/null &
+  echo $! > "$(pidfile "$name")"
+}
+
+# stop_daemon NAME: TERM the process group, then KILL after a grace period.
+stop_daemon() {
+  local name="$1" pf pid i
+  pf="$(pidfile "$name")"
+  [[ -f "$pf" ]] || return 0
+  pid="$(cat "$pf")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$pf"
+}
+
+# wait_until SECONDS DESCRIPTION CMD...: poll CMD until it succeeds.
+wait_until() {
+  local timeout="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" > /dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "$what did not become healthy within ${timeout}s; last log lines:"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$@"; }
+
+# go_build_cached TOOL VERSION OUTNAME DIR -- GO-BUILD-ARGS...: build once into the cache.
+# Prints the binary path.
+go_build_cached() {
+  local tool="$1" version="$2" out="$3" dir="$4"; shift 4
+  [[ "${1:-}" == "--" ]] && shift
+  local dest="$TESTBED_CACHE/$tool/$version"
+  if [[ ! -x "$dest/$out" ]]; then
+    mkdir -p "$dest"
+    log "building $tool $version ($out); first run only, cached in $dest"
+    (cd "$dir" && CGO_ENABLED="${CGO_ENABLED:-0}" go build -trimpath -o "$dest/$out.tmp" "$@") >&2 || die "go build of $tool failed"
+    mv "$dest/$out.tmp" "$dest/$out"
+  fi
+  echo "$dest/$out"
+}
