@@ -86,3 +86,40 @@ go_build_cached() {
   fi
   echo "$dest/$out"
 }
+
+# unmount_under DIR: unmount every mount point at or below DIR, deepest first.
+unmount_under() {
+  local dir target
+  dir="$(realpath -m "$1")"
+  findmnt -rn -o TARGET | awk -v d="$dir" '$0 == d || index($0, d "/") == 1' | sort -r | while read -r target; do
+    umount "$target" 2> /dev/null || umount -l "$target" || log "could not unmount $target"
+  done
+}
+
+# The testbed CA signs every TLS endpoint; tests trust it through TESTBED_CA_FILE.
+TESTBED_CA_DIR="$TESTBED_DIR/ca"
+ca_ensure() {
+  [[ -s "$TESTBED_CA_DIR/ca.crt" && -s "$TESTBED_CA_DIR/ca.key" ]] && return 0
+  mkdir -p "$TESTBED_CA_DIR"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=falco-airgap testbed CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$TESTBED_CA_DIR/ca.key" -out "$TESTBED_CA_DIR/ca.crt" 2> /dev/null || die "openssl could not create the testbed CA"
+}
+
+# ca_issue NAME SAN: write $TESTBED_CA_DIR/NAME.{crt,key}, a server certificate signed by the testbed CA.
+ca_issue() {
+  local name="$1" san="$2" crt="$TESTBED_CA_DIR/$1.crt" key="$TESTBED_CA_DIR/$1.key"
+  ca_ensure
+  [[ -s "$crt" && -s "$key" && "$crt" -nt "$TESTBED_CA_DIR/ca.crt" ]] && return 0
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
+    -keyout "$key" -out "$TESTBED_CA_DIR/$name.csr" 2> /dev/null || die "openssl could not create a key for $name"
+  openssl x509 -req -in "$TESTBED_CA_DIR/$name.csr" -CA "$TESTBED_CA_DIR/ca.crt" -CAkey "$TESTBED_CA_DIR/ca.key" \
+    -CAcreateserial -days 825 -out "$crt" \
+    -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n' "$san") \
+    2> /dev/null || die "openssl could not sign the certificate for $name"
+  rm -f "$TESTBED_CA_DIR/$name.csr"
+}
+
+# random_secret: 32 hex characters, for generated passwords and keys.
+random_secret() { openssl rand -hex 16; }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ManifestError } from './errors.ts';
+import { parseLock, serializeLock } from './lock.ts';
+import type { PluginsLock } from './types.ts';
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const hex = (c: string) => c.repeat(64);
+
+function sampleLock(): PluginsLock {
+  return {
+    apiVersion: 'falco-airgap/v1alpha1',
+    kind: 'PluginsLock',
+    generatedAt: '2026-01-01T00:00:00.000Z',
+    falco: { version: '0.44.1' },
+    manifestSha256: hex('0'),
+    plugins: [
+      {
+        name: 'k8saudit',
+        version: '0.18.0',
+        source: { artifact: 'ghcr.io/falcosecurity/plugins/plugin/k8saudit:0.18.0' },
+        resolvedDigest: digest('1'),
+        platforms: [
+          { platform: 'linux/arm64', manifestDigest: digest('2'), layerDigest: digest('3'), file: 'libk8saudit.so', sha256: hex('4'), size: 10, elfMachine: 'aarch64', pluginApiVersion: '3.10.0', path: 'linux-arm64/libk8saudit.so' },
+          { platform: 'linux/amd64', manifestDigest: digest('5'), layerDigest: digest('6'), file: 'libk8saudit.so', sha256: hex('7'), size: 11, elfMachine: 'x86-64', pluginApiVersion: '3.10.0', path: 'linux-amd64/libk8saudit.so' },
+        ],
+      },
+      {
+        name: 'container',
+        version: '0.7.1',
+        source: { image: 'docker.io/falcosecurity/falco:0.44.1-debian', path: '/usr/share/falco/plugins/libcontainer.so' },
+        resolvedDigest: digest('8'),
+        platforms: [],
+      },
+    ],
+    rulesfiles: [
+      {
+        name: 'falco-rules',
+        version: '5.1.0',
+        source: { artifact: 'ghcr.io/falcosecurity/rules/falco-rules:5.1.0' },
+        resolvedDigest: digest('9'),
+        manifestDigest: digest('9'),
+        layerDigest: digest('a'),
+        files: [{ file: 'falco_rules.yaml', sha256: hex('b'), size: 12, path: 'rules/falco_rules.yaml' }],
+      },
+    ],
+  };
+}
+
+describe('plugins-lock.yaml', () => {
+  it('serialises deterministically whatever the input order', () => {
+    const a = sampleLock();
+    const b = sampleLock();
+    b.plugins.reverse();
+    b.plugins[1]!.platforms.reverse();
+    expect(serializeLock(a)).toBe(serializeLock(b));
+    const text = serializeLock(a);
+    expect(text.indexOf('name: container')).toBeLessThan(text.indexOf('name: k8saudit'));
+    expect(text.indexOf('platform: linux/amd64')).toBeLessThan(text.indexOf('platform: linux/arm64'));
+  });
+
+  it('round-trips through parseLock to the same bytes', () => {
+    const text = serializeLock(sampleLock());
+    expect(serializeLock(parseLock(text, 'lock.yaml'))).toBe(text);
+  });
+
+  it('refuses a lock whose path leaves the extracted directory', () => {
+    const text = serializeLock(sampleLock()).replace('path: linux-amd64/libk8saudit.so', 'path: ../../etc/passwd');
+    try {
+      parseLock(text, 'lock.yaml');
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ManifestError);
+      expect((err as ManifestError).code).toBe('LOCK_BAD_ENTRY');
+      expect((err as ManifestError).position?.line).toBeGreaterThan(1);
+    }
+  });
+
+  it('refuses a malformed sha256', () => {
+    const text = serializeLock(sampleLock()).replace(`sha256: ${hex('7')}`, 'sha256: nothex');
+    expect(() => parseLock(text, 'lock.yaml')).toThrow(/not a lowercase hex sha256/);
+  });
+});

@@ -1,0 +1,100 @@
+import type { Platform } from './platform.ts';
+
+export const MANIFEST_API_VERSION = 'falco-airgap/v1alpha1';
+export const MANIFEST_KIND = 'PluginsManifest';
+export const LOCK_KIND = 'PluginsLock';
+
+/** Take a falcoctl-style OCI artifact. */
+export interface ArtifactSource {
+  artifact: string;
+}
+
+/** Take one file out of a container image's filesystem. */
+export interface ImageFileSource {
+  image: string;
+  path: string;
+}
+
+export type PluginSource = ArtifactSource | ImageFileSource;
+
+export interface PluginEntry {
+  name: string;
+  version: string;
+  from: PluginSource;
+}
+
+export interface RulesfileEntry {
+  name: string;
+  version: string;
+  from: PluginSource;
+}
+
+/** plugins-manifest.yaml: what to mirror. */
+export interface PluginsManifest {
+  apiVersion: typeof MANIFEST_API_VERSION;
+  kind: typeof MANIFEST_KIND;
+  falco: { version: string };
+  platforms: Platform[];
+  plugins: PluginEntry[];
+  rulesfiles: RulesfileEntry[];
+}
+
+export function isArtifactSource(source: PluginSource): source is ArtifactSource {
+  return 'artifact' in source;
+}
+
+/** One plugin file as resolved for one platform. */
+export interface LockedPluginPlatform {
+  platform: Platform;
+  /** Digest of the platform manifest the file came from. */
+  manifestDigest: string;
+  /** Digest of the layer that held the file. */
+  layerDigest: string;
+  file: string;
+  sha256: string;
+  size: number;
+  /** ELF e_machine as a name, e.g. `x86-64`, `aarch64`. */
+  elfMachine: string;
+  pluginApiVersion: string;
+  /** Path relative to plugins/extracted, e.g. `linux-amd64/libk8saudit.so`. */
+  path: string;
+}
+
+export interface LockedPlugin {
+  name: string;
+  version: string;
+  source: PluginSource;
+  /** Digest the tag resolved to (an image index for multi-platform sources). */
+  resolvedDigest: string;
+  platforms: LockedPluginPlatform[];
+}
+
+export interface LockedRulesFile {
+  file: string;
+  sha256: string;
+  size: number;
+  /** Path relative to plugins/extracted, e.g. `rules/falco_rules.yaml`. */
+  path: string;
+}
+
+export interface LockedRulesfile {
+  name: string;
+  version: string;
+  source: PluginSource;
+  resolvedDigest: string;
+  manifestDigest: string;
+  layerDigest: string;
+  files: LockedRulesFile[];
+}
+
+/** plugins-lock.yaml: exactly what was taken. */
+export interface PluginsLock {
+  apiVersion: typeof MANIFEST_API_VERSION;
+  kind: typeof LOCK_KIND;
+  generatedAt: string;
+  falco: { version: string };
+  /** sha256 of the manifest bytes the lock was produced from. */
+  manifestSha256: string;
+  plugins: LockedPlugin[];
+  rulesfiles: LockedRulesfile[];
+}
