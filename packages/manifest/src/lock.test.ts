@@ -21,7 +21,7 @@ function sampleLock(): PluginsLock {
         resolvedDigest: digest('1'),
         platforms: [
           { platform: 'linux/arm64', manifestDigest: digest('2'), layerDigest: digest('3'), file: 'libk8saudit.so', sha256: hex('4'), size: 10, elfMachine: 'aarch64', pluginApiVersion: '3.10.0', path: 'linux-arm64/libk8saudit.so' },
-          { platform: 'linux/amd64', manifestDigest: digest('5'), layerDigest: digest('6'), file: 'libk8saudit.so', sha256: hex('7'), size: 11, elfMachine: 'x86-64', pluginApiVersion: '3.10.0', path: 'linux-amd64/libk8saudit.so' },
+          { platform: 'linux/amd64', manifestDigest: digest('5'), layerDigest: digest('6'), file: 'libk8saudit.so', sha256: hex('d'), size: 11, elfMachine: 'x86-64', pluginApiVersion: '3.10.0', path: 'linux-amd64/libk8saudit.so' },
         ],
       },
       {
@@ -76,7 +76,7 @@ describe('plugins-lock.yaml', () => {
   });
 
   it('refuses a malformed sha256', () => {
-    const text = serializeLock(sampleLock()).replace(`sha256: ${hex('7')}`, 'sha256: nothex');
+    const text = serializeLock(sampleLock()).replace(`sha256: ${hex('d')}`, 'sha256: nothex');
     expect(() => parseLock(text, 'lock.yaml')).toThrow(/not a lowercase hex sha256/);
   });
 });
