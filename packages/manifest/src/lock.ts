@@ -108,19 +108,19 @@ export function parseLock(text: string, file = DEFAULT_LOCK_PATH): PluginsLock {
   };
 }
 
-export async function loadLock(file = DEFAULT_LOCK_PATH): Promise<PluginsLock> {
+export async function loadLock(file = DEFAULT_LOCK_PATH, displayName = file): Promise<PluginsLock> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new FalcoAirgapError(`cannot read lock file ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
+    throw new FalcoAirgapError(`cannot read lock file ${displayName}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
       code: ManifestErrorCode.ReadFailed,
       category: 'input',
       hint: 'run falco-airgap extract first to produce the lock file',
       cause,
     });
   }
-  return parseLock(text, file);
+  return parseLock(text, displayName);
 }
 
 class LockChecker {

@@ -49,20 +49,20 @@ export function parseManifest(text: string, file = DEFAULT_MANIFEST_PATH): Plugi
   };
 }
 
-/** Reads and validates a manifest file. */
-export async function loadManifest(file = DEFAULT_MANIFEST_PATH): Promise<PluginsManifest> {
+/** Reads and validates a manifest file; `displayName` is how positions name it (defaults to the path). */
+export async function loadManifest(file = DEFAULT_MANIFEST_PATH, displayName = file): Promise<PluginsManifest> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new FalcoAirgapError(`cannot read manifest ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
+    throw new FalcoAirgapError(`cannot read manifest ${displayName}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
       code: ManifestErrorCode.ReadFailed,
       category: 'input',
       hint: 'check the path, or pass the manifest file explicitly',
       cause,
     });
   }
-  return parseManifest(text, file);
+  return parseManifest(text, displayName);
 }
 
 function readFalco(reader: YamlReader, at: Located | undefined): { version: string } | undefined {

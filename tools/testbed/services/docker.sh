@@ -29,6 +29,7 @@ svc_docker_up() {
     --bridge=none --userland-proxy=false
   wait_until 60 "docker engine" docker_ping || { tail -n 20 "$TESTBED_DIR/log/docker.log" >&2; return 1; }
   env_set docker TESTBED_DOCKER_HOST "unix://$DOCKER_SOCK"
+  env_set docker TESTBED_DOCKER_CLI "$DOCKER_CLI"
 }
 
 svc_docker_down() {

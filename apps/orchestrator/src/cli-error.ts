@@ -1,0 +1,17 @@
+import { FalcoAirgapError, type ErrorCategory } from '@falco-airgap/manifest';
+
+export const CliErrorCode = {
+  Usage: 'CLI_USAGE',
+  Interrupted: 'CLI_INTERRUPTED',
+  StageUnavailable: 'CLI_STAGE_UNAVAILABLE',
+  Unexpected: 'CLI_UNEXPECTED',
+} as const;
+export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
+
+/** Errors raised by the CLI itself (bad flags, interruption), as opposed to the libraries. */
+export class CliError extends FalcoAirgapError {
+  override name = 'CliError';
+  constructor(message: string, code: CliErrorCode, category: ErrorCategory, hint?: string, cause?: unknown) {
+    super(message, { code, category, hint, cause });
+  }
+}

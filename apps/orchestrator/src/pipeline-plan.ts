@@ -1,0 +1,63 @@
+import { isArtifactSource, type PluginsManifest } from '@falco-airgap/manifest';
+
+export type PluginStrategy = 'sidecar' | 's3';
+export const PLUGIN_STRATEGIES: readonly PluginStrategy[] = ['sidecar', 's3'];
+
+export interface PipelineOptions {
+  env: string;
+  strategy: PluginStrategy;
+  build: boolean;
+  deploy: boolean;
+  registry: string;
+}
+
+export interface PlannedStage {
+  stage: 'extract' | 'publish' | 'build' | 'push' | 'deploy';
+  /** Why the stage runs or is skipped. */
+  reason: string;
+  run: boolean;
+  items: string[];
+}
+
+const IMAGES_BY_STRATEGY: Record<PluginStrategy, string[]> = {
+  sidecar: ['falco', 'falco-plugin-loader'],
+  s3: ['falco', 'falco-s3-loader'],
+};
+
+/** The stages a pipeline run would take, as data: printed by --dry-run, executed otherwise. */
+export function planPipeline(manifest: PluginsManifest, options: PipelineOptions): PlannedStage[] {
+  const extractItems = [
+    ...manifest.plugins.flatMap((plugin) =>
+      manifest.platforms.map((platform) => `plugin ${plugin.name}@${plugin.version} ${platform} from ${isArtifactSource(plugin.from) ? plugin.from.artifact : `${plugin.from.image}:${plugin.from.path}`}`),
+    ),
+    ...manifest.rulesfiles.map((rules) => `rulesfile ${rules.name}@${rules.version} from ${isArtifactSource(rules.from) ? rules.from.artifact : `${rules.from.image}:${rules.from.path}`}`),
+  ];
+  const images = IMAGES_BY_STRATEGY[options.strategy];
+  const imageRefs = images.map((image) => `${options.registry}/${image}:${manifest.falco.version}`);
+  return [
+    { stage: 'extract', run: true, reason: 'mirror and verify what the manifest names, write plugins-lock.yaml', items: extractItems },
+    {
+      stage: 'publish',
+      run: options.strategy === 's3',
+      reason: options.strategy === 's3' ? 'strategy s3: publish plugins as an immutable release and move the channel' : 'strategy sidecar: plugins ship inside the plugin-loader image',
+      items: options.strategy === 's3' ? [`release for env ${options.env}`] : [],
+    },
+    { stage: 'build', run: options.build, reason: options.build ? `Falco ${manifest.falco.version} on AlmaLinux 9` : '--no-build', items: options.build ? images : [] },
+    { stage: 'push', run: options.build, reason: options.build ? `to ${options.registry}` : '--no-build', items: options.build ? imageRefs : [] },
+    {
+      stage: 'deploy',
+      run: options.deploy,
+      reason: options.deploy ? `helm upgrade --install for env ${options.env}, then verify the rollout` : '--no-deploy',
+      items: options.deploy ? [`env ${options.env} strategy ${options.strategy}`] : [],
+    },
+  ];
+}
+
+export function formatPlan(stages: PlannedStage[]): string {
+  const lines: string[] = [];
+  stages.forEach((stage, index) => {
+    lines.push(`${index + 1}. ${stage.stage}${stage.run ? '' : ' (skipped)'} — ${stage.reason}`);
+    for (const item of stage.items) lines.push(`     ${item}`);
+  });
+  return lines.join('\n');
+}
