@@ -37,13 +37,13 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     reporter.result(name, ExitCode.Success, result.data);
   };
 
-  const program = buildProgram(execute);
-  program.exitOverride();
-  program.configureOutput({
+  // Output settings must be in place before subcommands are added: they copy them when created.
+  const program = new Command('falco-airgap').exitOverride().configureOutput({
     writeOut: (text) => environment.streams.stdout.write(text),
     writeErr: (text) => environment.streams.stderr.write(text),
     outputError: (text) => usageErrors.push(text.replace(/^error: /, '').trim()),
   });
+  defineCommands(program, execute);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -69,8 +69,8 @@ function report(error: unknown, command: string, reporter: Reporter, exitCode: n
   reporter.result(command, exitCode, undefined, summarizeError(error));
 }
 
-function buildProgram(execute: (name: string, action: Action) => (...args: unknown[]) => Promise<void>): Command {
-  const program = new Command('falco-airgap')
+function defineCommands(program: Command, execute: (name: string, action: Action) => (...args: unknown[]) => Promise<void>): void {
+  program
     .description('Mirror Falco plugins and rules, build the images and deploy Falco into Kubernetes clusters without internet access.')
     .version(version, '-V, --version', 'print the falco-airgap version')
     .option('--config <file>', 'configuration file', 'falco-airgap.config.yaml')
@@ -107,8 +107,6 @@ function buildProgram(execute: (name: string, action: Action) => (...args: unkno
         return pipeline(ctx, opts);
       }),
     );
-
-  return program;
 }
 
 function readGlobals(command: Command, environment: CliEnvironment): GlobalOptions {

@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './program.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+const badDir = 'packages/manifest/test-fixtures/bad';
+
+async function run(argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk) => (out += chunk));
+  stderr.on('data', (chunk) => (err += chunk));
+  const code = await runCli(argv, { streams: { stdout, stderr }, cwd: repoRoot, env: { NO_COLOR: '1' }, signal: new AbortController().signal });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('falco-airgap manifest validate', () => {
+  it('exits 0 on the shipped manifest', async () => {
+    const result = await run(['manifest', 'validate']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('plugins/plugins-manifest.yaml is valid: 5 plugins, 1 rulesfile');
+  });
+
+  for (const fixture of readdirSync(join(repoRoot, badDir))) {
+    it(`exits 2 with FILE:LINE:COL and a code on ${fixture}`, async () => {
+      const [, code, position] = /^# expect: (\S+) (\S+)/.exec(readFileSync(join(repoRoot, badDir, fixture), 'utf8'))!;
+      const result = await run(['manifest', 'validate', `${badDir}/${fixture}`]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`error[${code}]: ${badDir}/${fixture}:${position}: `);
+      expect(result.stderr).toMatch(/ — \S/);
+    });
+  }
+
+  it('streams JSON events ending with the result', async () => {
+    const result = await run(['--json', 'manifest', 'validate', `${badDir}/03-duplicate-name.yaml`]);
+    expect(result.code).toBe(2);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.at(-1)).toMatchObject({ type: 'result', ok: false, exitCode: 2, error: { code: 'MANIFEST_DUPLICATE_NAME', location: `${badDir}/03-duplicate-name.yaml:11:11` } });
+    expect(lines.slice(0, -1).every((line) => line.type !== 'result')).toBe(true);
+  });
+
+  it('returns the parsed manifest as JSON data on success', async () => {
+    const result = await run(['--json', 'manifest', 'validate']);
+    const last = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ type: 'result', ok: true, data: { falco: { version: '0.44.1' }, platforms: ['linux/amd64', 'linux/arm64'] } });
+    expect(last.data.plugins).toHaveLength(5);
+  });
+
+  it('exits 2 when the file does not exist', async () => {
+    const result = await run(['manifest', 'validate', 'nope.yaml']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error[MANIFEST_READ_FAILED]: cannot read manifest nope.yaml: ENOENT');
+  });
+});
+
+describe('falco-airgap usage', () => {
+  it('exits 2 on an unknown flag with a usage code', async () => {
+    const result = await run(['manifest', 'validate', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error[CLI_USAGE]: unknown option '--bogus'");
+  });
+
+  it.each([[[]], [['manifest']], [['manifest', 'validate']], [['pipeline']]])('prints help for %j', async (argv) => {
+    const result = await run([...argv, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: falco-airgap');
+  });
+
+  it('prints the package version', async () => {
+    const result = await run(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(JSON.parse(readFileSync(join(repoRoot, 'apps/orchestrator/package.json'), 'utf8')).version);
+  });
+
+  it('plans the pipeline as data with --dry-run', async () => {
+    const result = await run(['--json', 'pipeline', '--env', 'local', '--strategy', 's3', '--dry-run']);
+    expect(result.code).toBe(0);
+    const data = JSON.parse(result.stdout.trim().split('\n').at(-1)!).data;
+    expect(data.stages.map((s: { stage: string; run: boolean }) => `${s.stage}:${s.run}`)).toEqual(['extract:true', 'publish:true', 'build:true', 'push:true', 'deploy:true']);
+    expect(data.stages[0].items).toHaveLength(11);
+  });
+
+  it('refuses an unknown strategy with exit 2', async () => {
+    const result = await run(['pipeline', '--env', 'local', '--strategy', 'magic', '--dry-run']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error[CLI_USAGE]');
+  });
+});
+
+describe('the falco-airgap executable', () => {
+  it('runs as a process and exits with the mapped code', async () => {
+    const exec = promisify(execFile);
+    const bin = ['--conditions=@falco-airgap/source', join(repoRoot, 'apps/orchestrator/src/bin.ts')];
+    const ok = await exec(process.execPath, [...bin, 'manifest', 'validate'], { cwd: repoRoot });
+    expect(ok.stdout).toContain('is valid');
+    const failed = await exec(process.execPath, [...bin, 'manifest', 'validate', `${badDir}/06-ref-no-tag.yaml`], { cwd: repoRoot }).catch((e) => e);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain(`error[MANIFEST_REF_NO_TAG_OR_DIGEST]: ${badDir}/06-ref-no-tag.yaml:11:17:`);
+  });
+});
