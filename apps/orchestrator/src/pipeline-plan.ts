@@ -28,9 +28,9 @@ const IMAGES_BY_STRATEGY: Record<PluginStrategy, string[]> = {
 export function planPipeline(manifest: PluginsManifest, options: PipelineOptions): PlannedStage[] {
   const extractItems = [
     ...manifest.plugins.flatMap((plugin) =>
-      manifest.platforms.map((platform) => `plugin ${plugin.name}@${plugin.version} ${platform} from ${isArtifactSource(plugin.from) ? plugin.from.artifact : `${plugin.from.image}:${plugin.from.path}`}`),
+      manifest.platforms.map((platform) => `plugin ${plugin.name}@${plugin.version} ${platform} from ${isArtifactSource(plugin.from) ? plugin.from.artifact : `${plugin.from.image} (file ${plugin.from.path})`}`),
     ),
-    ...manifest.rulesfiles.map((rules) => `rulesfile ${rules.name}@${rules.version} from ${isArtifactSource(rules.from) ? rules.from.artifact : `${rules.from.image}:${rules.from.path}`}`),
+    ...manifest.rulesfiles.map((rules) => `rulesfile ${rules.name}@${rules.version} from ${isArtifactSource(rules.from) ? rules.from.artifact : `${rules.from.image} (file ${rules.from.path})`}`),
   ];
   const images = IMAGES_BY_STRATEGY[options.strategy];
   const imageRefs = images.map((image) => `${options.registry}/${image}:${manifest.falco.version}`);

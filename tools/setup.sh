@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Prepares a machine for development and tests: system packages, Node 24 and the workspace, the testbed.
+# Safe to run again; steps that are already done are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(docker.io docker-registry skopeo gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static apache2-utils openssl curl jq make)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing system packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+
+command -v go > /dev/null || { echo "setup: Go is required to build the testbed tools (helm, MinIO, Kubernetes, etcd, kwok)" >&2; exit 1; }
+
+# Node 24 is a devDependency: npm ci installs it into node_modules/.bin, which npm scripts put first on PATH.
+if [[ ! -x node_modules/.bin/node ]] || ! cmp -s package-lock.json node_modules/.package-lock.json 2> /dev/null; then
+  npm ci --no-audit --no-fund
+fi
+echo "setup: node $(node_modules/.bin/node --version), npm $(npm --version), $(go version | cut -d' ' -f3)" >&2
+
+if [[ "${1:-}" != "--no-testbed" ]]; then
+  tools/testbed/testbed up
+  tools/testbed/testbed status
+fi
