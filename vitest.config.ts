@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: sourceCondition,
   ssr: { resolve: { conditions: ['@falco-airgap/source'], externalConditions: ['@falco-airgap/source'] } },
   test: {
+    reporters: ['default', './tools/build/vitest-summary-reporter.ts'],
     projects: [
       {
         extends: true,

@@ -37,6 +37,8 @@ svc_docker_down() {
   pf="$(pidfile docker)"
   # dockerd alone first: it stops its containers, then its containerd, in that order.
   if [[ -f "$pf" ]] && pid="$(cat "$pf")" && kill -0 "$pid" 2> /dev/null; then
+    # Killing first skips the 10 s stop timeout of containers whose PID 1 ignores SIGTERM.
+    docker_cli ps --quiet | xargs --no-run-if-empty "$DOCKER_CLI" --host "unix://$DOCKER_SOCK" kill > /dev/null 2>&1 || true
     kill -TERM "$pid"
     for _ in $(seq 1 150); do kill -0 "$pid" 2> /dev/null || break; sleep 0.2; done
   fi
@@ -58,6 +60,6 @@ docker_kill_orphan_shims() {
   local cmdline pid
   for cmdline in /proc/[0-9]*/cmdline; do
     pid="${cmdline#/proc/}"; pid="${pid%/cmdline}"
-    if tr '\0' ' ' < "$cmdline" 2> /dev/null | grep -qF "$DOCKER_EXEC_ROOT/"; then kill -KILL "$pid" 2> /dev/null || true; fi
+    if { tr '\0' ' ' < "$cmdline"; } 2> /dev/null | grep -qF "$DOCKER_EXEC_ROOT/"; then kill -KILL "$pid" 2> /dev/null || true; fi
   done
 }
