@@ -30,9 +30,16 @@ env_write() {
 }
 
 pidfile() { echo "$TESTBED_DIR/run/$1.pid"; }
+# pid_alive PID: a zombie counts as gone; daemons are reparented to init, which may reap them late.
+pid_alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat:0:1}" != Z ]]
+}
 is_running() {
   local pf; pf="$(pidfile "$1")"
-  [[ -f "$pf" ]] && kill -0 "$(cat "$pf")" 2>/dev/null
+  [[ -f "$pf" ]] && pid_alive "$(cat "$pf")"
 }
 
 # start_daemon NAME CMD...: start CMD in its own session, log to log/NAME.log.
@@ -49,9 +56,9 @@ stop_daemon() {
   pf="$(pidfile "$name")"
   [[ -f "$pf" ]] || return 0
   pid="$(cat "$pf")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if pid_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for i in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$pf"

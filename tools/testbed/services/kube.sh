@@ -20,6 +20,8 @@ KUBE_APISERVER_URL="https://127.0.0.1:$KUBE_APISERVER_PORT"
 KUBE_SERVICE_CIDR="10.96.0.0/16"
 KUBE_SERVICE_IP="10.96.0.1"
 KUBE_NODES=(kwok-node-0 kwok-node-1)
+# Endpoints may not hold loopback addresses, so the kubernetes Service points into the fake node network.
+KUBE_ADVERTISE_IP="10.240.0.1"
 # Stop order; start order is the reverse.
 KUBE_DAEMONS=(kube-kwok kube-scheduler kube-controller-manager kube-apiserver kube-etcd)
 
@@ -82,8 +84,9 @@ kube_resolve_binaries() {
 kube_build_binaries() {
   kube_resolve_binaries
   kube_build_kubernetes
-  ETCD_BIN="$(go_build_cached etcd "$ETCD_VERSION" etcd "$KUBE_GO_MODULES/etcd" -- go.etcd.io/etcd/server/v3)"
-  KWOK_BIN="$(go_build_cached kwok "$KWOK_VERSION" kwok "$KUBE_GO_MODULES/kwok" -- sigs.k8s.io/kwok/cmd/kwok)"
+  # Stripped like upstream release builds: half the size, and linking is faster.
+  ETCD_BIN="$(go_build_cached etcd "$ETCD_VERSION" etcd "$KUBE_GO_MODULES/etcd" -- -ldflags "-s -w" go.etcd.io/etcd/server/v3)"
+  KWOK_BIN="$(go_build_cached kwok "$KWOK_VERSION" kwok "$KUBE_GO_MODULES/kwok" -- -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok)"
 }
 
 KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
@@ -114,7 +117,7 @@ kube_version_ldflags() {
     flags+=("-X $pkg.gitVersion=$KUBE_VERSION" "-X $pkg.gitMajor=1" "-X $pkg.gitMinor=$minor"
       "-X $pkg.gitCommit=" "-X $pkg.gitTreeState=archive")
   done
-  echo "${flags[*]}"
+  echo "-s -w ${flags[*]}"
 }
 
 
@@ -132,13 +135,14 @@ kube_check_ports() {
 
 kube_write_pki() {
   mkdir -p "$KUBE_PKI"
-  [[ -f "$KUBE_PKI/ca.crt" && -f "$KUBE_PKI/sa.pub" ]] && return 0
+  [[ -f "$KUBE_PKI/ca.crt" && -f "$KUBE_PKI/front-proxy-client.crt" && -f "$KUBE_PKI/sa.pub" ]] && return 0
   log "writing a throwaway CA, certificates and service-account keys to $KUBE_PKI"
   openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -days 3650 \
     -subj "/CN=falco-airgap-testbed-ca" -keyout "$KUBE_PKI/ca.key" -out "$KUBE_PKI/ca.crt" 2> /dev/null
   kube_issue_cert apiserver "/CN=kube-apiserver" serverAuth \
     "IP:127.0.0.1,IP:$KUBE_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   kube_issue_cert admin "/O=system:masters/CN=falco-airgap-admin" clientAuth
+  kube_issue_cert front-proxy-client "/CN=front-proxy-client" clientAuth
   kube_issue_cert controller-manager "/CN=system:kube-controller-manager" clientAuth
   kube_issue_cert scheduler "/CN=system:kube-scheduler" clientAuth
   # kwok updates node and pod status and deletes pods like every kubelet at once; the Node authorizer would refuse that.
@@ -208,7 +212,7 @@ kube_wait() {
 kube_etcd_healthy() { http_ok "http://127.0.0.1:$KUBE_ETCD_CLIENT_PORT/health"; }
 
 kube_start_etcd() {
-  mkdir -p "$KUBE_ETCD_DATA"
+  mkdir -p -m 700 "$KUBE_ETCD_DATA"
   # Plain HTTP on loopback; fsync off because the data is thrown away on down anyway.
   start_daemon kube-etcd "$ETCD_BIN" \
     --name testbed \
@@ -230,7 +234,7 @@ kube_apiserver_ready() {
 kube_start_apiserver() {
   start_daemon kube-apiserver "$KUBE_BIN/kube-apiserver" \
     --bind-address 127.0.0.1 \
-    --advertise-address 127.0.0.1 \
+    --advertise-address "$KUBE_ADVERTISE_IP" \
     --secure-port "$KUBE_APISERVER_PORT" \
     --etcd-servers "http://127.0.0.1:$KUBE_ETCD_CLIENT_PORT" \
     --tls-cert-file "$KUBE_PKI/apiserver.crt" \
@@ -243,6 +247,13 @@ kube_start_apiserver() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$KUBE_PKI/sa.pub" \
     --service-account-signing-key-file "$KUBE_PKI/sa.key" \
+    --requestheader-client-ca-file "$KUBE_PKI/ca.crt" \
+    --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User \
+    --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$KUBE_PKI/front-proxy-client.crt" \
+    --proxy-client-key-file "$KUBE_PKI/front-proxy-client.key" \
     --profiling=false
   kube_wait 90 kube-apiserver kube_apiserver_ready
 }
@@ -250,12 +261,14 @@ kube_start_apiserver() {
 kube_start_controllers() {
   local cm="$KUBE_CONFIGS/controller-manager.kubeconfig" sched="$KUBE_CONFIGS/scheduler.kubeconfig"
   # A single instance of each: leader election would only add a lease round-trip to every start.
+  # The client rate limit is raised because a real one would stretch the start of ~40 controllers over seconds.
   start_daemon kube-controller-manager "$KUBE_BIN/kube-controller-manager" \
     --kubeconfig "$cm" --authentication-kubeconfig "$cm" --authorization-kubeconfig "$cm" \
     --bind-address 127.0.0.1 \
     --secure-port "$KUBE_CONTROLLER_MANAGER_PORT" \
     --leader-elect=false \
     --controllers '*' \
+    --kube-api-qps 100 --kube-api-burst 200 \
     --use-service-account-credentials \
     --service-account-private-key-file "$KUBE_PKI/sa.key" \
     --root-ca-file "$KUBE_PKI/ca.crt" \

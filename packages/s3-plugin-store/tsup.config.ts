@@ -1,0 +1,1 @@
+import { packageConfig } from '../../tools/build/tsup-preset.ts'; export default packageConfig();
