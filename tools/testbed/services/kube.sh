@@ -22,6 +22,7 @@ KUBE_SERVICE_IP="10.96.0.1"
 KUBE_NODES=(kwok-node-0 kwok-node-1)
 # Endpoints may not hold loopback addresses, so the kubernetes Service points into the fake node network.
 KUBE_ADVERTISE_IP="10.240.0.1"
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 # Stop order; start order is the reverse.
 KUBE_DAEMONS=(kube-kwok kube-scheduler kube-controller-manager kube-apiserver kube-etcd)
 
@@ -65,7 +66,6 @@ svc_kube_status() {
 
 kubectl_admin() { "$KUBECTL" --kubeconfig "$KUBE_ADMIN_KUBECONFIG" "$@"; }
 
-
 # The pinned versions live in the wrapper modules' go.mod files, nowhere else.
 kube_module_version() {
   awk -v mod="$2" '{ sub(/^require[ \t]+/, "") } $1 == mod { print $2; exit }' "$KUBE_GO_MODULES/$1/go.mod"
@@ -88,8 +88,6 @@ kube_build_binaries() {
   ETCD_BIN="$(go_build_cached etcd "$ETCD_VERSION" etcd "$KUBE_GO_MODULES/etcd" -- -ldflags "-s -w" go.etcd.io/etcd/server/v3)"
   KWOK_BIN="$(go_build_cached kwok "$KWOK_VERSION" kwok "$KUBE_GO_MODULES/kwok" -- -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok)"
 }
-
-KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
 # One go build for all four commands, so the shared packages compile once.
 kube_build_kubernetes() {
@@ -119,7 +117,6 @@ kube_version_ldflags() {
   done
   echo "-s -w ${flags[*]}"
 }
-
 
 kube_check_ports() {
   local entry name port
@@ -199,7 +196,6 @@ KUBECONFIG
   chmod 600 "$file.tmp"
   mv "$file.tmp" "$file"
 }
-
 
 # kube_wait SECONDS NAME CMD...: like wait_until, but shows the daemon's log when it gives up.
 kube_wait() {
@@ -294,7 +290,6 @@ kube_start_controllers() {
   kube_wait 60 kube-scheduler http_ok -k "https://127.0.0.1:$KUBE_SCHEDULER_PORT/healthz"
   kube_wait 60 kube-kwok http_ok "http://127.0.0.1:$KUBE_KWOK_PORT/healthz"
 }
-
 
 kube_register_nodes() {
   local i name
