@@ -52,13 +52,13 @@ start_daemon() {
 
 # stop_daemon NAME: TERM the process group, then KILL after a grace period.
 stop_daemon() {
-  local name="$1" pf pid i
+  local name="$1" pf pid
   pf="$(pidfile "$name")"
   [[ -f "$pf" ]] || return 0
   pid="$(cat "$pf")"
   if pid_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.2; done
+    for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$pf"

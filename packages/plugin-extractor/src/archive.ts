@@ -44,15 +44,15 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
     },
   });
   const extractor = tarExtract();
-  const stages: NodeJS.ReadWriteStream[] = gzip ? [createGunzip(), counter] : [counter];
-  const piping = pipeline(createReadStream(file), ...stages, extractor, { signal }).catch((error: unknown) => {
+  const source = createReadStream(file);
+  const piping = (gzip ? pipeline(source, createGunzip(), counter, extractor, { signal }) : pipeline(source, counter, extractor, { signal })).catch((error: unknown) => {
     throw archiveError(error, guard.what);
   });
   try {
     for await (const item of extractor) {
       const header = item.header;
       const admitted = guard.admit({ name: header.name, type: header.type, linkname: header.linkname });
-      await onEntry({ ...admitted, size: header.size ?? 0, mode: header.mode ?? 0o644, body: item });
+      await onEntry({ ...admitted, size: header.size ?? 0, mode: header.mode ?? 0o644, body: item as unknown as Readable });
       // Whatever the callback left unread is skipped so the next header can be parsed.
       item.resume();
     }

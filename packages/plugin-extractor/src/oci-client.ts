@@ -63,6 +63,8 @@ export class RegistryClient {
   readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #userAgent: string;
+  /** A tag resolves once per client: every platform of a run sees the same digest. */
+  readonly #resolved = new Map<string, Promise<FetchedManifest>>();
 
   constructor(options: RegistryClientOptions) {
     this.#options = options;
@@ -74,7 +76,18 @@ export class RegistryClient {
   }
 
   /** Tag or digest to a verified manifest or index. A digest in the reference wins over its tag. */
-  async resolve(reference: ImageReference, signal?: AbortSignal): Promise<FetchedManifest> {
+  resolve(reference: ImageReference, signal?: AbortSignal): Promise<FetchedManifest> {
+    const key = `${reference.registry}/${reference.repository}:${reference.tag ?? ''}@${reference.digest ?? ''}`;
+    let pending = this.#resolved.get(key);
+    if (!pending) {
+      pending = this.#resolveUncached(reference, signal);
+      this.#resolved.set(key, pending);
+      pending.catch(() => this.#resolved.delete(key));
+    }
+    return pending;
+  }
+
+  async #resolveUncached(reference: ImageReference, signal?: AbortSignal): Promise<FetchedManifest> {
     const location = { registry: reference.registry, repository: reference.repository };
     if (reference.digest) return this.manifest(location, reference.digest, undefined, signal);
     const tag = reference.tag!;

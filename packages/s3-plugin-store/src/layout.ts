@@ -5,6 +5,7 @@ const SHA256_HEX = /^[a-f0-9]{64}$/;
 const CHANNEL_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function isSha256Hex(value: string): boolean {
   return SHA256_HEX.test(value);
@@ -30,6 +31,13 @@ export function assertChannelName(value: string): string {
 export function assertReleaseId(value: string): string {
   if (!isReleaseId(value)) {
     throw new S3StoreError(S3StoreErrorCode.BadName, `"${value}" is not a valid release id`, { hint: 'list the release ids with falco-airgap releases list' });
+  }
+  return value;
+}
+
+export function assertBucketName(value: string): string {
+  if (!BUCKET_NAME.test(value) || value.includes('..')) {
+    throw new S3StoreError(S3StoreErrorCode.BadName, `"${value}" is not a valid S3 bucket name`, { hint: 'bucket names have 3 to 63 lowercase letters, digits, "." and "-"' });
   }
   return value;
 }

@@ -208,7 +208,7 @@ kube_wait() {
 kube_etcd_healthy() { http_ok "http://127.0.0.1:$KUBE_ETCD_CLIENT_PORT/health"; }
 
 kube_start_etcd() {
-  mkdir -p -m 700 "$KUBE_ETCD_DATA"
+  mkdir -p "$KUBE_ETCD_DATA" && chmod 700 "$KUBE_ETCD_DATA"
   # Plain HTTP on loopback; fsync off because the data is thrown away on down anyway.
   start_daemon kube-etcd "$ETCD_BIN" \
     --name testbed \

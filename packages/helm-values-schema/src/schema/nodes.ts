@@ -1,13 +1,14 @@
 /**
  * The subset of JSON Schema (draft-07) the values schema is written in, plus two annotations that
  * exist only on the TypeScript side: `x-hint` (what to do when a value fails this node) and
- * `x-example` (a value shown in that hint). Both are stripped from the published values.schema.json.
+ * `x-example` (a value shown in that hint), and `x-code` (a more telling error code than the keyword's). They
+ * are stripped from the published values.schema.json.
  */
 export interface SchemaNode {
   $ref?: string;
   title?: string;
   description?: string;
-  type?: 'string' | 'boolean' | 'integer' | 'number' | 'object' | 'array' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'null')[];
+  type?: 'string' | 'boolean' | 'integer' | 'number' | 'object' | 'array' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'object' | 'null')[];
   default?: unknown;
   enum?: readonly unknown[];
   pattern?: string;
@@ -25,22 +26,25 @@ export interface SchemaNode {
   definitions?: Record<string, SchemaNode>;
   'x-hint'?: string;
   'x-example'?: unknown;
+  'x-code'?: string;
 }
 
 interface Annotations {
   hint?: string;
   example?: unknown;
+  code?: string;
 }
 
-function annotate(node: SchemaNode, { hint, example }: Annotations): SchemaNode {
+function annotate(node: SchemaNode, { hint, example, code }: Annotations): SchemaNode {
   if (hint !== undefined) node['x-hint'] = hint;
   if (example !== undefined) node['x-example'] = example;
+  if (code !== undefined) node['x-code'] = code;
   return node;
 }
 
 export function string(description: string, defaultValue: string, extra: Omit<SchemaNode, 'type' | 'description' | 'default'> & Annotations = {}): SchemaNode {
-  const { hint, example, ...rest } = extra;
-  return annotate({ type: 'string', description, default: defaultValue, ...rest }, { hint, example });
+  const { hint, example, code, ...rest } = extra;
+  return annotate({ type: 'string', description, default: defaultValue, ...rest }, { hint, example, code });
 }
 
 export function boolean(description: string, defaultValue: boolean): SchemaNode {

@@ -1,0 +1,155 @@
+import { platformDirectory, type ImageReference, type Platform } from '@falco-airgap/manifest';
+import { readFile } from 'node:fs/promises';
+import { ExtractError, ExtractErrorCode } from './errors.ts';
+import type { TaskProgress } from './events.ts';
+import { checkConfigIdentity, parseFalcoArtifactConfig, requiredPluginApiVersion, type FalcoArtifactConfig } from './falco-config.ts';
+import { unpackArtifactLayer, type UnpackedFile } from './layer-unpack.ts';
+import { FALCO_ARTIFACT_TYPES, MediaType, type FalcoArtifactKind } from './media-types.ts';
+import type { RegistryClient, RepositoryLocation } from './oci-client.ts';
+import { selectPlatform, type Descriptor, type ImageManifest } from './oci-index.ts';
+import type { OutputDirectory } from './output-dir.ts';
+import { checkPluginFile } from './plugin-check.ts';
+import type { StagedPluginFile, StagedRulesfile, TransferStats } from './staged.ts';
+import type { ArchiveLimits } from './tar-safety.ts';
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** What artifact staging needs from the run. */
+export interface ArtifactContext {
+  client: RegistryClient;
+  output: OutputDirectory;
+  limits: ArchiveLimits;
+  stats: TransferStats;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ArtifactRequest {
+  name: string;
+  version: string;
+  reference: ImageReference;
+  /** Shown in messages, e.g. ghcr.io/falcosecurity/plugins/plugin/k8saudit:0.18.0. */
+  display: string;
+}
+
+/**
+ * A falcoctl plugin artifact, for each platform: index -> platform manifest -> config (name,
+ * version, plugin_api_version) and the one layer holding lib<name>.so, then the ELF check.
+ */
+export async function stagePluginArtifact(ctx: ArtifactContext, request: ArtifactRequest, platform: Platform, progress: TaskProgress): Promise<StagedPluginFile> {
+  const location = { registry: request.reference.registry, repository: request.reference.repository };
+  const root = await ctx.client.resolve(request.reference, ctx.signal);
+  let manifestDescriptor: { digest: string; size: number | undefined };
+  if (root.document.kind === 'index') {
+    manifestDescriptor = selectPlatform(root.document, platform, request.display);
+  } else {
+    // A single-platform artifact: the ELF check tells whether it fits this platform.
+    manifestDescriptor = { digest: root.digest, size: root.size };
+  }
+  const manifest = manifestDescriptor.digest === root.digest ? root : await ctx.client.manifest(location, manifestDescriptor.digest, manifestDescriptor.size, ctx.signal);
+  if (manifest.document.kind !== 'manifest') {
+    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${request.display} ${platform} points at a nested index`, 'a plugin index must point at image manifests; check the reference');
+  }
+  const what = `${request.display} (${platform})`;
+  const { config, layer } = await readArtifactManifest(ctx, location, manifest.document, 'plugin', what, progress);
+  checkConfigIdentity(config, request, `the config of ${what}`);
+  const apiVersion = requiredPluginApiVersion(config, `the config of ${what}`);
+
+  const stagedDir = await ctx.output.stagingDirectory(`${request.name}-${platformDirectory(platform)}`);
+  const files = await unpackLayer(ctx, location, layer, stagedDir, what, progress);
+  const library = `lib${request.name}.so`;
+  const file = files.find((f) => f.path === library);
+  if (!file) {
+    throw new ExtractError(
+      ExtractErrorCode.UnexpectedLayerContent,
+      `the layer of ${what} holds ${files.map((f) => f.path).join(', ') || 'no files'}, not ${library}`,
+      'a plugin layer must hold lib<name>.so at its root; check the name in the manifest',
+    );
+  }
+  const facts = checkPluginFile(await readFile(file.stagedPath), platform, `${library} from ${what}`);
+  if (facts.requiredApiVersion !== undefined && facts.requiredApiVersion !== apiVersion) {
+    throw new ExtractError(
+      ExtractErrorCode.PluginApiVersion,
+      `${library} from ${what} requires plugin API ${facts.requiredApiVersion}, but its config says ${apiVersion}`,
+      'the artifact is inconsistent; do not use it, and report it to the publisher',
+    );
+  }
+  return {
+    platform,
+    resolvedDigest: root.digest,
+    manifestDigest: manifest.digest,
+    layerDigest: layer.digest,
+    stagedFile: file.stagedPath,
+    sha256: file.sha256,
+    size: file.size,
+    elfMachine: facts.elfMachine,
+    pluginApiVersion: apiVersion,
+    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}` },
+  };
+}
+
+/** A falcoctl rulesfile artifact: one manifest, config name/version checked, the layer's files. */
+export async function stageRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, progress: TaskProgress): Promise<StagedRulesfile> {
+  const location = { registry: request.reference.registry, repository: request.reference.repository };
+  const root = await ctx.client.resolve(request.reference, ctx.signal);
+  if (root.document.kind !== 'manifest') {
+    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${request.display} is an image index, not a rulesfile artifact`, 'rulesfile artifacts are a single manifest; check the reference');
+  }
+  const { config, layer } = await readArtifactManifest(ctx, location, root.document, 'rulesfile', request.display, progress);
+  checkConfigIdentity(config, request, `the config of ${request.display}`);
+  const stagedDir = await ctx.output.stagingDirectory(request.name);
+  const files = await unpackLayer(ctx, location, layer, stagedDir, request.display, progress);
+  if (files.length === 0) throw new ExtractError(ExtractErrorCode.UnexpectedLayerContent, `the layer of ${request.display} holds no files`, 'check the reference');
+  return {
+    resolvedDigest: root.digest,
+    manifestDigest: root.digest,
+    layerDigest: layer.digest,
+    files: files.map((f) => ({ file: f.path.split('/').pop()!, relativePath: f.path, stagedFile: f.stagedPath, sha256: f.sha256, size: f.size })),
+    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}` },
+  };
+}
+
+/** The official layout, checked: config and layer media types of the kind, exactly one layer. */
+async function readArtifactManifest(
+  ctx: ArtifactContext,
+  location: RepositoryLocation,
+  manifest: ImageManifest,
+  kind: FalcoArtifactKind,
+  what: string,
+  progress: TaskProgress,
+): Promise<{ config: FalcoArtifactConfig; layer: Descriptor }> {
+  const types = FALCO_ARTIFACT_TYPES[kind];
+  if (manifest.mediaType !== MediaType.ociManifest) {
+    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${what} is a ${manifest.mediaType}, not an OCI image manifest`, `falcoctl publishes ${kind}s as OCI manifests; check the reference`);
+  }
+  if (manifest.config.mediaType !== types.config) {
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${what} has config media type ${manifest.config.mediaType}, expected ${types.config}`,
+      `this is not a Falco ${kind} artifact; check the reference and whether the entry belongs under ${kind === 'plugin' ? 'plugins' : 'rulesfiles'}`,
+    );
+  }
+  if (manifest.layers.length !== 1) {
+    throw new ExtractError(ExtractErrorCode.BadManifest, `${what} has ${manifest.layers.length} layers; a Falco ${kind} artifact has exactly one`, 'check the reference');
+  }
+  const layer = manifest.layers[0]!;
+  if (layer.mediaType !== types.layer) {
+    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${what} has layer media type ${layer.mediaType}, expected ${types.layer}`, `this is not a Falco ${kind} artifact; check the reference`);
+  }
+  if (manifest.config.size > MAX_CONFIG_BYTES) {
+    throw new ExtractError(ExtractErrorCode.BadArtifactConfig, `the config of ${what} is ${manifest.config.size} bytes`, 'an artifact config is a few hundred bytes; check the reference');
+  }
+  const fetched = await ctx.client.fetchBlob(location, manifest.config, { signal: ctx.signal, onProgress: progress.blob(manifest.config.digest, manifest.config.size) });
+  count(ctx.stats, fetched.downloaded);
+  return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
+}
+
+async function unpackLayer(ctx: ArtifactContext, location: RepositoryLocation, layer: Descriptor, stagedDir: string, what: string, progress: TaskProgress): Promise<UnpackedFile[]> {
+  const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, onProgress: progress.blob(layer.digest, layer.size) });
+  count(ctx.stats, fetched.downloaded);
+  return unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${what}`, ctx.limits, ctx.signal);
+}
+
+export function count(stats: TransferStats, downloaded: boolean): void {
+  if (downloaded) stats.blobsDownloaded++;
+  else stats.blobsFromCache++;
+}

@@ -1,0 +1,70 @@
+import { isSemver } from '@falco-airgap/manifest';
+import { ExtractError, ExtractErrorCode } from './errors.ts';
+
+/** The config blob of a falcoctl artifact. */
+export interface FalcoArtifactConfig {
+  name: string;
+  version: string;
+  requirements: { name: string; version: string }[];
+  dependencies: unknown[];
+}
+
+/** Plugin API major versions Falco's loader accepts. */
+export const SUPPORTED_PLUGIN_API_MAJOR = 3;
+
+export function parseFalcoArtifactConfig(bytes: Uint8Array, what: string): FalcoArtifactConfig {
+  const bad = (detail: string) => new ExtractError(ExtractErrorCode.BadArtifactConfig, `${what}: ${detail}`, 'the artifact config is not what falcoctl publishes; check the reference');
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (cause) {
+    throw bad(`not JSON (${(cause as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('not a JSON object');
+  const record = json as Record<string, unknown>;
+  if (typeof record.name !== 'string' || !record.name) throw bad('no name');
+  if (typeof record.version !== 'string' || !record.version) throw bad('no version');
+  const requirements = Array.isArray(record.requirements) ? record.requirements : [];
+  return {
+    name: record.name,
+    version: record.version,
+    requirements: requirements.map((r, i) => {
+      if (typeof r !== 'object' || r === null || typeof (r as { name?: unknown }).name !== 'string' || typeof (r as { version?: unknown }).version !== 'string') {
+        throw bad(`requirements[${i}] is not {name, version}`);
+      }
+      return { name: (r as { name: string }).name, version: (r as { version: string }).version };
+    }),
+    dependencies: Array.isArray(record.dependencies) ? record.dependencies : [],
+  };
+}
+
+/** The config must name what the manifest asked for: a wrong repository or a moved tag shows here. */
+export function checkConfigIdentity(config: FalcoArtifactConfig, expected: { name: string; version: string }, what: string): void {
+  if (config.name !== expected.name || config.version !== expected.version) {
+    throw new ExtractError(
+      ExtractErrorCode.ConfigMismatch,
+      `${what} is ${config.name}@${config.version}, but the manifest asks for ${expected.name}@${expected.version}`,
+      'fix the name, version or reference in the manifest so they name the same artifact',
+    );
+  }
+}
+
+/** The plugin_api_version requirement: present, semver, and a major version Falco loads. */
+export function requiredPluginApiVersion(config: FalcoArtifactConfig, what: string): string {
+  const requirement = config.requirements.find((r) => r.name === 'plugin_api_version');
+  if (!requirement) {
+    throw new ExtractError(ExtractErrorCode.PluginApiVersion, `${what} does not state a plugin_api_version requirement`, 'every published plugin states the plugin API it needs; check the reference');
+  }
+  if (!isSemver(requirement.version)) {
+    throw new ExtractError(ExtractErrorCode.PluginApiVersion, `${what} requires plugin_api_version "${requirement.version}", which is not a semantic version`, 'check the reference');
+  }
+  const major = Number(requirement.version.split('.')[0]);
+  if (major !== SUPPORTED_PLUGIN_API_MAJOR) {
+    throw new ExtractError(
+      ExtractErrorCode.PluginApiVersion,
+      `${what} requires plugin API ${requirement.version}; Falco loads plugin API ${SUPPORTED_PLUGIN_API_MAJOR}.x`,
+      'pick a plugin version built for the plugin API of your Falco version',
+    );
+  }
+  return requirement.version;
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ExtractError, ExtractErrorCode } from './errors.ts';
+
+const STAGING_DIR = '.falco-airgap-tmp';
+
+export type InstallOutcome = 'written' | 'unchanged';
+
+/**
+ * The only place extract writes files. Every path is checked to stay inside the root, no
+ * symlink on the way is followed, and files arrive by rename from a staging area inside the root,
+ * so an interrupted run never leaves a half-written file at its final path.
+ */
+export class OutputDirectory {
+  readonly root: string;
+  #staging: string | undefined;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /** Creates the root and a fresh staging area; leftovers of an interrupted run are removed. */
+  async open(): Promise<void> {
+    await mkdir(this.root, { recursive: true }).catch((error: Error) => {
+      throw writeFailed(`cannot create the output directory ${this.root}`, error);
+    });
+    const info = await lstat(this.root);
+    if (!info.isDirectory()) throw new ExtractError(ExtractErrorCode.OutputDir, `${this.root} is not a directory`, 'pass --out with a directory');
+    await rm(join(this.root, STAGING_DIR), { recursive: true, force: true });
+    this.#staging = join(this.root, STAGING_DIR, randomBytes(6).toString('hex'));
+    await mkdir(this.#staging, { recursive: true });
+  }
+
+  /** A new empty directory in the staging area, for one item's files. */
+  async stagingDirectory(name: string): Promise<string> {
+    if (!this.#staging) throw new Error('OutputDirectory.open() was not called');
+    const dir = join(this.#staging, `${name}-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async close(): Promise<void> {
+    await rm(join(this.root, STAGING_DIR), { recursive: true, force: true });
+  }
+
+  /** Absolute path of a relative one, refused if it escapes the root. */
+  resolveInside(relativePath: string): string {
+    const target = resolve(this.root, relativePath);
+    const rel = relative(this.root, target);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || relativePath.split(/[\\/]/).includes('..')) {
+      throw new ExtractError(ExtractErrorCode.TarSlip, `refusing to write ${JSON.stringify(relativePath)}: it is outside ${this.root}`, 'this is a bug or a hostile input; nothing was written there');
+    }
+    return target;
+  }
+
+  /** Creates the directories of a relative path one by one, refusing any that is a symlink or a file. */
+  async ensureDirectory(relativeDir: string): Promise<string> {
+    let current = this.root;
+    for (const part of relativeDir.split('/').filter(Boolean)) {
+      current = join(current, part);
+      this.resolveInside(relative(this.root, current).split(sep).join('/'));
+      const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw writeFailed(`cannot inspect ${current}`, error);
+      });
+      if (!info) {
+        await mkdir(current).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw writeFailed(`cannot create ${current}`, error);
+        });
+      } else if (!info.isDirectory()) {
+        throw new ExtractError(ExtractErrorCode.OutputDir, `${current} is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}; extract does not write through it`, 'remove it and run extract again');
+      }
+    }
+    return current;
+  }
+
+  /** Moves a verified staged file to its final place, unless an identical file is already there. */
+  async installFile(stagedFile: string, relativePath: string, sha256: string): Promise<InstallOutcome> {
+    const target = this.resolveInside(relativePath);
+    await this.ensureDirectory(relativePath.split('/').slice(0, -1).join('/'));
+    if ((await sha256OfRegularFile(target)) === sha256) {
+      await rm(stagedFile, { force: true });
+      return 'unchanged';
+    }
+    await rename(stagedFile, target).catch((error: Error) => {
+      throw writeFailed(`cannot move ${relativePath} into place`, error);
+    });
+    return 'written';
+  }
+
+  /** Replaces a whole directory (e.g. an unpacked layer) by a staged one, in two renames. */
+  async installDirectory(stagedDir: string, relativeDir: string): Promise<void> {
+    const target = this.resolveInside(relativeDir);
+    await this.ensureDirectory(relativeDir.split('/').slice(0, -1).join('/'));
+    const old = `${stagedDir}.old`;
+    const existing = await lstat(target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw writeFailed(`cannot inspect ${target}`, error);
+    });
+    if (existing) await rename(target, old);
+    await rename(stagedDir, target);
+    if (existing) await rm(old, { recursive: true, force: true });
+  }
+
+  /** Writes small content (the lock) through a temp file and a rename; skipped when identical. */
+  async writeFile(relativePath: string, content: string): Promise<InstallOutcome> {
+    const target = this.resolveInside(relativePath);
+    await this.ensureDirectory(relativePath.split('/').slice(0, -1).join('/'));
+    const current = await readFile(target, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw writeFailed(`cannot read ${target}`, error);
+    });
+    if (current === content) return 'unchanged';
+    const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    return 'written';
+  }
+}
+
+/** sha256 of a regular file (never through a symlink), or undefined when there is none. */
+export async function sha256OfRegularFile(file: string): Promise<string | undefined> {
+  const info = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!info?.isFile()) return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function writeFailed(message: string, cause: Error): ExtractError {
+  return new ExtractError(ExtractErrorCode.WriteFailed, `${message}: ${cause.message}`, 'check the output directory is writable and has space', cause);
+}

@@ -1,0 +1,40 @@
+import type { Platform } from '@falco-airgap/manifest';
+
+/** A plugin file for one platform, verified and waiting in the staging area. */
+export interface StagedPluginFile {
+  platform: Platform;
+  resolvedDigest: string;
+  manifestDigest: string;
+  /** Undefined when the source cannot tell which layer held the file (the Docker engine). */
+  layerDigest: string | undefined;
+  stagedFile: string;
+  sha256: string;
+  size: number;
+  elfMachine: string;
+  pluginApiVersion: string;
+  /** An unpacked layer or filesystem to keep under plugins/source. */
+  source?: { stagedDir: string; relativeDir: string } | undefined;
+}
+
+export interface StagedRulesFile {
+  file: string;
+  /** Relative to the rules directory. */
+  relativePath: string;
+  stagedFile: string;
+  sha256: string;
+  size: number;
+}
+
+export interface StagedRulesfile {
+  resolvedDigest: string;
+  manifestDigest: string;
+  layerDigest: string;
+  files: StagedRulesFile[];
+  source?: { stagedDir: string; relativeDir: string } | undefined;
+}
+
+/** Counts what crossed the network, so a re-run can show it downloaded nothing. */
+export interface TransferStats {
+  blobsDownloaded: number;
+  blobsFromCache: number;
+}
