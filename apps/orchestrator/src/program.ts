@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, CliErrorCode } from './cli-error.ts';
+import { extract } from './commands/extract.ts';
 import { manifestValidate } from './commands/manifest-validate.ts';
 import { pipeline } from './commands/pipeline.ts';
 import type { CommandContext, CommandOutcome, GlobalOptions } from './context.ts';
@@ -90,6 +91,22 @@ function defineCommands(program: Command, execute: (name: string, action: Action
     .description('check plugins-manifest.yaml: schema, names, versions, references and platforms')
     .argument('[file]', 'manifest to check', 'plugins/plugins-manifest.yaml')
     .action(execute('manifest validate', (ctx, command) => manifestValidate(ctx, { file: command.args[0] ?? (command.processedArgs[0] as string) })));
+
+  program
+    .command('extract')
+    .description('pull the plugins and rules the manifest names, verify them, write plugins/extracted and plugins/plugins-lock.yaml')
+    .option('--manifest <file>', 'plugins manifest', 'plugins/plugins-manifest.yaml')
+    .option('--out <dir>', 'plugins directory: extracted/, source/ and plugins-lock.yaml go here', 'plugins')
+    .option('--platform <os/arch>', 'only this platform (repeatable; default: the manifest platforms)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--locked', 'fail (exit 3) when anything resolves differently from plugins-lock.yaml', false)
+    .addOption(new Option('--via <how>', 'how image sources are read: from the registry, or through a Docker engine (DOCKER_HOST)').choices(['direct', 'docker']).default('direct'))
+    .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false)
+    .option('--ca-file <pem>', 'trust this CA (besides the public roots) for registries')
+    .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--cache-dir <dir>', 'blob cache (default: $XDG_CACHE_HOME/falco-airgap or ~/.cache/falco-airgap)')
+    .option('--max-uncompressed-bytes <n>', 'largest size an artifact layer may unpack to')
+    .option('--max-entries <n>', 'most entries an artifact layer may hold')
+    .action(execute('extract', (ctx, command) => extract(ctx, command.opts())));
 
   program
     .command('pipeline')

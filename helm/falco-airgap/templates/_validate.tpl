@@ -1,10 +1,11 @@
 {{/*
 Checks across values that values.schema.json cannot express. packages/helm-values-schema (rules.ts,
 legacy-options.ts) makes the same checks with the same codes, so validateValues() and helm agree.
-Every failure reads "CODE: path: what is wrong — what to do".
+Prints one line per problem, "CODE: path: what is wrong — what to do"; validate.yaml fails with them.
 */}}
-{{- define "falco-airgap.validate" -}}
+{{- define "falco-airgap.valuesErrors" -}}
 {{- $v := .Values }}
+{{- $errors := list }}
 {{- $version := include "falco-airgap.falcoVersion" . }}
 
 {{- /* Legacy options: render only for the Falco releases that still have them. */}}
@@ -16,67 +17,67 @@ Every failure reads "CODE: path: what is wrong — what to do".
 }}
 {{- range $legacy }}
 {{- if and .on (semverCompare (printf ">=%s-0" .removedIn) $version) }}
-{{- fail (printf "VALUES_REMOVED_OPTION: %s=%s: %s was removed in Falco %s (deprecated in %s) and this release runs Falco %s — %s" .path .value .what .removedIn .deprecatedIn $version .instead) }}
+{{- $errors = append $errors (printf "VALUES_REMOVED_OPTION: %s=%s: %s was removed in Falco %s (deprecated in %s) and this release runs Falco %s — %s" .path .value .what .removedIn .deprecatedIn $version .instead) }}
 {{- end }}
 {{- end }}
 
 {{- if eq $v.pluginStrategy "s3" }}
 {{- if not $v.s3.bucket }}
-{{- fail "VALUES_S3_BUCKET_REQUIRED: s3.bucket: pluginStrategy s3 needs the bucket that holds the plugin store — set s3.bucket to the bucket falco-airgap publish writes to, or use pluginStrategy sidecar" }}
+{{- $errors = append $errors "VALUES_S3_BUCKET_REQUIRED: s3.bucket: pluginStrategy s3 needs the bucket that holds the plugin store — set s3.bucket to the bucket falco-airgap publish writes to, or use pluginStrategy sidecar" }}
 {{- end }}
 {{- if and $v.s3.channel $v.s3.release }}
-{{- fail "VALUES_S3_CHANNEL_OR_RELEASE: s3.release: s3.channel and s3.release are both set — keep one: a channel follows promotions, a release pins one set" }}
-{{- end }}
-{{- if not (or $v.s3.channel $v.s3.release) }}
-{{- fail "VALUES_S3_CHANNEL_OR_RELEASE: s3.channel: pluginStrategy s3 needs a channel to follow or a release to pin — set s3.channel (e.g. prod) or s3.release (an id from falco-airgap releases list)" }}
+{{- $errors = append $errors "VALUES_S3_CHANNEL_OR_RELEASE: s3.release: s3.channel and s3.release are both set — keep one: a channel follows promotions, a release pins one set" }}
+{{- else if not (or $v.s3.channel $v.s3.release) }}
+{{- $errors = append $errors "VALUES_S3_CHANNEL_OR_RELEASE: s3.channel: pluginStrategy s3 needs a channel to follow or a release to pin — set s3.channel (e.g. prod) or s3.release (an id from falco-airgap releases list)" }}
 {{- end }}
 {{- if and (eq $v.s3.onUnavailable "use-cached") (not $v.s3.cacheHostPath) }}
-{{- fail "VALUES_S3_CACHE_REQUIRED: s3.cacheHostPath: s3.onUnavailable use-cached needs a node directory to keep the last verified plugins in — set s3.cacheHostPath (e.g. /var/lib/falco-airgap/plugin-cache) or use s3.onUnavailable fail" }}
+{{- $errors = append $errors "VALUES_S3_CACHE_REQUIRED: s3.cacheHostPath: s3.onUnavailable use-cached needs a node directory to keep the last verified plugins in — set s3.cacheHostPath (e.g. /var/lib/falco-airgap/plugin-cache) or use s3.onUnavailable fail" }}
 {{- end }}
 {{- end }}
 
 {{- if and (eq $v.controller.kind "deployment") $v.driver.enabled }}
-{{- fail "VALUES_DEPLOYMENT_WITH_DRIVER: driver.enabled: controller.kind deployment runs plugin-only sources and cannot load a driver — set driver.enabled false for a Deployment, or use controller.kind daemonset for system calls" }}
+{{- $errors = append $errors "VALUES_DEPLOYMENT_WITH_DRIVER: driver.enabled: controller.kind deployment runs plugin-only sources and cannot load a driver — set driver.enabled false for a Deployment, or use controller.kind daemonset for system calls" }}
 {{- end }}
 
 {{- if $v.driver.enabled }}
 {{- if and $v.driver.modernEbpf.leastPrivileged (ne $v.driver.kind "modern_ebpf") }}
-{{- fail (printf "VALUES_LEAST_PRIVILEGED_UNSUPPORTED: driver.modernEbpf.leastPrivileged: the least-privileged mode needs driver.kind modern_ebpf, not %s — use driver.kind modern_ebpf, or drop leastPrivileged: kmod and auto load a kernel module and need privileged" $v.driver.kind) }}
+{{- $errors = append $errors (printf "VALUES_LEAST_PRIVILEGED_UNSUPPORTED: driver.modernEbpf.leastPrivileged: the least-privileged mode needs driver.kind modern_ebpf, not %s — use driver.kind modern_ebpf, or drop leastPrivileged: kmod and auto load a kernel module and need privileged" $v.driver.kind) }}
 {{- end }}
 {{- if and $v.driver.ebpf.leastPrivileged (ne $v.driver.kind "ebpf") }}
-{{- fail (printf "VALUES_LEAST_PRIVILEGED_UNSUPPORTED: driver.ebpf.leastPrivileged: driver.ebpf.leastPrivileged applies to driver.kind ebpf, not %s — use driver.modernEbpf.leastPrivileged, or drop it" $v.driver.kind) }}
+{{- $errors = append $errors (printf "VALUES_LEAST_PRIVILEGED_UNSUPPORTED: driver.ebpf.leastPrivileged: driver.ebpf.leastPrivileged applies to driver.kind ebpf, not %s — use driver.modernEbpf.leastPrivileged, or drop it" $v.driver.kind) }}
 {{- end }}
 {{- end }}
 
 {{- if and $v.metrics.enabled (not $v.falco.webserver.enabled) }}
-{{- fail "VALUES_METRICS_NEED_WEBSERVER: metrics.enabled: metrics are served by the Falco webserver, which falco.webserver.enabled turns off — set falco.webserver.enabled true, or metrics.enabled false" }}
+{{- $errors = append $errors "VALUES_METRICS_NEED_WEBSERVER: metrics.enabled: metrics are served by the Falco webserver, which falco.webserver.enabled turns off — set falco.webserver.enabled true, or metrics.enabled false" }}
 {{- end }}
 {{- if and $v.serviceMonitor.create (not (and $v.metrics.enabled $v.service.enabled)) }}
-{{- fail "VALUES_SERVICE_MONITOR_NEEDS_METRICS: serviceMonitor.create: a ServiceMonitor scrapes /metrics through the webserver Service, and metrics.enabled or service.enabled is off — set metrics.enabled true and service.enabled true, or serviceMonitor.create false" }}
+{{- $errors = append $errors "VALUES_SERVICE_MONITOR_NEEDS_METRICS: serviceMonitor.create: a ServiceMonitor scrapes /metrics through the webserver Service, and metrics.enabled or service.enabled is off — set metrics.enabled true and service.enabled true, or serviceMonitor.create false" }}
 {{- end }}
 
 {{- $defined := dict }}
 {{- range $i, $plugin := $v.falco.plugins }}
 {{- if hasKey $defined $plugin.name }}
-{{- fail (printf "VALUES_DUPLICATE_PLUGIN: falco.plugins[%d].name: plugin %q is defined twice — keep one entry per plugin" $i $plugin.name) }}
+{{- $errors = append $errors (printf "VALUES_DUPLICATE_PLUGIN: falco.plugins[%d].name: plugin %q is defined twice — keep one entry per plugin" $i $plugin.name) }}
 {{- end }}
 {{- $_ := set $defined $plugin.name $i }}
 {{- end }}
 {{- $managed := include "falco-airgap.containerPlugin" . }}
 {{- range $i, $name := $v.falco.load_plugins }}
 {{- if and (eq $name "container") $managed }}
-{{- fail (printf "VALUES_PLUGIN_MANAGED: falco.load_plugins[%d]: the container plugin is loaded by collectors.containerEngine — remove container from falco.load_plugins (and falco.plugins), or set collectors.containerEngine.enabled false to configure it yourself" $i) }}
+{{- $errors = append $errors (printf "VALUES_PLUGIN_MANAGED: falco.load_plugins[%d]: the container plugin is loaded by collectors.containerEngine — remove container from falco.load_plugins (and falco.plugins), or set collectors.containerEngine.enabled false to configure it yourself" $i) }}
 {{- else if not (hasKey $defined $name) }}
-{{- fail (printf "VALUES_PLUGIN_NOT_DEFINED: falco.load_plugins[%d]: load_plugins names %q but falco.plugins has no entry for it, so Falco would not start — add {name: %s, library_path: lib%s.so} to falco.plugins" $i $name $name $name) }}
+{{- $errors = append $errors (printf "VALUES_PLUGIN_NOT_DEFINED: falco.load_plugins[%d]: load_plugins names %q but falco.plugins has no entry for it, so Falco would not start — add {name: %s, library_path: lib%s.so} to falco.plugins" $i $name $name $name) }}
 {{- end }}
 {{- end }}
 {{- if and $managed (hasKey $defined "container") }}
-{{- fail (printf "VALUES_PLUGIN_MANAGED: falco.plugins[%v].name: the container plugin is configured by collectors.containerEngine — remove it from falco.plugins, or set collectors.containerEngine.enabled false to configure it yourself" (get $defined "container")) }}
+{{- $errors = append $errors (printf "VALUES_PLUGIN_MANAGED: falco.plugins[%v].name: the container plugin is configured by collectors.containerEngine — remove it from falco.plugins, or set collectors.containerEngine.enabled false to configure it yourself" (get $defined "container")) }}
 {{- end }}
 
 {{- range $i, $file := $v.falco.rules_files }}
 {{- if or (eq (trimSuffix "/" $file) "/etc/falco/rules.d") (hasPrefix "/etc/falco/rules.d/" $file) }}
-{{- fail (printf "VALUES_RULES_DIR_MANAGED: falco.rules_files[%d]: /etc/falco/rules.d holds customRules, which the chart lists itself in byte order of their names — remove %s from falco.rules_files; put the rules in customRules" $i $file) }}
+{{- $errors = append $errors (printf "VALUES_RULES_DIR_MANAGED: falco.rules_files[%d]: /etc/falco/rules.d holds customRules, which the chart lists itself in byte order of their names — remove %s from falco.rules_files; put the rules in customRules" $i $file) }}
 {{- end }}
 {{- end }}
+{{- join "\n" $errors }}
 {{- end }}

@@ -23,3 +23,16 @@ export function pointerSegments(pointer: string): PathSegment[] {
     .map((raw) => raw.replaceAll('~1', '/').replaceAll('~0', '~'))
     .map((segment) => (/^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : segment));
 }
+
+/** The segments of a path written by formatPath. */
+export function parsePath(path: string): PathSegment[] {
+  const segments: PathSegment[] = [];
+  const pattern = /([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\./gy;
+  let match: RegExpExecArray | null;
+  while (pattern.lastIndex < path.length && (match = pattern.exec(path))) {
+    if (match[1] !== undefined) segments.push(match[1]);
+    else if (match[2] !== undefined) segments.push(Number(match[2]));
+    else if (match[3] !== undefined) segments.push(JSON.parse(match[3]) as string);
+  }
+  return segments;
+}

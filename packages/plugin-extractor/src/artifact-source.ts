@@ -78,12 +78,12 @@ export async function stagePluginArtifact(ctx: ArtifactContext, request: Artifac
     resolvedDigest: root.digest,
     manifestDigest: manifest.digest,
     layerDigest: layer.digest,
-    stagedFile: file.stagedPath,
+    stagedFile: await ctx.output.stageCopy(file.stagedPath),
     sha256: file.sha256,
     size: file.size,
     elfMachine: facts.elfMachine,
     pluginApiVersion: apiVersion,
-    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}` },
+    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}`, files },
   };
 }
 
@@ -103,8 +103,10 @@ export async function stageRulesfileArtifact(ctx: ArtifactContext, request: Arti
     resolvedDigest: root.digest,
     manifestDigest: root.digest,
     layerDigest: layer.digest,
-    files: files.map((f) => ({ file: f.path.split('/').pop()!, relativePath: f.path, stagedFile: f.stagedPath, sha256: f.sha256, size: f.size })),
-    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}` },
+    files: await Promise.all(
+      files.map(async (f) => ({ file: f.path.split('/').pop()!, relativePath: f.path, stagedFile: await ctx.output.stageCopy(f.stagedPath), sha256: f.sha256, size: f.size })),
+    ),
+    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}`, files },
   };
 }
 

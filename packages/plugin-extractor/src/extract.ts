@@ -114,7 +114,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
 
     const plugins = request.manifest.plugins.map(async (entry): Promise<StagedPlugin> => {
       const reference = referenceOf(entry);
-      const staged = await Promise.all(
+      const staged = await settleAll(
         platforms.map((platform) =>
           limit(() =>
             task(`plugin/${entry.name}/${platform}`, `plugin ${entry.name} ${entry.version} ${platform}`, (progress) =>
@@ -137,6 +137,8 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
         }),
       ),
     );
+    // Every item runs to its end before the first failure is thrown, so nothing still writes into staging.
+    await Promise.allSettled([...plugins, ...rulesfiles]);
     const stagedPlugins = await settleAll(plugins);
     const stagedRules = await settleAll(rulesfiles);
     checkRulesConflicts(stagedRules);
@@ -150,7 +152,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       for (const p of plugin.platforms) {
         const path = `${EXTRACTED_DIR}/${pluginPath(plugin.entry.name, p.platform)}`;
         files.push({ path, sha256: p.sha256, status: await output.installFile(p.stagedFile, path, p.sha256) });
-        if (p.source) await output.installDirectory(p.source.stagedDir, p.source.relativeDir);
+        if (p.source) await output.installDirectory(p.source.stagedDir, p.source.relativeDir, p.source.files);
       }
     }
     for (const { staged } of stagedRules) {
@@ -158,7 +160,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
         const path = `${EXTRACTED_DIR}/rules/${f.relativePath}`;
         files.push({ path, sha256: f.sha256, status: await output.installFile(f.stagedFile, path, f.sha256) });
       }
-      if (staged.source) await output.installDirectory(staged.source.stagedDir, staged.source.relativeDir);
+      if (staged.source) await output.installDirectory(staged.source.stagedDir, staged.source.relativeDir, staged.source.files);
     }
     const lockStatus = await output.writeFile(LOCK_FILE, serializeLock(lock));
     return { lock, lockFile, lockStatus, files, stats: ports.stats };

@@ -102,6 +102,6 @@ function fillUnknownLayers(lock: PluginsLock, previous: PluginsLock | undefined)
 }
 
 function sameLayers(a: PluginsLock, b: PluginsLock): boolean {
-  const layers = (lock: PluginsLock) => JSON.stringify(lock.plugins.map((p) => p.platforms.map((q) => q.layerDigest)));
+  const layers = (lock: PluginsLock) => JSON.stringify(lock.plugins.flatMap((p) => p.platforms.map((q) => `${p.name} ${q.platform} ${q.layerDigest}`)).sort());
   return layers(a) === layers(b);
 }

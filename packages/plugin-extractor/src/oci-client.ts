@@ -65,6 +65,7 @@ export class RegistryClient {
   readonly #userAgent: string;
   /** A tag resolves once per client: every platform of a run sees the same digest. */
   readonly #resolved = new Map<string, Promise<FetchedManifest>>();
+  readonly #inFlight = new Map<string, Promise<FetchedBlob>>();
 
   constructor(options: RegistryClientOptions) {
     this.#options = options;
@@ -124,7 +125,24 @@ export class RegistryClient {
   }
 
   /** Makes sure a blob is in the cache, verified, and returns its path. Downloads resume after a reset. */
-  fetchBlob(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions = {}): Promise<FetchedBlob> {
+  async fetchBlob(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions = {}): Promise<FetchedBlob> {
+    // Two platforms sharing a config blob download it once; the second caller waits for the first.
+    const inFlight = this.#inFlight.get(descriptor.digest);
+    if (inFlight) {
+      const fetched = await inFlight;
+      options.onProgress?.(descriptor.size, descriptor.size);
+      return { ...fetched, downloaded: false };
+    }
+    const pending = this.#download(location, descriptor, options);
+    this.#inFlight.set(descriptor.digest, pending);
+    try {
+      return await pending;
+    } finally {
+      this.#inFlight.delete(descriptor.digest);
+    }
+  }
+
+  #download(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions): Promise<FetchedBlob> {
     return this.#limit(async () => {
       const cache = this.#options.cache;
       if (await cache.has(descriptor.digest, descriptor.size)) {

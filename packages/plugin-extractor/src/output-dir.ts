@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
@@ -91,18 +91,34 @@ export class OutputDirectory {
     return 'written';
   }
 
-  /** Replaces a whole directory (e.g. an unpacked layer) by a staged one, in two renames. */
-  async installDirectory(stagedDir: string, relativeDir: string): Promise<void> {
+  /** A copy of a staged file under a new staging name, so a file can be installed and kept in an unpacked tree. */
+  async stageCopy(stagedFile: string): Promise<string> {
+    if (!this.#staging) throw new Error('OutputDirectory.open() was not called');
+    const copy = join(this.#staging, `${randomBytes(6).toString('hex')}.copy`);
+    await copyFile(stagedFile, copy);
+    return copy;
+  }
+
+  /**
+   * Replaces a whole directory (e.g. an unpacked layer) by a staged one, in two renames; left
+   * alone when it already holds exactly the given files with the same sha256.
+   */
+  async installDirectory(stagedDir: string, relativeDir: string, files?: readonly { path: string; sha256: string }[]): Promise<InstallOutcome> {
     const target = this.resolveInside(relativeDir);
     await this.ensureDirectory(relativeDir.split('/').slice(0, -1).join('/'));
-    const old = `${stagedDir}.old`;
     const existing = await lstat(target).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw writeFailed(`cannot inspect ${target}`, error);
     });
+    if (existing?.isDirectory() && files && (await holdsExactly(target, files))) {
+      await rm(stagedDir, { recursive: true, force: true });
+      return 'unchanged';
+    }
+    const old = `${stagedDir}.old`;
     if (existing) await rename(target, old);
     await rename(stagedDir, target);
     if (existing) await rm(old, { recursive: true, force: true });
+    return 'written';
   }
 
   /** Writes small content (the lock) through a temp file and a rename; skipped when identical. */
@@ -137,6 +153,17 @@ export async function sha256OfRegularFile(file: string): Promise<string | undefi
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** True when `dir` holds these regular files and nothing else (directories aside). */
+async function holdsExactly(dir: string, files: readonly { path: string; sha256: string }[]): Promise<boolean> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const found = entries.filter((e) => !e.isDirectory());
+  if (found.length !== files.length || found.some((e) => !e.isFile())) return false;
+  for (const file of files) {
+    if ((await sha256OfRegularFile(join(dir, file.path))) !== file.sha256) return false;
+  }
+  return true;
 }
 
 function writeFailed(message: string, cause: Error): ExtractError {

@@ -13,7 +13,14 @@ export interface StagedPluginFile {
   elfMachine: string;
   pluginApiVersion: string;
   /** An unpacked layer or filesystem to keep under plugins/source. */
-  source?: { stagedDir: string; relativeDir: string } | undefined;
+  source?: StagedTree | undefined;
+}
+
+/** A staged directory tree to install as a whole, with its files when known (to skip an identical install). */
+export interface StagedTree {
+  stagedDir: string;
+  relativeDir: string;
+  files?: { path: string; sha256: string }[] | undefined;
 }
 
 export interface StagedRulesFile {
@@ -30,7 +37,7 @@ export interface StagedRulesfile {
   manifestDigest: string;
   layerDigest: string;
   files: StagedRulesFile[];
-  source?: { stagedDir: string; relativeDir: string } | undefined;
+  source?: StagedTree | undefined;
 }
 
 /** Counts what crossed the network, so a re-run can show it downloaded nothing. */

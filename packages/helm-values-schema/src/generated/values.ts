@@ -1155,11 +1155,13 @@ export interface FalcoPluginEntry {
    */
   library_path: string;
   /**
-   * Plugin init configuration: an object or a string.
+   * Plugin init configuration: a map for most plugins, a string for some.
    */
-  init_config?: {
-    [k: string]: unknown | undefined;
-  };
+  init_config?:
+    | {
+        [k: string]: unknown | undefined;
+      }
+    | string;
   /**
    * Plugin open parameters, e.g. http://:9765/k8s-audit.
    */

@@ -19,7 +19,7 @@ const pluginEntry = object(
       pattern: '\\.so$',
       'x-hint': 'name the plugin file, e.g. libk8saudit.so (relative to /usr/share/falco/plugins) or an absolute path',
     },
-    init_config: { type: ['object', 'string'], description: 'Plugin init configuration: a map for most plugins, a string for some.' },
+    init_config: { type: ['object', 'string'], additionalProperties: true, description: 'Plugin init configuration: a map for most plugins, a string for some.' },
     open_params: { type: 'string', description: 'Plugin open parameters, e.g. http://:9765/k8s-audit.' },
   },
   { title: 'FalcoPluginEntry' },

@@ -5,6 +5,7 @@
  * are stripped from the published values.schema.json.
  */
 export interface SchemaNode {
+  $schema?: string;
   $ref?: string;
   title?: string;
   description?: string;

@@ -1,0 +1,74 @@
+import { isS3StoreError, S3StoreError, S3StoreErrorCode, toStoreError, type ObjectStore } from '@falco-airgap/s3-plugin-store';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface DownloadTarget {
+  key: string;
+  sha256: string;
+  size: number;
+  /** Where the verified bytes end up. */
+  path: string;
+}
+
+/**
+ * Streams a blob to disk while hashing it; the file is only good when size and sha256 match.
+ * Throws S3STORE_SIZE_MISMATCH / S3STORE_SHA256_MISMATCH for wrong bytes, S3STORE_BLOB_MISSING when absent.
+ */
+export async function downloadVerified(objects: ObjectStore, target: DownloadTarget, options: { bucket: string; signal?: AbortSignal }): Promise<void> {
+  const stream = await objects.getStream(target.key, { signal: options.signal });
+  if (!stream) {
+    throw new S3StoreError(S3StoreErrorCode.BlobMissing, `${target.key} is missing from the bucket`, { key: target.key, hint: 'publish the lock of this release again' });
+  }
+  // A body longer than announced is refused before it fills the disk.
+  if (stream.size !== target.size) {
+    throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${target.key} has ${stream.size} bytes in the bucket, the release says ${target.size}`, {
+      key: target.key,
+      hint: 'the blob was replaced in the bucket; publish the lock again and investigate who can write to the bucket',
+    });
+  }
+  const hash = createHash('sha256');
+  let received = 0;
+  try {
+    await pipeline(
+      stream.body,
+      async function* (source: AsyncIterable<Uint8Array>) {
+        for await (const chunk of source) {
+          received += chunk.length;
+          if (received > target.size) throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${target.key} is longer than ${target.size} bytes`, { key: target.key });
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(target.path, { mode: 0o644, flush: true }),
+      { signal: options.signal },
+    );
+  } catch (error) {
+    if (isS3StoreError(error)) throw error;
+    throw toStoreError(error, { action: 'download', key: target.key, bucket: options.bucket });
+  }
+  if (received !== target.size) {
+    throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} ended after ${received} of ${target.size} bytes`, { key: target.key, hint: 'the connection broke; run again' });
+  }
+  const sha256 = hash.digest('hex');
+  if (sha256 !== target.sha256) {
+    throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `${target.key} has sha256 ${sha256}, the release says ${target.sha256}`, {
+      key: target.key,
+      hint: 'the blob in the bucket was altered; nothing was installed. Publish the lock again and investigate who can write to the bucket',
+    });
+  }
+}
+
+/** Retries only what a retry can fix: a broken connection or an unavailable server, never wrong bytes. */
+export async function withRetries<T>(retries: number, signal: AbortSignal | undefined, task: () => Promise<T>, onRetry?: (attempt: number, error: unknown) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      if (attempt >= retries || !isS3StoreError(error, S3StoreErrorCode.Unavailable) || signal?.aborted) throw error;
+      onRetry?.(attempt + 1, error);
+      await sleep(Math.min(200 * 2 ** attempt, 3000), undefined, { signal });
+    }
+  }
+}

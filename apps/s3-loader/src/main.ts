@@ -1,0 +1,77 @@
+import { isFalcoAirgapError } from '@falco-airgap/manifest';
+import { createS3Client, S3ObjectStore } from '@falco-airgap/s3-plugin-store';
+import packageJson from '../package.json' with { type: 'json' };
+import { parseLoaderArgs, usage } from './config.ts';
+import { LoaderExit, loaderExitCodeFor } from './errors.ts';
+import { runLoader } from './loader.ts';
+import { jsonLineLog } from './log.ts';
+
+export const version: string = packageJson.version;
+
+export interface LoaderProcess {
+  argv: readonly string[];
+  env: Record<string, string | undefined>;
+  arch: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  signal: AbortSignal;
+}
+
+/** The binary's whole life: configuration, one run, an exit code. Everything it says is a JSON line on stderr. */
+export async function main(proc: LoaderProcess): Promise<number> {
+  const log = jsonLineLog(proc.stderr);
+  let client: ReturnType<typeof createS3Client> | undefined;
+  try {
+    const command = parseLoaderArgs(proc.argv, proc.env, proc.arch);
+    if (command.kind === 'help') {
+      proc.stdout(`${usage(version)}\n`);
+      return LoaderExit.Installed;
+    }
+    if (command.kind === 'version') {
+      proc.stdout(`${version}\n`);
+      return LoaderExit.Installed;
+    }
+    const { config } = command;
+    log({
+      level: 'info',
+      event: 'start',
+      msg: `falco-s3-loader ${version}`,
+      version,
+      bucket: config.bucket,
+      prefix: config.prefix,
+      channel: config.channel,
+      release: config.release,
+      platform: config.platform,
+      destination: config.destination,
+      onUnavailable: config.onUnavailable,
+    });
+    client = createS3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: config.forcePathStyle,
+      maxAttempts: config.retries + 1,
+      connectionTimeoutMs: config.timeoutMs,
+      requestTimeoutMs: config.timeoutMs,
+      maxSockets: config.concurrency * 2,
+      // Every byte is hashed by the loader itself; a second pass by the SDK would only cost start time.
+      validateResponseChecksums: false,
+    });
+    await runLoader(config, { objects: new S3ObjectStore({ client, bucket: config.bucket }), log, signal: proc.signal });
+    return LoaderExit.Installed;
+  } catch (error) {
+    const exitCode = proc.signal.aborted ? LoaderExit.Interrupted : loaderExitCodeFor(error);
+    const known = isFalcoAirgapError(error);
+    log({
+      level: 'error',
+      event: 'failed',
+      msg: error instanceof Error ? error.message : String(error),
+      code: known ? error.code : 'LOADER_UNEXPECTED',
+      hint: known ? error.hint : 'this is a bug in falco-s3-loader if it persists',
+      exitCode,
+      ...(known ? {} : { stack: error instanceof Error ? error.stack : undefined }),
+    });
+    return exitCode;
+  } finally {
+    client?.destroy();
+  }
+}

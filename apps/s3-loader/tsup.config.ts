@@ -1,0 +1,26 @@
+import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tools/build/tsup-preset.ts';
+
+export default [
+  packageConfig({ clean: false }),
+  // The executable: one CommonJS file with every dependency inside, the input of the single-executable build.
+  defineConfig({
+    entry: { 'falco-s3-loader': 'src/bin.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node24',
+    platform: 'node',
+    noExternal: [/.*/],
+    minify: true,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+    treeshake: true,
+    dts: false,
+    banner: { js: '#!/usr/bin/env node' },
+    esbuildOptions(options) {
+      options.conditions = ['@falco-airgap/source'];
+      options.legalComments = 'none';
+    },
+  }),
+];

@@ -1,0 +1,374 @@
+{{/* The Falco pod, shared by the DaemonSet and the Deployment. */}}
+{{- define "falco-airgap.podTemplate" -}}
+{{- $v := .Values }}
+{{- $nodeAgent := include "falco-airgap.nodeAgent" . }}
+{{- $falcoImage := include "falco-airgap.falcoImageValues" . | fromJson }}
+{{- $kind := $v.driver.kind }}
+{{- $kernelBuild := and $nodeAgent (has $kind (list "kmod" "auto" "ebpf")) }}
+metadata:
+  labels:
+    {{- include "falco-airgap.selectorLabels" . | nindent 4 }}
+    {{- with $v.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+    checksum/rules: {{ include (print $.Template.BasePath "/rules-configmap.yaml") . | sha256sum }}
+    {{- with $v.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "falco-airgap.serviceAccountName" . }}
+  automountServiceAccountToken: {{ $v.serviceAccount.automountServiceAccountToken }}
+  {{- with $v.podPriorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  {{- if and $nodeAgent (eq $kind "ebpf") $v.driver.ebpf.hostNetwork }}
+  hostNetwork: true
+  dnsPolicy: ClusterFirstWithHostNet
+  {{- end }}
+  {{- with $v.podSecurityContext }}
+  securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.global.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  terminationGracePeriodSeconds: {{ $v.terminationGracePeriodSeconds }}
+  {{- $initContainers := or (include "falco-airgap.driverLoader" .) (eq $v.pluginStrategy "sidecar") $v.extra.initContainers }}
+  {{- if $initContainers }}
+  initContainers:
+    {{- if include "falco-airgap.driverLoader" . }}
+    {{- include "falco-airgap.driverLoaderContainer" . | trim | nindent 4 }}
+    {{- end }}
+    {{- if eq $v.pluginStrategy "sidecar" }}
+    - name: plugin-loader
+      image: {{ include "falco-airgap.image" (dict "image" $v.pluginLoader.image "root" $) }}
+      imagePullPolicy: {{ $v.pluginLoader.image.pullPolicy }}
+      env:
+        - name: FALCO_PLUGIN_LOADER_DEST
+          value: /mnt/plugins
+      {{- with $v.pluginLoader.resources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.pluginLoader.securityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      volumeMounts:
+        - name: plugins
+          mountPath: /mnt/plugins
+    {{- end }}
+    {{- with $v.extra.initContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+  containers:
+    - name: falco
+      image: {{ include "falco-airgap.image" (dict "image" $falcoImage "root" $) }}
+      imagePullPolicy: {{ $falcoImage.pullPolicy }}
+      {{- with $v.extra.args }}
+      args:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      env:
+        - name: FALCO_HOSTNAME
+          valueFrom:
+            fieldRef:
+              fieldPath: spec.nodeName
+        - name: FALCO_K8S_NODE_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: spec.nodeName
+        {{- if $nodeAgent }}
+        - name: HOST_ROOT
+          value: /host
+        {{- end }}
+        {{- if eq $v.pluginStrategy "s3" }}
+        {{- include "falco-airgap.s3LoaderEnv" . | trim | nindent 8 }}
+        {{- end }}
+        {{- with $v.extra.env }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- if and (eq $v.pluginStrategy "s3") $v.s3.existingSecret }}
+      envFrom:
+        - secretRef:
+            name: {{ $v.s3.existingSecret }}
+      {{- end }}
+      tty: {{ $v.tty }}
+      {{- $ports := list }}
+      {{- if $v.falco.webserver.enabled }}
+      {{- $ports = append $ports (dict "name" "web" "containerPort" $v.falco.webserver.listen_port "protocol" "TCP") }}
+      {{- end }}
+      {{- range $v.services }}
+      {{- $service := . }}
+      {{- range .ports }}
+      {{- $ports = append $ports (dict "name" (default $service.name .name | trunc 15 | trimSuffix "-") "containerPort" (default .port .targetPort) "protocol" (default "TCP" .protocol)) }}
+      {{- end }}
+      {{- end }}
+      {{- with $ports }}
+      ports:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- if $v.falco.webserver.enabled }}
+      {{- range $probe := list "startupProbe" "livenessProbe" "readinessProbe" }}
+      {{ $probe }}:
+        {{- toYaml (get $v.healthChecks $probe) | nindent 8 }}
+        httpGet:
+          path: {{ $v.falco.webserver.k8s_healthz_endpoint }}
+          port: web
+          scheme: {{ ternary "HTTPS" "HTTP" $v.falco.webserver.ssl_enabled }}
+      {{- end }}
+      {{- end }}
+      {{- with $v.resources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- include "falco-airgap.falcoSecurityContext" . | trim | nindent 8 }}
+      volumeMounts:
+        - name: falco-yaml
+          mountPath: /etc/falco/falco.yaml
+          subPath: falco.yaml
+          readOnly: true
+        - name: config-d
+          mountPath: /etc/falco/config.d
+        - name: root-falco
+          mountPath: /root/.falco
+        {{- if $v.customRules }}
+        - name: custom-rules
+          mountPath: /etc/falco/rules.d
+          readOnly: true
+        {{- end }}
+        {{- if include "falco-airgap.pluginVolume" . }}
+        - name: plugins
+          mountPath: /usr/share/falco/plugins
+        {{- end }}
+        {{- if and (eq $v.pluginStrategy "s3") $v.s3.cacheHostPath }}
+        - name: plugin-cache
+          mountPath: /var/cache/falco-airgap/plugins
+        {{- end }}
+        {{- if $nodeAgent }}
+        - name: proc-fs
+          mountPath: /host/proc
+          readOnly: true
+        - name: etc-fs
+          mountPath: /host/etc
+          readOnly: true
+        {{- end }}
+        {{- if $kernelBuild }}
+        - name: dev-fs
+          mountPath: /host/dev
+          readOnly: true
+        - name: sys-module-fs
+          mountPath: /sys/module
+          readOnly: true
+        {{- end }}
+        {{- if and $nodeAgent (has $kind (list "auto" "ebpf")) }}
+        - name: sys-kernel-fs
+          mountPath: /sys/kernel
+          readOnly: true
+        {{- end }}
+        {{- if and $nodeAgent (eq $kind "gvisor") }}
+        - name: runsc-root
+          mountPath: {{ printf "/host%s" $v.driver.gvisor.runsc.root }}
+        - name: runsc-config
+          mountPath: {{ printf "/host%s" $v.driver.gvisor.runsc.config }}
+          readOnly: true
+        {{- end }}
+        {{- if include "falco-airgap.containerPlugin" . }}
+        {{- range $i, $dir := include "falco-airgap.socketDirs" . | fromJsonArray }}
+        - name: {{ printf "runtime-sockets-%d" $i }}
+          mountPath: {{ printf "/host%s" $dir }}
+          readOnly: true
+        {{- end }}
+        {{- end }}
+        {{- with $v.mounts.volumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+  volumes:
+    - name: falco-yaml
+      configMap:
+        name: {{ include "falco-airgap.fullname" . }}
+        items:
+          - key: falco.yaml
+            path: falco.yaml
+    - name: config-d
+      emptyDir: {}
+    - name: root-falco
+      emptyDir: {}
+    {{- if $v.customRules }}
+    - name: custom-rules
+      configMap:
+        name: {{ include "falco-airgap.fullname" . }}-rules
+    {{- end }}
+    {{- if include "falco-airgap.pluginVolume" . }}
+    - name: plugins
+      emptyDir: {}
+    {{- end }}
+    {{- if and (eq $v.pluginStrategy "s3") $v.s3.cacheHostPath }}
+    - name: plugin-cache
+      hostPath:
+        path: {{ $v.s3.cacheHostPath }}
+        type: DirectoryOrCreate
+    {{- end }}
+    {{- if $nodeAgent }}
+    - name: proc-fs
+      hostPath:
+        path: /proc
+    - name: etc-fs
+      hostPath:
+        path: /etc
+    {{- end }}
+    {{- if $kernelBuild }}
+    - name: dev-fs
+      hostPath:
+        path: /dev
+    - name: sys-module-fs
+      hostPath:
+        path: /sys/module
+    - name: boot-fs
+      hostPath:
+        path: /boot
+    - name: lib-modules
+      hostPath:
+        path: /lib/modules
+    - name: usr-fs
+      hostPath:
+        path: /usr
+    {{- end }}
+    {{- if and $nodeAgent (has $kind (list "auto" "ebpf")) }}
+    - name: sys-kernel-fs
+      hostPath:
+        path: /sys/kernel
+    {{- end }}
+    {{- if and $nodeAgent (eq $kind "gvisor") }}
+    - name: runsc-root
+      hostPath:
+        path: {{ $v.driver.gvisor.runsc.root }}
+    - name: runsc-config
+      hostPath:
+        path: {{ $v.driver.gvisor.runsc.config }}
+        type: File
+    {{- end }}
+    {{- if include "falco-airgap.containerPlugin" . }}
+    {{- range $i, $dir := include "falco-airgap.socketDirs" . | fromJsonArray }}
+    - name: {{ printf "runtime-sockets-%d" $i }}
+      hostPath:
+        path: {{ $dir }}
+        {{- /* A node runs one or two of the engines; an absent socket directory must not keep the pod from starting. */}}
+        type: DirectoryOrCreate
+    {{- end }}
+    {{- end }}
+    {{- with $v.mounts.volumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/* Installs the kernel module or legacy probe with falcoctl from the Falco image; downloads only from repos, never from the internet. */}}
+{{- define "falco-airgap.driverLoaderContainer" -}}
+{{- $v := .Values }}
+{{- $types := ternary (list "modern_ebpf" "kmod") (list $v.driver.kind) (eq $v.driver.kind "auto") }}
+{{- $flags := list }}
+{{- range $types }}{{ $flags = append $flags (printf "--type=%s" .) }}{{ end }}
+- name: driver-loader
+  image: {{ include "falco-airgap.image" (dict "image" $v.image "root" $) }}
+  imagePullPolicy: {{ $v.image.pullPolicy }}
+  command: [/bin/sh, -c]
+  args:
+    - {{ printf "falcoctl driver config %s --host-root=/host && falcoctl driver install %s --host-root=/host --download=%t --compile=%t" (join " " $flags) (join " " $flags) (not (empty $v.driver.loader.repos)) $v.driver.loader.compile | quote }}
+  env:
+    - name: HOST_ROOT
+      value: /host
+    - name: FALCOCTL_DRIVER_REPOS
+      value: {{ join "," $v.driver.loader.repos | quote }}
+    {{- /* auto: falcoctl writes its choice of engine to /etc/falco/config.d, which falco.yaml loads last. */}}
+    - name: FALCOCTL_DRIVER_CONFIG_UPDATE_FALCO
+      value: {{ eq $v.driver.kind "auto" | quote }}
+    {{- with $v.driver.loader.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with $v.driver.loader.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    privileged: true
+  volumeMounts:
+    - name: root-falco
+      mountPath: /root/.falco
+    - name: config-d
+      mountPath: /etc/falco/config.d
+    - name: proc-fs
+      mountPath: /host/proc
+      readOnly: true
+    - name: boot-fs
+      mountPath: /host/boot
+      readOnly: true
+    - name: lib-modules
+      mountPath: /host/lib/modules
+    - name: usr-fs
+      mountPath: /host/usr
+      readOnly: true
+    - name: etc-fs
+      mountPath: /host/etc
+      readOnly: true
+    - name: dev-fs
+      mountPath: /host/dev
+      readOnly: true
+{{- end }}
+
+{{/* Environment of falco-s3-loader: the contract between the chart and apps/s3-loader. */}}
+{{- define "falco-airgap.s3LoaderEnv" -}}
+{{- $s3 := .Values.s3 }}
+- name: FALCO_S3_LOADER_BUCKET
+  value: {{ $s3.bucket | quote }}
+- name: FALCO_S3_LOADER_PREFIX
+  value: {{ $s3.prefix | quote }}
+{{- with $s3.channel }}
+- name: FALCO_S3_LOADER_CHANNEL
+  value: {{ . | quote }}
+{{- end }}
+{{- with $s3.release }}
+- name: FALCO_S3_LOADER_RELEASE
+  value: {{ . | quote }}
+{{- end }}
+{{- with $s3.region }}
+- name: FALCO_S3_LOADER_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- with $s3.endpoint }}
+- name: FALCO_S3_LOADER_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: FALCO_S3_LOADER_FORCE_PATH_STYLE
+  value: {{ $s3.forcePathStyle | quote }}
+- name: FALCO_S3_LOADER_DEST
+  value: /usr/share/falco/plugins
+- name: FALCO_S3_LOADER_ON_UNAVAILABLE
+  value: {{ $s3.onUnavailable | quote }}
+{{- if $s3.cacheHostPath }}
+- name: FALCO_S3_LOADER_CACHE_DIR
+  value: /var/cache/falco-airgap/plugins
+{{- end }}
+- name: FALCO_S3_LOADER_TIMEOUT_SECONDS
+  value: {{ $s3.timeoutSeconds | quote }}
+- name: FALCO_S3_LOADER_RETRIES
+  value: {{ $s3.retries | quote }}
+- name: FALCO_S3_LOADER_LOG_FORMAT
+  value: json
+{{- end }}

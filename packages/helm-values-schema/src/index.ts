@@ -1,0 +1,16 @@
+export { ValuesError, ValuesErrorCode, formatIssue, type ValuesIssue } from './errors.ts';
+export type * from './generated/values.ts';
+export { validateValues, resolveValues, type ValidateValuesOptions } from './validate.ts';
+export { mergeValues, coalesceValues, type ValuesLayer } from './merge.ts';
+export { chartDefaults } from './defaults.ts';
+export { checkValuesFiles, locateIssue, parseValuesFile, type ValuesFile, type ValuesFilesResult } from './values-file.ts';
+export { checkRules, containerPluginManaged, effectiveFalcoVersion, CUSTOM_RULES_DIR } from './rules.ts';
+export { LEGACY_OPTIONS, type LegacyOption } from './legacy-options.ts';
+export { publishedValuesSchema } from './published-schema.ts';
+export { valuesSchema } from './schema/values-schema.ts';
+export type { SchemaNode } from './schema/nodes.ts';
+export { DEFAULT_FALCO_VERSION } from './schema/falco-version.ts';
+export { PLUGIN_STRATEGIES, type PluginStrategyName } from './schema/plugin-strategy.ts';
+export { CONTROLLER_KINDS } from './schema/workload.ts';
+export { CURRENT_DRIVER_KINDS, LEGACY_DRIVER_KINDS } from './schema/driver.ts';
+export { formatPath, parsePath, type PathSegment } from './value-path.ts';

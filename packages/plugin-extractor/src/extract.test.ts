@@ -1,0 +1,97 @@
+import { parseLock } from '@falco-airgap/manifest';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExtractEvent } from './events.ts';
+import {
+  FakeRegistry,
+  HOST,
+  library,
+  manifestOf,
+  pluginArtifact,
+  pluginEntry,
+  pluginRepo,
+  releaseTags,
+  rulesArtifact,
+  rulesEntry,
+  rulesRepo,
+  runExtract,
+  scratch,
+  type Scratch,
+} from './test-support/harness.ts';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('extract from artifacts', () => {
+  let registry: FakeRegistry;
+  let area: Scratch;
+  beforeEach(async () => {
+    registry = new FakeRegistry(HOST);
+    registry.push(pluginRepo('k8saudit'), pluginArtifact('k8saudit', '0.18.0'), releaseTags('0.18.0'));
+    registry.push(pluginRepo('json'), pluginArtifact('json', '0.7.4', '3.9.0'), releaseTags('0.7.4'));
+    registry.push(rulesRepo('falco-rules'), rulesArtifact('falco-rules', '5.1.0'), releaseTags('5.1.0'));
+    area = await scratch();
+  });
+  afterEach(() => area.cleanup());
+
+  const manifest = () => manifestOf([pluginEntry('k8saudit', '0.18.0'), pluginEntry('json', '0.7.4')], [rulesEntry('falco-rules', '5.1.0')]);
+
+  it('writes each plugin per platform, the rules, the unpacked layers and a lock that parses', async () => {
+    const events: ExtractEvent[] = [];
+    const result = await runExtract(registry, area, manifest(), { onEvent: (e) => events.push(e), now: () => new Date('2025-06-01T00:00:00Z') });
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const dir = platform.replace('/', '-');
+      const bytes = await readFile(join(area.out, 'extracted', dir, 'libk8saudit.so'));
+      expect(Buffer.compare(bytes, Buffer.from(library('k8saudit', platform)))).toBe(0);
+      expect(await readFile(join(area.out, 'source', 'k8saudit-0.18.0', dir, 'libk8saudit.so'))).toEqual(bytes);
+    }
+    expect(await readFile(join(area.out, 'extracted', 'rules', 'falco_rules.yaml'), 'utf8')).toBe('- rule: fixture\n');
+    const lock = parseLock(await readFile(join(area.out, 'plugins-lock.yaml'), 'utf8'));
+    expect(lock.generatedAt).toBe('2025-06-01T00:00:00.000Z');
+    const k8saudit = lock.plugins.find((p) => p.name === 'k8saudit')!;
+    expect(k8saudit.platforms.map((p) => [p.platform, p.elfMachine, p.pluginApiVersion, p.path])).toEqual([
+      ['linux/amd64', 'x86-64', '3.10.0', 'linux-amd64/libk8saudit.so'],
+      ['linux/arm64', 'aarch64', '3.10.0', 'linux-arm64/libk8saudit.so'],
+    ]);
+    expect(k8saudit.platforms[0]!.sha256).toBe(sha256(library('k8saudit', 'linux/amd64')));
+    expect(lock.plugins.find((p) => p.name === 'json')!.platforms[0]!.pluginApiVersion).toBe('3.9.0');
+    expect(lock.rulesfiles[0]).toMatchObject({ name: 'falco-rules', files: [{ file: 'falco_rules.yaml', path: 'rules/falco_rules.yaml' }] });
+    expect(result.stats.blobsDownloaded).toBe(1 + 2 + 1 + 2 + 2); // k8saudit config + 2 layers, json config + 2 layers, rules config + layer
+    expect(events.filter((e) => e.type === 'task' && e.status === 'done').map((e) => (e as { id: string }).id).sort()).toEqual([
+      'plugin/json/linux/amd64',
+      'plugin/json/linux/arm64',
+      'plugin/k8saudit/linux/amd64',
+      'plugin/k8saudit/linux/arm64',
+      'rulesfile/falco-rules',
+    ]);
+    expect(events.some((e) => e.type === 'progress' && e.id === 'plugin/k8saudit/linux/amd64' && e.loaded === e.total)).toBe(true);
+    expect(await area.outsideOut()).toEqual([]);
+  });
+
+  it('downloads no blob and rewrites nothing on a re-run with nothing changed', async () => {
+    await runExtract(registry, area, manifest(), { now: () => new Date('2025-06-01T00:00:00Z') });
+    const lockBefore = await readFile(join(area.out, 'plugins-lock.yaml'));
+    const soBefore = await stat(join(area.out, 'extracted', 'linux-amd64', 'libk8saudit.so'));
+    const blobGets = registry.blobGets();
+    const again = await runExtract(registry, area, manifest(), { now: () => new Date('2030-01-01T00:00:00Z') });
+    expect(registry.blobGets()).toBe(blobGets);
+    expect(again.stats.blobsDownloaded).toBe(0);
+    expect(again.lockStatus).toBe('unchanged');
+    expect(again.files.every((f) => f.status === 'unchanged')).toBe(true);
+    expect(await readFile(join(area.out, 'plugins-lock.yaml'))).toEqual(lockBefore);
+    expect((await stat(join(area.out, 'extracted', 'linux-amd64', 'libk8saudit.so'))).mtimeMs).toBe(soBefore.mtimeMs);
+  });
+
+  it('extracts only the platforms asked for', async () => {
+    const result = await runExtract(registry, area, manifest(), { platforms: ['linux/arm64'] });
+    expect(result.lock.plugins.every((p) => p.platforms.map((q) => q.platform).join() === 'linux/arm64')).toBe(true);
+    await expect(stat(join(area.out, 'extracted', 'linux-amd64'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('passes --locked when nothing moved', async () => {
+    await runExtract(registry, area, manifest());
+    const result = await runExtract(registry, area, manifest(), { locked: true });
+    expect(result.lockStatus).toBe('unchanged');
+  });
+});
