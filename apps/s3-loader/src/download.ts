@@ -1,4 +1,4 @@
-import { isS3StoreError, S3StoreError, S3StoreErrorCode, toStoreError, type ObjectStore } from '@falco-airgap/s3-plugin-store';
+import { isS3StoreError, S3StoreError, S3StoreErrorCode, type ObjectReader } from '@falco-airgap/s3-plugin-store';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -16,7 +16,7 @@ export interface DownloadTarget {
  * Streams a blob to disk while hashing it; the file is only good when size and sha256 match.
  * Throws S3STORE_SIZE_MISMATCH / S3STORE_SHA256_MISMATCH for wrong bytes, S3STORE_BLOB_MISSING when absent.
  */
-export async function downloadVerified(objects: ObjectStore, target: DownloadTarget, options: { bucket: string; signal?: AbortSignal }): Promise<void> {
+export async function downloadVerified(objects: ObjectReader, target: DownloadTarget, options: { signal?: AbortSignal | undefined }): Promise<void> {
   const stream = await objects.getStream(target.key, { signal: options.signal });
   if (!stream) {
     throw new S3StoreError(S3StoreErrorCode.BlobMissing, `${target.key} is missing from the bucket`, { key: target.key, hint: 'publish the lock of this release again' });
@@ -46,7 +46,11 @@ export async function downloadVerified(objects: ObjectStore, target: DownloadTar
     );
   } catch (error) {
     if (isS3StoreError(error)) throw error;
-    throw toStoreError(error, { action: 'download', key: target.key, bucket: options.bucket });
+    if (options.signal?.aborted) throw new S3StoreError(S3StoreErrorCode.Aborted, `the download of ${target.key} was interrupted`, { key: target.key, cause: error });
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    // Disk errors are the node's problem, not S3's: only a broken body is worth a retry.
+    if (/^E(NOSPC|ROFS|ACCES|PERM|DQUOT)$/.test(reason)) throw error;
+    throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} broke off after ${received} bytes (${reason})`, { key: target.key, hint: 'the connection to S3 broke; run again', cause: error });
   }
   if (received !== target.size) {
     throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} ended after ${received} of ${target.size} bytes`, { key: target.key, hint: 'the connection broke; run again' });

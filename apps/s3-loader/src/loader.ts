@@ -1,4 +1,4 @@
-import { isS3StoreError, PluginStore, S3StoreErrorCode, type ObjectStore, type ReleaseDocument } from '@falco-airgap/s3-plugin-store';
+import { isS3StoreError, ReleaseReader, S3StoreErrorCode, type ObjectReader, type ReleaseDocument } from '@falco-airgap/s3-plugin-store';
 import { PluginCache } from './cache.ts';
 import type { LoaderConfig } from './config.ts';
 import { downloadVerified, withRetries } from './download.ts';
@@ -7,8 +7,8 @@ import { installStaged, isInstalled, itemsFor, prepareStaging, readState, recove
 import type { Log } from './log.ts';
 
 export interface LoaderDependencies {
-  /** The bucket, through the store's port: S3 in the binary, in memory in unit tests. */
-  objects: ObjectStore;
+  /** The bucket, through the store's read port: S3 in the binary, in memory in unit tests. */
+  objects: ObjectReader;
   log: Log;
   now?: () => Date;
   signal?: AbortSignal;
@@ -88,7 +88,7 @@ export async function runLoader(config: LoaderConfig, deps: LoaderDependencies):
 }
 
 async function resolveRelease(config: LoaderConfig, deps: LoaderDependencies): Promise<ReleaseDocument> {
-  const store = new PluginStore({ objects: deps.objects, prefix: config.prefix });
+  const store = new ReleaseReader({ objects: deps.objects, prefix: config.prefix });
   const retrying = (attempt: number, error: unknown) => deps.log({ level: 'warn', event: 'retry', msg: (error as Error).message, attempt });
   if (config.release) return withRetries(config.retries, deps.signal, () => store.getRelease(config.release!, deps.signal), retrying);
   return withRetries(config.retries, deps.signal, async () => (await store.resolveChannel(config.channel!, deps.signal)).release, retrying);
@@ -123,7 +123,7 @@ async function stageFromS3(items: readonly InstallItem[], cache: PluginCache | u
       await withRetries(
         config.retries,
         signal,
-        () => downloadVerified(deps.objects, { key: `${prefix}${item.blob}`, sha256: item.sha256, size: item.size, path: staged }, { bucket: config.bucket, signal }),
+        () => downloadVerified(deps.objects, { key: `${prefix}${item.blob}`, sha256: item.sha256, size: item.size, path: staged }, { signal }),
         (attempt, error) => log({ level: 'warn', event: 'retry', msg: (error as Error).message, file: item.file, attempt }),
       );
       downloaded += item.size;

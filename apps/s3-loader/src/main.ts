@@ -1,10 +1,10 @@
 import { isFalcoAirgapError } from '@falco-airgap/manifest';
-import { createS3Client, S3ObjectStore } from '@falco-airgap/s3-plugin-store';
 import packageJson from '../package.json' with { type: 'json' };
 import { parseLoaderArgs, usage } from './config.ts';
 import { LoaderExit, loaderExitCodeFor } from './errors.ts';
 import { runLoader } from './loader.ts';
 import { jsonLineLog } from './log.ts';
+import { credentialSource, S3Reader } from './s3-reader.ts';
 
 export const version: string = packageJson.version;
 
@@ -20,7 +20,7 @@ export interface LoaderProcess {
 /** The binary's whole life: configuration, one run, an exit code. Everything it says is a JSON line on stderr. */
 export async function main(proc: LoaderProcess): Promise<number> {
   const log = jsonLineLog(proc.stderr);
-  let client: ReturnType<typeof createS3Client> | undefined;
+  let reader: S3Reader | undefined;
   try {
     const command = parseLoaderArgs(proc.argv, proc.env, proc.arch);
     if (command.kind === 'help') {
@@ -45,18 +45,16 @@ export async function main(proc: LoaderProcess): Promise<number> {
       destination: config.destination,
       onUnavailable: config.onUnavailable,
     });
-    client = createS3Client({
-      region: config.region,
+    reader = new S3Reader({
+      bucket: config.bucket,
+      region: config.region ?? 'us-east-1',
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
-      maxAttempts: config.retries + 1,
-      connectionTimeoutMs: config.timeoutMs,
-      requestTimeoutMs: config.timeoutMs,
-      maxSockets: config.concurrency * 2,
-      // Every byte is hashed by the loader itself; a second pass by the SDK would only cost start time.
-      validateResponseChecksums: false,
+      credentials: credentialSource(proc.env),
+      timeoutMs: config.timeoutMs,
+      maxSockets: config.concurrency + 1,
     });
-    await runLoader(config, { objects: new S3ObjectStore({ client, bucket: config.bucket }), log, signal: proc.signal });
+    await runLoader(config, { objects: reader, log, signal: proc.signal });
     return LoaderExit.Installed;
   } catch (error) {
     const exitCode = proc.signal.aborted ? LoaderExit.Interrupted : loaderExitCodeFor(error);
@@ -72,6 +70,6 @@ export async function main(proc: LoaderProcess): Promise<number> {
     });
     return exitCode;
   } finally {
-    client?.destroy();
+    reader?.close();
   }
 }

@@ -137,3 +137,8 @@ appArmorProfile:
 privileged: true
 {{- end }}
 {{- end }}
+
+{{/* Name of a port of services[]: its own name, else protocol-port (port names are limited to 15 characters). */}}
+{{- define "falco-airgap.servicePortName" -}}
+{{- default (printf "%s-%v" (default "TCP" .protocol | lower) .port) .name }}
+{{- end }}

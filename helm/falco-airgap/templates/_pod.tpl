@@ -115,9 +115,8 @@ spec:
       {{- $ports = append $ports (dict "name" "web" "containerPort" $v.falco.webserver.listen_port "protocol" "TCP") }}
       {{- end }}
       {{- range $v.services }}
-      {{- $service := . }}
       {{- range .ports }}
-      {{- $ports = append $ports (dict "name" (default $service.name .name | trunc 15 | trimSuffix "-") "containerPort" (default .port .targetPort) "protocol" (default "TCP" .protocol)) }}
+      {{- $ports = append $ports (dict "name" (include "falco-airgap.servicePortName" .) "containerPort" (default .port .targetPort) "protocol" (default "TCP" .protocol)) }}
       {{- end }}
       {{- end }}
       {{- with $ports }}

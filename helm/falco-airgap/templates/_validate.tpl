@@ -17,7 +17,7 @@ Prints one line per problem, "CODE: path: what is wrong — what to do"; validat
 }}
 {{- range $legacy }}
 {{- if and .on (semverCompare (printf ">=%s-0" .removedIn) $version) }}
-{{- $errors = append $errors (printf "VALUES_REMOVED_OPTION: %s=%s: %s was removed in Falco %s (deprecated in %s) and this release runs Falco %s — %s" .path .value .what .removedIn .deprecatedIn $version .instead) }}
+{{- $errors = append $errors (printf "VALUES_REMOVED_OPTION: %s: %s selects %s, which Falco removed in %s (deprecated in %s); this release runs Falco %s — %s" .path (ternary .value (quote .value) (eq .value "true")) .what .removedIn .deprecatedIn $version .instead) }}
 {{- end }}
 {{- end }}
 

@@ -4,7 +4,7 @@ export { validateValues, resolveValues, type ValidateValuesOptions } from './val
 export { mergeValues, coalesceValues, type ValuesLayer } from './merge.ts';
 export { chartDefaults } from './defaults.ts';
 export { checkValuesFiles, locateIssue, parseValuesFile, type ValuesFile, type ValuesFilesResult } from './values-file.ts';
-export { checkRules, containerPluginManaged, effectiveFalcoVersion, CUSTOM_RULES_DIR } from './rules.ts';
+export { checkRules, containerPluginManaged, effectiveFalcoVersion, CUSTOM_RULES_DIR, RULE_CODES } from './rules.ts';
 export { LEGACY_OPTIONS, type LegacyOption } from './legacy-options.ts';
 export { publishedValuesSchema } from './published-schema.ts';
 export { valuesSchema } from './schema/values-schema.ts';

@@ -31,7 +31,7 @@ const removedOptions: Rule = (values) => {
   return LEGACY_OPTIONS.filter((option) => valueAt(values, option.path) === option.value && isAtLeast(parsed, versionOf(option.removedIn))).map((option) => ({
     code: ValuesErrorCode.RemovedOption,
     path: option.path,
-    message: `${option.path}=${String(option.value)}: ${option.what} was removed in Falco ${option.removedIn} (deprecated in ${option.deprecatedIn}) and this release runs Falco ${version}`,
+    message: `${JSON.stringify(option.value)} selects ${option.what}, which Falco removed in ${option.removedIn} (deprecated in ${option.deprecatedIn}); this release runs Falco ${version}`,
     hint: option.instead,
   }));
 };
@@ -179,6 +179,22 @@ const rulesFiles: Rule = (values) =>
         ]
       : [],
   );
+
+/** The codes the cross-value checks report; the chart's _validate.tpl reports each of them too. */
+export const RULE_CODES: readonly ValuesErrorCode[] = [
+  ValuesErrorCode.RemovedOption,
+  ValuesErrorCode.S3BucketRequired,
+  ValuesErrorCode.S3ChannelOrRelease,
+  ValuesErrorCode.S3CacheRequired,
+  ValuesErrorCode.DeploymentWithDriver,
+  ValuesErrorCode.LeastPrivilegedUnsupported,
+  ValuesErrorCode.MetricsNeedWebserver,
+  ValuesErrorCode.ServiceMonitorNeedsMetrics,
+  ValuesErrorCode.PluginNotDefined,
+  ValuesErrorCode.PluginManaged,
+  ValuesErrorCode.DuplicatePlugin,
+  ValuesErrorCode.RulesDirManaged,
+];
 
 /** Checks across values that a JSON Schema cannot express; the chart's templates fail with the same codes. */
 export const RULES: readonly Rule[] = [removedOptions, s3Source, deploymentWithoutDriver, leastPrivileged, metricsEndpoint, plugins, rulesFiles];

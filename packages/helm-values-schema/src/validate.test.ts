@@ -92,6 +92,6 @@ describe('resolveValues', () => {
     expect(valuesError.category).toBe('input');
     expect(valuesError.code).toBe('VALUES_REMOVED_OPTION');
     expect(valuesError.issues.map((i) => i.code)).toEqual(['VALUES_REMOVED_OPTION', 'VALUES_S3_BUCKET_REQUIRED', 'VALUES_S3_CHANNEL_OR_RELEASE']);
-    expect(valuesError.message).toMatch(/^driver\.kind: driver\.kind=ebpf: .* \(and 2 more\)$/);
+    expect(valuesError.message).toMatch(/^driver\.kind: "ebpf" selects the legacy eBPF probe, which Falco removed in 0\.44\.0 .* \(and 2 more\)$/);
   });
 });

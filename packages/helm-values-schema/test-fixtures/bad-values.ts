@@ -19,7 +19,7 @@ export function badValuesFixtures(): BadValuesFixture[] {
     .map((name) => {
       const file = join(badValuesDir, name);
       const text = readFileSync(file, 'utf8');
-      const m = /^# expect: (\S+) (\S+)/.exec(text);
+      const m = /^# expect: (\S+) (.+)$/m.exec(text);
       if (!m) throw new Error(`${name} lacks "# expect: CODE path"`);
       return { name, file, text, code: m[1]!, path: m[2]! };
     });

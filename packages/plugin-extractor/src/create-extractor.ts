@@ -1,3 +1,4 @@
+import type Dockerode from 'dockerode';
 import { readFile } from 'node:fs/promises';
 import { BlobCache, defaultCacheDirectory } from './blob-cache.ts';
 import { DockerConfigCredentials, type CredentialSource } from './docker-config.ts';
@@ -66,7 +67,7 @@ export async function createExtractorPorts(setup: ExtractorSetup = {}): Promise<
   return { registry, imageSource, stats, close: http.close };
 }
 
-function dockerOptions(host: string | undefined): ConstructorParameters<typeof import('dockerode')>[0] {
+function dockerOptions(host: string | undefined): Dockerode.DockerOptions | undefined {
   const value = host ?? process.env.DOCKER_HOST;
   if (!value) return undefined;
   if (value.startsWith('unix://')) return { socketPath: value.slice('unix://'.length) };

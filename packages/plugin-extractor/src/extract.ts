@@ -99,7 +99,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
   await output.open();
   try {
     const ctx: ArtifactContext = { client: ports.registry, output, limits: request.artifactLimits ?? ARTIFACT_LIMITS, stats: ports.stats, signal: request.signal };
-    const limit = createLimit(4);
+    const limit = createLimit(8);
     const task = async <T>(id: string, title: string, work: (progress: TaskProgress) => Promise<T>): Promise<T> => {
       emit({ type: 'task', id, title, status: 'running' });
       try {

@@ -83,6 +83,7 @@ export class RegistryClient {
     if (!pending) {
       pending = this.#resolveUncached(reference, signal);
       this.#resolved.set(key, pending);
+      // Forget a failed resolution so a later call retries; callers still get the rejection.
       pending.catch(() => this.#resolved.delete(key));
     }
     return pending;

@@ -1,5 +1,6 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
 
 /** One HTTP exchange as the registry client needs it; the port that tests replace with a fake. */
 export interface HttpRequest {
@@ -21,34 +22,50 @@ export interface HttpResponse {
 
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
 
-export interface UndiciTransportOptions {
+export interface HttpTransportOptions {
   /** Extra PEM certificates to trust besides the public roots (a private registry's CA). */
   ca?: string | Buffer | undefined;
   /** Connections per origin; bounded parallel downloads rely on it too. */
   connections?: number;
+  /** A connection silent for this long is dropped (and the request retried). */
+  idleTimeoutMs?: number;
 }
 
-/** The default transport: undici with keep-alive, TLS verification on, the public roots plus an optional CA. */
-export function createHttpTransport(options: UndiciTransportOptions = {}): { transport: HttpTransport; close(): Promise<void> } {
-  const agent = new Agent({
-    connections: options.connections ?? 8,
-    connect: options.ca ? { ca: [...rootCertificates, options.ca.toString()] } : {},
-    headersTimeout: 60_000,
-    bodyTimeout: 120_000,
-  });
-  const transport: HttpTransport = async (req) => {
-    const res = await request(req.url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, dispatcher: agent });
-    const headers: Record<string, string | undefined> = {};
-    for (const [key, value] of Object.entries(res.headers)) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    return {
-      status: res.statusCode,
-      headers,
-      body: res.body,
-      discard: async () => {
-        // A body we do not want may fail to drain; undici then drops the connection, which is all we need.
-        await res.body.dump().catch(() => undefined);
-      },
-    };
+/**
+ * The default transport on node:http/https: keep-alive pools, TLS verification always on, the
+ * public roots plus an optional CA. Built-ins keep the CLI's start-up short.
+ */
+export function createHttpTransport(options: HttpTransportOptions = {}): { transport: HttpTransport; close(): Promise<void> } {
+  const maxSockets = options.connections ?? 8;
+  const http = new HttpAgent({ keepAlive: true, maxSockets });
+  const https = new HttpsAgent({ keepAlive: true, maxSockets, ...(options.ca ? { ca: [...rootCertificates, options.ca.toString()] } : {}) });
+  const idleTimeout = options.idleTimeoutMs ?? 120_000;
+  const transport: HttpTransport = (req) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(req.url);
+      const secure = url.protocol === 'https:';
+      const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) };
+      const request = (secure ? httpsRequest : httpRequest)(url, { method: req.method, headers, agent: secure ? https : http, signal: req.signal }, (res: IncomingMessage) => {
+        const flat: Record<string, string | undefined> = {};
+        for (const [key, value] of Object.entries(res.headers)) flat[key] = Array.isArray(value) ? value.join(', ') : value;
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: flat,
+          body: res,
+          discard: async () => {
+            res.resume();
+          },
+        });
+      });
+      request.setTimeout(idleTimeout, () => request.destroy(Object.assign(new Error(`no data from ${url.host} for ${idleTimeout / 1000}s`), { code: 'ETIMEDOUT' })));
+      request.on('error', reject);
+      request.end(req.body);
+    });
+  return {
+    transport,
+    close: async () => {
+      http.destroy();
+      https.destroy();
+    },
   };
-  return { transport, close: () => agent.close() };
 }

@@ -25,6 +25,7 @@ export {
   DEFAULT_PART_SIZE,
   type ListedObject,
   type ObjectInfo,
+  type ObjectReader,
   type ObjectStore,
   type ObjectStream,
   type PutOptions,
@@ -33,6 +34,7 @@ export {
   type UploadOptions,
   type UploadResult,
 } from './object-store.ts';
+export { ReleaseReader, type ChannelState } from './release-reader.ts';
 export { MemoryObjectStore, type MemoryObjectStoreOptions, type MemoryOperation } from './memory-object-store.ts';
 export { S3ObjectStore, toStoreError, type S3ObjectStoreOptions } from './s3-object-store.ts';
 export { createS3Client, type S3ConnectionOptions } from './s3-client.ts';
@@ -41,7 +43,6 @@ export {
   DEFAULT_GC_MIN_AGE_MS,
   PluginStore,
   type ChannelChange,
-  type ChannelState,
   type GcOptions,
   type GcResult,
   type PluginStoreOptions,

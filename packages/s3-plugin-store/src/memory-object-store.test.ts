@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from './memory-object-store.ts';
-import { describeObjectStoreContract } from './object-store.contract.ts';
+import { describeObjectReaderContract, describeObjectStoreContract } from './object-store.contract.ts';
 
 describeObjectStoreContract('MemoryObjectStore', async () => ({ store: new MemoryObjectStore(), prefix: 'contract/' }));
 
@@ -26,4 +26,9 @@ describe('MemoryObjectStore test hooks', () => {
     expect(after!.checksumSha256).toBe(before!.checksumSha256);
     expect(Buffer.from((await store.get('a'))!.body).toString()).toBe('evil');
   });
+});
+
+describeObjectReaderContract('MemoryObjectStore as a reader', async () => {
+  const store = new MemoryObjectStore();
+  return { reader: store, writer: store, prefix: 'reader/' };
 });

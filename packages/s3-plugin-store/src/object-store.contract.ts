@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compositeSha256, hexToBase64, partDigestsOf, sha256Hex } from './checksum.ts';
 import { isS3StoreError, S3StoreErrorCode } from './errors.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectReader, ObjectStore } from './object-store.ts';
 import { fixtureBytes } from './test-support/fixture-lock.ts';
 
 /** S3 refuses parts under 5 MiB (but the last), so the suite uses the smallest legal part. */
@@ -140,6 +140,59 @@ export function describeObjectStoreContract(name: string, open: () => Promise<{ 
       const left = [];
       for await (const object of store.list(`${prefix}list/`)) left.push(object.key);
       expect(left).toEqual([`${prefix}list/b`]);
+    });
+  });
+}
+
+/**
+ * What every read-only adapter must do (the loader's own S3 reader), with a full store seeding
+ * the objects it reads.
+ */
+export function describeObjectReaderContract(
+  name: string,
+  open: () => Promise<{ reader: ObjectReader; writer: ObjectStore; prefix: string; close?: () => Promise<void> }>,
+): void {
+  describe(`ObjectReader contract: ${name}`, () => {
+    let reader: ObjectReader;
+    let writer: ObjectStore;
+    let prefix: string;
+    let close: (() => Promise<void>) | undefined;
+    let dir: string;
+
+    beforeAll(async () => {
+      ({ reader, writer, prefix, close } = await open());
+      dir = await mkdtemp(join(tmpdir(), 'object-reader-contract-'));
+    });
+    afterAll(async () => {
+      await close?.();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('answers undefined for a key it does not hold', async () => {
+      expect(await reader.head(`${prefix}missing`)).toBeUndefined();
+      expect(await reader.get(`${prefix}missing`)).toBeUndefined();
+      expect(await reader.getStream(`${prefix}missing`)).toBeUndefined();
+    });
+
+    it('reads a document with the ETag the writer got', async () => {
+      const body = Buffer.from('{"release":"r1","previous":[],"updatedAt":"t"}\n');
+      const { etag } = await writer.put(`${prefix}channels/prod.json`, body);
+      const got = await reader.get(`${prefix}channels/prod.json`);
+      expect(Buffer.from(got!.body).equals(body)).toBe(true);
+      expect(got!.etag).toBe(etag);
+      expect(await reader.head(`${prefix}channels/prod.json`)).toMatchObject({ size: body.length, etag, checksumSha256: hexToBase64(sha256Hex(body)) });
+    });
+
+    it('streams a multipart object with its size', async () => {
+      const bytes = fixtureBytes('reader multipart', PART + 4321);
+      const file = join(dir, 'large.bin');
+      await writeFile(file, bytes);
+      const sha256 = sha256Hex(bytes);
+      await writer.upload(`${prefix}blobs/${sha256}`, file, { sha256, size: bytes.length, multipartThreshold: PART, partSize: PART, metadata: { sha256 } });
+      const stream = await reader.getStream(`${prefix}blobs/${sha256}`);
+      expect(stream!.size).toBe(bytes.length);
+      expect((await collect(stream!.body)).equals(bytes)).toBe(true);
+      expect(await reader.head(`${prefix}blobs/${sha256}`)).toMatchObject({ size: bytes.length, metadata: { sha256 } });
     });
   });
 }

@@ -1,15 +1,22 @@
 /**
- * The port between the store's logic and a bucket: the few object operations the store needs.
- * `S3ObjectStore` implements it over the AWS SDK, `MemoryObjectStore` in memory for tests;
- * both pass the same contract suite.
+ * The read half of the port: all a cluster-side reader (the loader) needs, so it can bring
+ * its own small adapter instead of the whole SDK.
  */
-export interface ObjectStore {
+export interface ObjectReader {
   /** Size, ETag and stored checksum of an object, or undefined when there is none. */
   head(key: string, options?: RequestOptions): Promise<ObjectInfo | undefined>;
   /** A small object read whole (documents), or undefined when there is none. */
   get(key: string, options?: RequestOptions): Promise<StoredObject | undefined>;
   /** A large object as a stream of chunks (blobs), or undefined when there is none. */
   getStream(key: string, options?: RequestOptions): Promise<ObjectStream | undefined>;
+}
+
+/**
+ * The port between the store's logic and a bucket: the few object operations the store needs.
+ * `S3ObjectStore` implements it over the AWS SDK, `MemoryObjectStore` in memory for tests;
+ * both pass the same contract suite.
+ */
+export interface ObjectStore extends ObjectReader {
   /** Writes a small object; with a condition, throws S3STORE_PRECONDITION_FAILED when it does not hold. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<{ etag: string }>;
   /** Uploads a file with SHA-256 checksums the server verifies on arrival, in parts above the threshold. */

@@ -1,14 +1,15 @@
 import type { Platform, PluginsLock } from '@falco-airgap/manifest';
 import { relative, resolve, sep } from 'node:path';
-import { advancePointer, CHANNEL_HISTORY_LIMIT, parseChannelPointer, rewindPointer, serializeChannelPointer, type ChannelPointer } from './channel-pointer.ts';
+import { advancePointer, CHANNEL_HISTORY_LIMIT, rewindPointer, serializeChannelPointer, type ChannelPointer } from './channel-pointer.ts';
 import { checksumMatches, digestFile, type FileDigest } from './checksum.ts';
 import { mapConcurrently } from './concurrency.ts';
 import { isS3StoreError, S3StoreError, S3StoreErrorCode } from './errors.ts';
 import type { StoreEvent, StoreEventListener } from './events.ts';
 import { planGc, type GcCandidate, type GcPlan } from './gc-plan.ts';
-import { assertChannelName, assertReleaseId, StoreLayout } from './layout.ts';
+import { assertChannelName } from './layout.ts';
+import { ReleaseReader, type ChannelState } from './release-reader.ts';
 import { BLOB_METADATA, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, type ObjectStore } from './object-store.ts';
-import { blobsOf, parseReleaseDocument, planRelease, serializeRelease, type ReleaseDocument, type ReleaseFile } from './release.ts';
+import { blobsOf, planRelease, serializeRelease, type ReleaseDocument, type ReleaseFile } from './release.ts';
 
 export interface PluginStoreOptions {
   objects: ObjectStore;
@@ -65,12 +66,6 @@ export interface PromoteOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface ChannelState {
-  channel: string;
-  pointer: ChannelPointer;
-  etag: string;
-}
-
 export interface ReleaseSummary {
   id: string;
   createdAt: string | undefined;
@@ -103,8 +98,7 @@ export const DEFAULT_GC_MIN_AGE_MS = 60 * 60 * 1000;
  * A versioned plugin store in one bucket prefix: content-addressed blobs, immutable releases,
  * and channel pointers moved with conditional writes.
  */
-export class PluginStore {
-  readonly layout: StoreLayout;
+export class PluginStore extends ReleaseReader {
   private readonly objects: ObjectStore;
   private readonly now: () => Date;
   private readonly onEvent: StoreEventListener;
@@ -115,8 +109,8 @@ export class PluginStore {
   private readonly historyLimit: number;
 
   constructor(options: PluginStoreOptions) {
+    super(options);
     this.objects = options.objects;
-    this.layout = new StoreLayout(options.prefix);
     this.now = options.now ?? (() => new Date());
     this.onEvent = options.onEvent ?? (() => {});
     this.concurrency = options.concurrency ?? 4;
@@ -176,36 +170,6 @@ export class PluginStore {
     await this.assertBlobsPresent(release, options.signal);
     await this.writePointer(channel, next, state, next.release, options.signal);
     return { channel, from: state.pointer.release, to: next.release, changed: true };
-  }
-
-  /** A release document, checked; S3STORE_RELEASE_NOT_FOUND when there is none. */
-  async getRelease(releaseId: string, signal?: AbortSignal): Promise<ReleaseDocument> {
-    const release = await this.readRelease(assertReleaseId(releaseId), signal);
-    if (!release) {
-      throw new S3StoreError(S3StoreErrorCode.ReleaseNotFound, `release ${releaseId} does not exist in ${this.where()}`, {
-        key: this.layout.releaseKey(releaseId),
-        hint: 'list the releases with falco-airgap releases list',
-      });
-    }
-    return release;
-  }
-
-  /** A channel's pointer and its ETag; S3STORE_CHANNEL_NOT_FOUND when nothing was promoted to it yet. */
-  async getChannel(channel: string, signal?: AbortSignal): Promise<ChannelState> {
-    const state = await this.readChannel(channel, signal);
-    if (!state) {
-      throw new S3StoreError(S3StoreErrorCode.ChannelNotFound, `channel ${channel} does not exist in ${this.where()}`, {
-        key: this.layout.channelKey(channel),
-        hint: `promote a release to it first: falco-airgap releases promote ID --channel ${channel}`,
-      });
-    }
-    return state;
-  }
-
-  /** The release a channel follows now. */
-  async resolveChannel(channel: string, signal?: AbortSignal): Promise<{ channel: ChannelState; release: ReleaseDocument }> {
-    const state = await this.getChannel(channel, signal);
-    return { channel: state, release: await this.getRelease(state.pointer.release, signal) };
   }
 
   async listChannels(signal?: AbortSignal): Promise<ChannelState[]> {
@@ -322,17 +286,6 @@ export class PluginStore {
     return digest;
   }
 
-  private async readRelease(id: string, signal?: AbortSignal): Promise<ReleaseDocument | undefined> {
-    const key = this.layout.releaseKey(id);
-    const object = await this.objects.get(key, { signal });
-    if (!object) return undefined;
-    const release = parseReleaseDocument(Buffer.from(object.body).toString('utf8'), key);
-    if (release.id !== id) {
-      throw new S3StoreError(S3StoreErrorCode.ReleaseTampered, `${key} holds release ${release.id}`, { key, hint: 'release documents must not be copied or renamed; publish again' });
-    }
-    return release;
-  }
-
   private async writeRelease(release: ReleaseDocument, signal: AbortSignal | undefined): Promise<{ release: ReleaseDocument; created: boolean }> {
     const key = this.layout.releaseKey(release.id);
     try {
@@ -343,13 +296,6 @@ export class PluginStore {
       if (!isS3StoreError(error, S3StoreErrorCode.PreconditionFailed)) throw error;
       return { release: (await this.readRelease(release.id, signal)) ?? release, created: false };
     }
-  }
-
-  private async readChannel(channel: string, signal?: AbortSignal): Promise<ChannelState | undefined> {
-    const key = this.layout.channelKey(channel);
-    const object = await this.objects.get(key, { signal });
-    if (!object) return undefined;
-    return { channel, pointer: parseChannelPointer(Buffer.from(object.body).toString('utf8'), key), etag: object.etag };
   }
 
   private async planPromotion(releaseId: string, channel: string, signal?: AbortSignal): Promise<ChannelChange> {
@@ -414,9 +360,6 @@ export class PluginStore {
     this.onEvent(event);
   }
 
-  private where(): string {
-    return this.layout.prefix ? `prefix ${this.layout.prefix}` : 'the bucket';
-  }
 }
 
 function summarize(release: ReleaseDocument): ReleaseSummary {

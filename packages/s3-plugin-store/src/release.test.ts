@@ -40,9 +40,15 @@ function lock(): PluginsLock {
   };
 }
 
+/** The JSON of a release, as someone editing it in the bucket would see it. */
+interface EditableRelease {
+  kind: string;
+  plugins: { file: string; blob: string; size: number; platform: string; version: string }[];
+}
+
 const plan = (l: PluginsLock, createdAt = '2026-02-02T00:00:00.000Z') => planRelease(l, { createdAt });
 
-function reparse(release: ReleaseDocument, edit: (doc: Record<string, any>) => void): unknown {
+function reparse(release: ReleaseDocument, edit: (doc: EditableRelease) => void): unknown {
   const doc = JSON.parse(serializeRelease(release));
   edit(doc);
   try {
@@ -93,11 +99,11 @@ describe('parseReleaseDocument', () => {
   });
 
   it.each([
-    ['a file name with a slash', (doc: Record<string, any>) => (doc.plugins[0].file = '../../bin/falco'), /not a plain file name/],
-    ['a blob key that is not its sha256', (doc: Record<string, any>) => (doc.plugins[0].blob = `blobs/sha256/${hex('e')}`), /blob must be/],
-    ['a negative size', (doc: Record<string, any>) => (doc.plugins[0].size = -1), /not a byte count/],
-    ['an unknown platform', (doc: Record<string, any>) => (doc.plugins[0].platform = 'windows/amd64'), /not supported/],
-    ['another kind', (doc: Record<string, any>) => (doc.kind = 'PluginsLock'), /kind must be PluginRelease/],
+    ['a file name with a slash', (doc: EditableRelease) => (doc.plugins[0].file = '../../bin/falco'), /not a plain file name/],
+    ['a blob key that is not its sha256', (doc: EditableRelease) => (doc.plugins[0].blob = `blobs/sha256/${hex('e')}`), /blob must be/],
+    ['a negative size', (doc: EditableRelease) => (doc.plugins[0].size = -1), /not a byte count/],
+    ['an unknown platform', (doc: EditableRelease) => (doc.plugins[0].platform = 'windows/amd64'), /not supported/],
+    ['another kind', (doc: EditableRelease) => (doc.kind = 'PluginsLock'), /kind must be PluginRelease/],
   ])('refuses %s', (_what, edit, message) => {
     const error = reparse(release, edit);
     expect(isS3StoreError(error, 'S3STORE_BAD_DOCUMENT')).toBe(true);

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hexToBase64, sha256Hex } from './checksum.ts';
 import { S3StoreError, S3StoreErrorCode } from './errors.ts';
 import {
@@ -107,9 +108,11 @@ export class S3ObjectStore implements ObjectStore {
     const base = { Bucket: this.bucket, Key: key, ContentType: options.contentType ?? 'application/octet-stream', Metadata: options.metadata };
     try {
       if (options.size <= threshold) {
-        // One request whose SHA-256 the server checks against the bytes it received.
+        // One request whose SHA-256 the server checks against the bytes it received; a buffer
+        // (not a stream) so the SDK can retry it.
+        const body = await readFile(file, { signal: options.signal });
         const out = await this.client.send(
-          new PutObjectCommand({ ...base, Body: createReadStream(file), ContentLength: options.size, ChecksumSHA256: hexToBase64(options.sha256) }),
+          new PutObjectCommand({ ...base, Body: body, ContentLength: body.length, ChecksumSHA256: hexToBase64(options.sha256) }),
           { abortSignal: options.signal },
         );
         options.onProgress?.(options.size, options.size);

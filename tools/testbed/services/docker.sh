@@ -46,6 +46,8 @@ svc_docker_down() {
   docker_kill_orphan_shims
   unmount_under "$DOCKER_STATE"
   rm -f "$DOCKER_SOCK" "$DOCKER_STATE/dockerd.pid"
+  # The exec root holds only runtime state (sockets, netns handles); never delete through a live mount.
+  findmnt -rn -o TARGET | grep -qF "$DOCKER_EXEC_ROOT" || rm -rf "$DOCKER_EXEC_ROOT"
 }
 
 svc_docker_status() {

@@ -38,6 +38,7 @@ YAML
 # The access log is the registry's stdout (one combined-format line per request); the rest goes to log/NAME.log.
 registry_start() {
   local name="$1"
+  # shellcheck disable=SC2016 # $1 and $2 belong to the inner shell.
   start_daemon "$name" bash -c 'exec docker-registry serve "$1" >> "$2"' _ "$REGISTRY_STATE/$name.yml" "$(registry_access_log "$name")"
 }
 
@@ -97,6 +98,7 @@ svc_registry_down() {
   stop_daemon registry-auth
   stop_daemon registry-plain
   rm -rf "$REGISTRY_ENGINE_CERTS_DIR"
+  rmdir --ignore-fail-on-non-empty "$(dirname "$REGISTRY_ENGINE_CERTS_DIR")" 2> /dev/null || true
 }
 
 svc_registry_status() {

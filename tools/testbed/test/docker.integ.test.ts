@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTestbed } from '../env.ts';
 
 const run = promisify(execFile);
-const env = requireTestbed('TESTBED_DOCKER_HOST', 'TESTBED_DOCKER_CLI', 'TESTBED_S3_ENDPOINT', 'TESTBED_REGISTRY', 'TESTBED_REGISTRY_AUTH', 'TESTBED_REGISTRY_AUTH_USER', 'TESTBED_REGISTRY_AUTH_PASSWORD');
+const env = requireTestbed(
+  'TESTBED_DOCKER_HOST',
+  'TESTBED_DOCKER_CLI',
+  'TESTBED_S3_ENDPOINT',
+  'TESTBED_REGISTRY',
+  'TESTBED_REGISTRY_AUTH',
+  'TESTBED_REGISTRY_AUTH_USER',
+  'TESTBED_REGISTRY_AUTH_PASSWORD',
+);
 // Debian's busybox-static: a single static binary is a whole userland for a FROM scratch image.
 const BUSYBOX = '/bin/busybox';
 const tmp = mkdtempSync(join(tmpdir(), 'docker-integ-'));
@@ -16,13 +24,19 @@ const image = `testbed-integ/busybox:${randomBytes(4).toString('hex')}`;
 
 // A private client config: logins in this test must not touch the developer's ~/.docker.
 const docker = (...args: string[]) =>
-  run(env.TESTBED_DOCKER_CLI!, args, { env: { ...process.env, DOCKER_HOST: env.TESTBED_DOCKER_HOST, DOCKER_CONFIG: join(tmp, 'client') }, maxBuffer: 16 << 20 });
+  run(env.TESTBED_DOCKER_CLI!, args, {
+    env: { ...process.env, DOCKER_HOST: env.TESTBED_DOCKER_HOST, DOCKER_CONFIG: join(tmp, 'client') },
+    maxBuffer: 16 << 20,
+  });
 
 beforeAll(async () => {
   const context = join(tmp, 'context');
   mkdirSync(context);
   copyFileSync(BUSYBOX, join(context, 'busybox'));
-  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nENTRYPOINT ["/bin/busybox"]\n');
+  writeFileSync(
+    join(context, 'Dockerfile'),
+    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nENTRYPOINT ["/bin/busybox"]\n',
+  );
   await docker('build', '--quiet', '--tag', image, context);
 });
 

@@ -70,7 +70,12 @@ export async function pushBlob(endpoint: RegistryEndpoint, repo: string, bytes: 
 }
 
 /** Puts a manifest or index under a tag, or under its own digest when no tag is given. */
-export async function pushManifest(endpoint: RegistryEndpoint, repo: string, manifest: { mediaType: string }, tag?: string): Promise<{ digest: string; bytes: Buffer }> {
+export async function pushManifest(
+  endpoint: RegistryEndpoint,
+  repo: string,
+  manifest: { mediaType: string; [field: string]: unknown },
+  tag?: string,
+): Promise<{ digest: string; bytes: Buffer }> {
   const bytes = Buffer.from(JSON.stringify(manifest));
   const reference = tag ?? sha256Digest(bytes);
   const res = await expectStatus(

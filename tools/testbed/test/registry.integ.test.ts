@@ -9,7 +9,15 @@ import { requireTestbed } from '../env.ts';
 import { OCI_INDEX, pushPluginArtifact, registryRequest, sha256Digest, type RegistryEndpoint } from './registry-http.ts';
 
 const run = promisify(execFile);
-const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_REGISTRY_LOG', 'TESTBED_REGISTRY_AUTH', 'TESTBED_REGISTRY_AUTH_USER', 'TESTBED_REGISTRY_AUTH_PASSWORD', 'TESTBED_REGISTRY_AUTH_LOG', 'TESTBED_CA_FILE');
+const env = requireTestbed(
+  'TESTBED_REGISTRY',
+  'TESTBED_REGISTRY_LOG',
+  'TESTBED_REGISTRY_AUTH',
+  'TESTBED_REGISTRY_AUTH_USER',
+  'TESTBED_REGISTRY_AUTH_PASSWORD',
+  'TESTBED_REGISTRY_AUTH_LOG',
+  'TESTBED_CA_FILE',
+);
 const ca = readFileSync(env.TESTBED_CA_FILE!);
 const plain: RegistryEndpoint = { address: env.TESTBED_REGISTRY!, tls: false };
 const authed: RegistryEndpoint = {
@@ -26,7 +34,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 async function accessLogLine(file: string, pattern: string): Promise<string | undefined> {
   // The registry writes the access log line after the response is sent.
   for (let i = 0; i < 20; i++) {
-    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.includes(pattern));
+    const line = readFileSync(file, 'utf8')
+      .split('\n')
+      .find((l) => l.includes(pattern));
     if (line) return line;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -97,7 +107,9 @@ describe('TLS + basic auth registry access control', () => {
 
     const { stdout } = await run('skopeo', ['inspect', '--raw', '--creds', creds, '--cert-dir', certDir, ref]);
     expect(sha256Digest(Buffer.from(stdout))).toBe(pushed.indexDigest);
-    await expect(run('skopeo', ['inspect', '--raw', '--creds', creds, '--cert-dir', emptyCertDir, ref])).rejects.toThrow(/certificate signed by unknown authority/);
+    await expect(run('skopeo', ['inspect', '--raw', '--creds', creds, '--cert-dir', emptyCertDir, ref])).rejects.toThrow(
+      /certificate signed by unknown authority/,
+    );
     await expect(run('skopeo', ['inspect', '--raw', '--no-creds', '--cert-dir', certDir, ref])).rejects.toThrow(/unauthorized|authentication required/i);
   });
 });

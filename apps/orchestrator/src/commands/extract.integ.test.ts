@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTestbed } from '../../../../tools/testbed/env.ts';
 import { runCli } from '../program.ts';
 
+// Loaded by path: tools/ sits outside this app's tsconfig rootDir.
+const testbedEnv = join(import.meta.dirname, '../../../../tools/testbed/env.ts');
+const { requireTestbed } = (await import(testbedEnv)) as { requireTestbed: (...keys: string[]) => Record<string, string> };
 const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_REGISTRY_AUTH', 'TESTBED_REGISTRY_AUTH_USER', 'TESTBED_REGISTRY_AUTH_PASSWORD', 'TESTBED_CA_FILE', 'TESTBED_REGISTRY_LOG');
 const PLAIN = env.TESTBED_REGISTRY!;
 const AUTH = env.TESTBED_REGISTRY_AUTH!;

@@ -26,6 +26,7 @@ afterAll(() => rm(scratch, { recursive: true, force: true }));
 describe('falco-airgap extract usage', () => {
   it.each([
     [['--via', 'podman'], 'CLI_USAGE'],
+    [['--via', 'docker', '--keep-source'], 'CLI_USAGE'],
     [['--platform', 'linux/s390x'], 'CLI_USAGE'],
     [['--max-entries', '-3'], 'CLI_USAGE'],
     [['--manifest', 'packages/manifest/test-fixtures/bad/06-ref-no-tag.yaml'], 'MANIFEST_REF_NO_TAG_OR_DIGEST'],

@@ -24,6 +24,7 @@ export interface ExtractCommandOptions {
 export async function extract(ctx: CommandContext, options: ExtractCommandOptions): Promise<CommandOutcome> {
   const via = options.via ?? 'direct';
   if (via !== 'direct' && via !== 'docker') throw new CliError(`unknown --via "${via}"`, CliErrorCode.Usage, 'input', 'use --via direct or --via docker');
+  if (via === 'docker' && options.keepSource) throw new CliError('--keep-source needs --via direct', CliErrorCode.Usage, 'input', 'the engine hands out single files; drop --keep-source or use --via direct');
   const platforms = (options.platform ?? []).map((p): Platform => {
     if (!isSupportedPlatform(p)) throw new CliError(`unsupported --platform "${p}"`, CliErrorCode.Usage, 'input', `use one of ${SUPPORTED_PLATFORMS.join(', ')}`);
     return p;

@@ -196,7 +196,7 @@ export interface FalcoAirgapValues {
     ports: [
       {
         /**
-         * Port name (defaults to the Service name).
+         * Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).
          */
         name?: string;
         /**
@@ -218,7 +218,7 @@ export interface FalcoAirgapValues {
       },
       ...{
         /**
-         * Port name (defaults to the Service name).
+         * Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).
          */
         name?: string;
         /**

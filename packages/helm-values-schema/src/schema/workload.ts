@@ -19,7 +19,7 @@ export const controller: SchemaNode = object('What runs Falco: a DaemonSet (one 
 });
 
 const servicePort = object('A port of the Service; the Falco container exposes it too.', {
-  name: { type: 'string', description: 'Port name (defaults to the Service name).', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 15 },
+  name: { type: 'string', description: 'Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 15 },
   port: { type: 'integer', description: 'Port number.', minimum: 1, maximum: 65535 },
   targetPort: { type: 'integer', description: 'Container port (defaults to port).', minimum: 1, maximum: 65535 },
   nodePort: { type: 'integer', description: 'Node port for type NodePort.', minimum: 30000, maximum: 32767 },

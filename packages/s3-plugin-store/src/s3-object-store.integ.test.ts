@@ -1,0 +1,8 @@
+import { describeObjectStoreContract } from './object-store.contract.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+import { openTestbedBucket } from './test-support/testbed-s3.ts';
+
+describeObjectStoreContract('S3ObjectStore against the testbed S3 server', async () => {
+  const testbed = await openTestbedBucket('contract');
+  return { store: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }), prefix: 'contract/', close: () => testbed.destroy() };
+});
