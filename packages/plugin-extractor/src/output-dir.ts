@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
@@ -27,7 +27,8 @@ export class OutputDirectory {
     await mkdir(this.root, { recursive: true }).catch((error: Error) => {
       throw writeFailed(`cannot create the output directory ${this.root}`, error);
     });
-    const info = await lstat(this.root);
+    // The root is the user's choice and may be a symlink; inside it, no symlink is ever followed.
+    const info = await stat(this.root);
     if (!info.isDirectory()) throw new ExtractError(ExtractErrorCode.OutputDir, `${this.root} is not a directory`, 'pass --out with a directory');
     await rm(join(this.root, STAGING_DIR), { recursive: true, force: true });
     this.#staging = join(this.root, STAGING_DIR, randomBytes(6).toString('hex'));
