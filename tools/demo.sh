@@ -19,7 +19,7 @@ if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
 
-[[ -x node_modules/.bin/node ]] || npm ci --no-audit --no-fund
+[[ -x node_modules/.bin/node ]] || npm install --no-audit --no-fund
 export PATH="$PWD/node_modules/.bin:$PATH"
 npx nx run-many -t build --projects=@falco-airgap/manifest,@falco-airgap/plugin-extractor,@falco-airgap/cli --output-style=static > /dev/null
 falco-airgap() { node apps/orchestrator/dist/bin.js "$@"; }

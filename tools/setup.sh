@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker.io docker-registry skopeo gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static apache2-utils openssl curl jq make)
+APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static apache2-utils openssl curl iproute2 util-linux ca-certificates)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -22,9 +22,11 @@ fi
 
 command -v go > /dev/null || { echo "setup: Go is required to build the testbed tools (helm, MinIO, Kubernetes, etcd, kwok)" >&2; exit 1; }
 
-# Node 24 is a devDependency: npm ci installs it into node_modules/.bin, which npm scripts put first on PATH.
-if [[ ! -x node_modules/.bin/node ]] || ! cmp -s package-lock.json node_modules/.package-lock.json 2> /dev/null; then
-  npm ci --no-audit --no-fund
+# Node 24 is a devDependency: the install puts it into node_modules/.bin, which npm scripts put first on PATH.
+# `npm install` rather than `npm ci`: the lockfile pins every version, but registry mirrors that lack some other
+# platform's optional binaries (nx, rollup, esbuild) make `npm ci` refuse the whole install.
+if [[ ! -x node_modules/.bin/node ]]; then
+  npm install --no-audit --no-fund
 fi
 echo "setup: node $(node_modules/.bin/node --version), npm $(npm --version), $(go version | cut -d' ' -f3)" >&2
 

@@ -36,10 +36,16 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 function manifestYaml(options: { imageOnly: boolean }): string {
   const plugins = [
-    ...(options.imageOnly ? [] : FIXTURE_PLUGINS.map((p) => `  - name: ${p.name}\n    version: ${p.version}\n    from:\n      artifact: ${registry}/${fixtureRepository.plugin(p.name)}:${p.version}\n`)),
+    ...(options.imageOnly
+      ? []
+      : FIXTURE_PLUGINS.map(
+          (p) => `  - name: ${p.name}\n    version: ${p.version}\n    from:\n      artifact: ${registry}/${fixtureRepository.plugin(p.name)}:${p.version}\n`,
+        )),
     `  - name: container\n    version: 0.7.1\n    from:\n      image: ${image}\n      path: ${imagePath}\n`,
   ];
-  const rules = options.imageOnly ? 'rulesfiles: []\n' : `rulesfiles:\n  - name: falco-rules\n    version: 5.1.0\n    from:\n      artifact: ${registry}/${fixtureRepository.rulesfile('falco-rules')}:5.1.0\n`;
+  const rules = options.imageOnly
+    ? 'rulesfiles: []\n'
+    : `rulesfiles:\n  - name: falco-rules\n    version: 5.1.0\n    from:\n      artifact: ${registry}/${fixtureRepository.rulesfile('falco-rules')}:5.1.0\n`;
   return `apiVersion: falco-airgap/v1alpha1\nkind: PluginsManifest\nfalco:\n  version: 0.44.1\nplatforms: [${PLATFORMS.join(', ')}]\nplugins:\n${plugins.join('')}${rules}`;
 }
 
@@ -47,7 +53,21 @@ function manifestYaml(options: { imageOnly: boolean }): string {
 async function ours(work: string, manifest: string, name: string): Promise<number> {
   const dir = join(work, name);
   await mkdir(dir, { recursive: true });
-  return timed(() => run(process.execPath, [cliDist, '--quiet', 'extract', '--manifest', manifest, '--out', join(dir, 'plugins'), '--cache-dir', join(dir, 'cache'), '--plain-http', registry]));
+  return timed(() =>
+    run(process.execPath, [
+      cliDist,
+      '--quiet',
+      'extract',
+      '--manifest',
+      manifest,
+      '--out',
+      join(dir, 'plugins'),
+      '--cache-dir',
+      join(dir, 'cache'),
+      '--plain-http',
+      registry,
+    ]),
+  );
 }
 
 /** The seed approach, per platform: pull, create, cp, rm; the image is removed first so every pull is cold. */
@@ -80,7 +100,8 @@ async function skopeo(work: string): Promise<number> {
     [`${fixtureRepository.falcoImage}:${FIXTURE_FALCO_IMAGE_TAG}`, 'falco'],
   ];
   return timed(async () => {
-    for (const [ref, tag] of refs) await run('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${registry}/${ref}`, `oci:${layout}:${tag}`]);
+    for (const [ref, tag] of refs)
+      await run('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${registry}/${ref}`, `oci:${layout}:${tag}`]);
   });
 }
 

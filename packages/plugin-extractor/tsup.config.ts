@@ -1,1 +1,2 @@
-import { packageConfig } from '../../tools/build/tsup-preset.ts'; export default packageConfig({ tsconfig: 'tsconfig.build.json' });
+import { packageConfig } from '../../tools/build/tsup-preset.ts';
+export default packageConfig({ tsconfig: 'tsconfig.build.json' });

@@ -85,7 +85,7 @@ export function run(command: string, args: readonly string[], options: RunOption
         reject(
           new VerifyError(`${display} did not finish within ${Math.round(options.timeoutMs / 1000)}s`, {
             code: 'RELEASE_VERIFY_COMMAND_FAILED',
-            detail: tail(stdout + stderr),
+            detail: tail(stdout + stderr) || '(no output)',
           }),
         );
       } else resolvePromise({ command: display, code, stdout, stderr });
@@ -99,7 +99,7 @@ export async function runOk(command: string, args: readonly string[], options: R
   if (result.code !== 0) {
     throw new VerifyError(`${result.command} exited with ${result.code}`, {
       code: 'RELEASE_VERIFY_COMMAND_FAILED',
-      detail: tail([result.stdout, result.stderr].filter(Boolean).join('\n')),
+      detail: tail([result.stdout, result.stderr].filter(Boolean).join('\n')) || '(no output)',
     });
   }
   return result;

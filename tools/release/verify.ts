@@ -120,15 +120,13 @@ function releaseSteps(r: Rehearsal): Step[] {
         return `Node ${process.versions.node}`;
       },
     },
-    ...r.packages.map(
-      (pkg): Step => ({
-        title: `publint ${pkg.dir}`,
-        run: async () => {
-          const result = await runOk(join(BIN, 'publint'), [pkg.dir], options(ROOT, 2 * MINUTE));
-          return result.stdout.includes('All good!') ? 'all good' : `passed with remarks:\n${result.stdout.trim()}`;
-        },
-      }),
-    ),
+    ...r.packages.map((pkg): Step => ({
+      title: `publint ${pkg.dir}`,
+      run: async () => {
+        const result = await runOk(join(BIN, 'publint'), [pkg.dir], options(ROOT, 2 * MINUTE));
+        return result.stdout.includes('All good!') ? 'all good' : `passed with remarks:\n${result.stdout.trim()}`;
+      },
+    })),
     {
       title: 'start Verdaccio (no uplinks) and register a publisher',
       run: async () => {
@@ -195,7 +193,11 @@ function releaseSteps(r: Rehearsal): Step[] {
       title: 'changeset publish to the internal registry',
       run: async () => {
         // changesets takes the registry from the environment (as `npm run` exports it), not from .npmrc.
-        await runOk(join(BIN, 'changeset'), ['publish', '--no-git-tag'], options(workspace, 3 * MINUTE, { ...asPublisher, npm_config_registry: registry().url }));
+        await runOk(
+          join(BIN, 'changeset'),
+          ['publish', '--no-git-tag'],
+          options(workspace, 3 * MINUTE, { ...asPublisher, npm_config_registry: registry().url }),
+        );
         for (const [name, version] of r.released) {
           const { status, body } = await registry().get(packumentPath(name), r.token);
           const latest = (body as { 'dist-tags'?: Record<string, string> } | null)?.['dist-tags']?.latest;
@@ -215,7 +217,8 @@ function releaseSteps(r: Rehearsal): Step[] {
         await mkdir(consumer);
         await runOk('npm', ['init', '-y'], options(consumer, MINUTE, asConsumer));
         await runOk('npm', ['pkg', 'set', 'type=module'], options(consumer, MINUTE, asConsumer));
-        await runOk('npm', ['install', ...names, ...CONSUMER_DEPENDENCIES], options(consumer, 5 * MINUTE, asConsumer));
+        // http log lines only show if the step fails: they say which registry answered what.
+        await runOk('npm', ['install', '--loglevel=http', ...names, ...CONSUMER_DEPENDENCIES], options(consumer, 5 * MINUTE, asConsumer));
 
         const lock = JSON.parse(await readFile(join(consumer, 'package-lock.json'), 'utf8')) as {
           packages: Record<string, { version?: string; resolved?: string }>;
@@ -259,7 +262,11 @@ function releaseSteps(r: Rehearsal): Step[] {
       title: 'npx falco-airgap manifest validate accepts a valid manifest (exit 0)',
       run: async () => {
         for (const file of await readdir(FIXTURES)) await copyFile(join(FIXTURES, file), join(consumer, file));
-        const { stdout } = await runOk('npx', ['--no', '--', 'falco-airgap', 'manifest', 'validate', 'plugins-manifest.yaml'], options(consumer, MINUTE, asConsumer));
+        const { stdout } = await runOk(
+          'npx',
+          ['--no', '--', 'falco-airgap', 'manifest', 'validate', 'plugins-manifest.yaml'],
+          options(consumer, MINUTE, asConsumer),
+        );
         return stdout.trim().split('\n').at(-1);
       },
     },
@@ -393,6 +400,8 @@ function mismatch(message: string, detail?: string): VerifyError {
 
 process.exitCode = await main().catch((error: unknown) => {
   // Only setup can land here (reading the workspace); every step reports its own failure.
-  process.stderr.write(`release:verify: ${error instanceof VerifyError ? `${error.code}: ${error.message}${error.detail ? `\n${error.detail}` : ''}` : String(error)}\n`);
+  process.stderr.write(
+    `release:verify: ${error instanceof VerifyError ? `${error.code}: ${error.message}${error.detail ? `\n${error.detail}` : ''}` : String(error)}\n`,
+  );
   return 1;
 });

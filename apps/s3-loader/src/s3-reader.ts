@@ -1,8 +1,7 @@
 import { S3StoreError, S3StoreErrorCode, type ObjectInfo, type ObjectReader, type ObjectStream, type RequestOptions, type StoredObject } from '@falco-airgap/s3-plugin-store';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { signS3Request } from './sigv4.ts';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -28,30 +27,12 @@ export interface S3ReaderOptions {
 /** Documents are small; anything larger under a document key is refused instead of buffered. */
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
-type HashInput = string | ArrayBuffer | ArrayBufferView;
-const bytesOf = (data: HashInput) => (typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
-
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: HashInput) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
-  }
-  update(data: HashInput): void {
-    this.hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
 /**
  * The loader's read-only S3 adapter: signed GET/HEAD over node:http, nothing else.
  * The full SDK client costs the loader about 10 MB of memory and start time it does not need.
  */
 export class S3Reader implements ObjectReader {
   private readonly options: S3ReaderOptions;
-  private readonly signer: SignatureV4;
   private readonly base: URL;
   private readonly pathStyle: boolean;
   private readonly agent: http.Agent;
@@ -61,7 +42,6 @@ export class S3Reader implements ObjectReader {
     // A bucket name with dots breaks the TLS wildcard of virtual-hosted names: use the path then.
     this.pathStyle = options.forcePathStyle ?? (options.endpoint !== undefined || options.bucket.includes('.'));
     this.base = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`);
-    this.signer = new SignatureV4({ service: 's3', region: options.region, credentials: options.credentials, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
     this.agent = this.base.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
@@ -121,17 +101,10 @@ export class S3Reader implements ObjectReader {
     const basePath = this.base.pathname.replace(/\/+$/, '');
     const path = `${basePath}${this.pathStyle ? `/${this.options.bucket}` : ''}/${encodeKey(key)}`;
     const hostHeader = port ? `${host}:${port}` : host;
-    let signed;
+    let headers: Record<string, string>;
     try {
-      signed = await this.signer.sign({
-        method,
-        protocol,
-        hostname: host,
-        port: port ? Number(port) : undefined,
-        path,
-        query: {},
-        headers: { host: hostHeader, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...(method === 'HEAD' ? { 'x-amz-checksum-mode': 'ENABLED' } : {}) },
-      });
+      const credentials = await this.options.credentials();
+      headers = signS3Request({ method, host: hostHeader, path, headers: method === 'HEAD' ? { 'x-amz-checksum-mode': 'ENABLED' } : {} }, credentials, this.options.region, new Date());
     } catch (error) {
       throw new S3StoreError(S3StoreErrorCode.NoCredentials, `no AWS credentials: ${(error as Error).message}`, {
         hint: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or give the pod an IRSA service account',
@@ -140,7 +113,7 @@ export class S3Reader implements ObjectReader {
     }
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const client = protocol === 'https:' ? https : http;
-      const request = client.request({ method, host, port: port || undefined, path, headers: signed.headers, agent: this.agent, signal }, resolve);
+      const request = client.request({ method, host, port: port || undefined, path, headers, agent: this.agent, signal }, resolve);
       request.setTimeout(this.options.timeoutMs, () => request.destroy(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       request.on('error', reject);
       request.end();

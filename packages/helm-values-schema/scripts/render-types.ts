@@ -17,6 +17,6 @@ export async function renderValuesTypes(): Promise<string> {
     strictIndexSignatures: true,
     unknownAny: true,
     format: true,
-    style: { singleQuote: true, printWidth: 160 },
+    style: { singleQuote: true, printWidth: 160, trailingComma: 'all' },
   });
 }

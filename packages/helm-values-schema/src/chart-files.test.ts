@@ -44,9 +44,21 @@ describe('files generated from the values schema', () => {
     const rows = valuesTableRows();
     const keys = rows.map((row) => row.key);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(rows.find((row) => row.key === 'driver.kind')).toMatchObject({ default: 'modern_ebpf', type: '"modern_ebpf" | "kmod" | "auto" | "ebpf" | "gvisor"' });
+    expect(rows.find((row) => row.key === 'driver.kind')).toMatchObject({
+      default: 'modern_ebpf',
+      type: '"modern_ebpf" | "kmod" | "auto" | "ebpf" | "gvisor"',
+    });
     expect(rows.find((row) => row.key === 's3.image.repository')).toMatchObject({ default: 'falco-s3-loader', type: 'string' });
-    expect(keys).toEqual(expect.arrayContaining(['global.imageRegistry', 'pluginStrategy', 'controller.kind', 'serviceMonitor.create', 'customRules', 'falco.webserver.listen_port']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'global.imageRegistry',
+        'pluginStrategy',
+        'controller.kind',
+        'serviceMonitor.create',
+        'customRules',
+        'falco.webserver.listen_port',
+      ]),
+    );
   });
 
   it(`src/generated/values.ts (FalcoAirgapValues) is current (${rebuild})`, async () => {

@@ -7,7 +7,8 @@ import { valuesSchema } from './schema/values-schema.ts';
 // The files of helm/falco-airgap that are generated from the schema; scripts/write-chart-files.ts writes them,
 // chart-files.test.ts fails when the checked-in copies differ.
 
-export const GENERATED_NOTICE = 'Generated from packages/helm-values-schema (the values schema): edit the schema there, then run npm run build -w @falco-airgap/helm-values-schema.';
+export const GENERATED_NOTICE =
+  'Generated from packages/helm-values-schema (the values schema): edit the schema there, then run npm run build -w @falco-airgap/helm-values-schema.';
 
 export function renderSchemaJson(): string {
   return `${JSON.stringify(publishedValuesSchema(), null, 2)}\n`;

@@ -47,9 +47,14 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
   const ns = ['--namespace', namespace];
 
   const daemonSet = () => tools.kubectlJson<Workload>(['get', 'daemonset', fullname, ...ns]);
-  const falcoYaml = async () => parse((await tools.kubectlJson<{ data: { 'falco.yaml': string } }>(['get', 'configmap', fullname, ...ns])).data['falco.yaml']) as Record<string, unknown>;
-  const livePods = async () => (await tools.kubectlJson<PodList>(['get', 'pods', ...ns, '-l', `app.kubernetes.io/instance=${release}`])).items.filter((p) => !p.metadata.deletionTimestamp);
-  const ready = (pod: PodList['items'][number]) => pod.status.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  const falcoYaml = async () =>
+    parse((await tools.kubectlJson<{ data: { 'falco.yaml': string } }>(['get', 'configmap', fullname, ...ns])).data['falco.yaml']) as Record<string, unknown>;
+  const livePods = async () =>
+    (await tools.kubectlJson<PodList>(['get', 'pods', ...ns, '-l', `app.kubernetes.io/instance=${release}`])).items.filter(
+      (p) => !p.metadata.deletionTimestamp,
+    );
+  const ready = (pod: PodList['items'][number]) =>
+    pod.status.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
   beforeAll(async () => {
     await tools.ensureNamespace(namespace);
@@ -70,7 +75,11 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('STATUS: deployed');
     expect(result.stdout).toContain(`Falco 0.44.1 is deployed as a daemonset "${fullname}" in namespace ${namespace}.`);
-    expect(result.stdout).toContain(variant.strategy === 'sidecar' ? 'Plugins: from the plugin-loader init container, localhost:5000/falco-plugin-loader:0.44.1' : 'Plugins: from s3://acme-falco-plugins/falco-airgap, channel staging (on S3 failure: use-cached)');
+    expect(result.stdout).toContain(
+      variant.strategy === 'sidecar'
+        ? 'Plugins: from the plugin-loader init container, localhost:5000/falco-plugin-loader:0.44.1'
+        : 'Plugins: from s3://acme-falco-plugins/falco-airgap, channel staging (on S3 failure: use-cached)',
+    );
   });
 
   it('leaves the ConfigMap, ServiceAccount, ClusterRole, binding and Service it rendered', async () => {
@@ -80,7 +89,8 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
     };
     const serviceAccount = await tools.kubectlJson(['get', 'serviceaccount', fullname, ...ns]);
     owned(serviceAccount);
-    if (variant.strategy === 's3') expect(serviceAccount.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe('arn:aws:iam::123456789012:role/falco-plugins-reader');
+    if (variant.strategy === 's3')
+      expect(serviceAccount.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe('arn:aws:iam::123456789012:role/falco-plugins-reader');
     const role = await tools.kubectlJson<K8sObject & { rules?: unknown[] }>(['get', 'clusterrole', fullname]);
     owned(role);
     expect(role.rules ?? []).toEqual([]);
@@ -112,7 +122,11 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
         expect(containerOf(pod.spec, 'plugin-loader').image).toBe('localhost:5000/falco-plugin-loader:0.44.1');
       } else {
         expect(falco.image).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/falco-airgap/falco-s3-loader:0.44.1');
-        expect(envOf(falco)).toMatchObject({ FALCO_S3_LOADER_BUCKET: 'acme-falco-plugins', FALCO_S3_LOADER_CHANNEL: 'staging', FALCO_S3_LOADER_ON_UNAVAILABLE: 'use-cached' });
+        expect(envOf(falco)).toMatchObject({
+          FALCO_S3_LOADER_BUCKET: 'acme-falco-plugins',
+          FALCO_S3_LOADER_CHANNEL: 'staging',
+          FALCO_S3_LOADER_ON_UNAVAILABLE: 'use-cached',
+        });
         expect(falco.securityContext?.capabilities?.add).toEqual(['BPF', 'PERFMON', 'SYS_RESOURCE', 'SYS_PTRACE']);
       }
     }
@@ -127,7 +141,10 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
     const rules = await tools.kubectlJson<{ data: Record<string, string> }>(['get', 'configmap', `${fullname}-rules`, ...ns]);
     expect(Object.keys(rules.data)).toEqual(['50-acme-trusted-images.yaml']);
     const falco = await falcoYaml();
-    expect(falco).toMatchObject({ priority: 'notice', rules_files: ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml', '/etc/falco/rules.d/50-acme-trusted-images.yaml'] });
+    expect(falco).toMatchObject({
+      priority: 'notice',
+      rules_files: ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml', '/etc/falco/rules.d/50-acme-trusted-images.yaml'],
+    });
 
     const ds = await daemonSet();
     expect(ds.status.observedGeneration).toBe(ds.metadata.generation);

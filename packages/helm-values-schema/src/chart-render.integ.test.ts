@@ -2,7 +2,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allImages, containerOf, envOf, falcoYamlOf, mountsOf, objectsOfKind, podAnnotationsOf, podSpecOf, theOne, workloadOf } from '../test-fixtures/manifests.ts';
+import {
+  allImages,
+  containerOf,
+  envOf,
+  falcoYamlOf,
+  mountsOf,
+  objectsOfKind,
+  podAnnotationsOf,
+  podSpecOf,
+  theOne,
+  workloadOf,
+} from '../test-fixtures/manifests.ts';
 import { chartPath, parseManifests, testbedTools, type K8sObject } from '../test-fixtures/testbed-tools.ts';
 import { validateValues } from './validate.ts';
 
@@ -97,7 +108,17 @@ describe('helm lint', () => {
   for (const platform of ['values-minikube.yaml', 'values-eks.yaml']) {
     it(`passes with ${platform} under each environment layer`, async () => {
       for (const environment of ['dev', 'staging', 'prod']) {
-        const result = await tools.helm(['lint', chartPath, '--strict', '--kube-version', tools.kubeVersion, '-f', join(chartPath, platform), '-f', join(chartPath, 'environments', `${environment}.yaml`)]);
+        const result = await tools.helm([
+          'lint',
+          chartPath,
+          '--strict',
+          '--kube-version',
+          tools.kubeVersion,
+          '-f',
+          join(chartPath, platform),
+          '-f',
+          join(chartPath, 'environments', `${environment}.yaml`),
+        ]);
         expect(result.code, `${platform} + ${environment}: ${result.stdout}${result.stderr}`).toBe(0);
       }
     });
@@ -132,7 +153,8 @@ describe.each(variants)('render $release', (variant) => {
       'Pod',
     ];
     expect(objects.map((o) => o.kind).sort()).toEqual(expected.sort());
-    for (const object of objects.filter((o) => !o.kind.startsWith('Cluster'))) expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(namespace);
+    for (const object of objects.filter((o) => !o.kind.startsWith('Cluster')))
+      expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(namespace);
   });
 
   it('pulls every image from the private registry, at the Falco version', () => {
@@ -230,7 +252,9 @@ describe.each(variants)('render $release', (variant) => {
 
   it('writes falco.yaml with the engine, plugins, rules and metrics the values ask for', () => {
     const falco = falcoYamlOf(objects, fullname);
-    const engine = { modern_ebpf: 'modern_ebpf', 'modern_ebpf-least-privileged': 'modern_ebpf', kmod: 'kmod', auto: 'modern_ebpf', deployment: 'nodriver' }[variant.workload];
+    const engine = { modern_ebpf: 'modern_ebpf', 'modern_ebpf-least-privileged': 'modern_ebpf', kmod: 'kmod', auto: 'modern_ebpf', deployment: 'nodriver' }[
+      variant.workload
+    ];
     expect(falco.engine.kind).toBe(engine);
     expect(falco.config_files).toEqual(['/etc/falco/config.d']);
     if (daemonset) {
@@ -249,9 +273,12 @@ describe.each(variants)('render $release', (variant) => {
   });
 
   it('exposes the webserver, and the webhook of a Deployment, through Services the monitor selects', () => {
-    const web = theOne(objects, 'Service', fullname) as unknown as { spec: { ports: { name: string; port: number }[]; selector: Record<string, string> } } & K8sObject;
+    const web = theOne(objects, 'Service', fullname) as unknown as {
+      spec: { ports: { name: string; port: number }[]; selector: Record<string, string> };
+    } & K8sObject;
     expect(web.spec.ports).toEqual([{ name: 'web', port: 8765, targetPort: 'web', protocol: 'TCP' }]);
-    const podLabels = (workloadOf(objects) as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    const podLabels = (workloadOf(objects) as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata
+      .labels;
     expect(podLabels).toMatchObject(web.spec.selector);
     const falcoPorts = containerOf(podSpecOf(workloadOf(objects)), 'falco').ports;
     if (!daemonset) {
@@ -259,7 +286,10 @@ describe.each(variants)('render $release', (variant) => {
       expect(webhook.spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'tcp-9765', port: 9765, targetPort: 9765, nodePort: 30765, protocol: 'TCP' }] });
       expect(falcoPorts).toContainEqual({ name: 'tcp-9765', containerPort: 9765, protocol: 'TCP' });
     }
-    const monitors = objectsOfKind(objects, 'ServiceMonitor') as unknown as { spec: { selector: { matchLabels: Record<string, string> }; endpoints: unknown[] }; metadata: { labels: Record<string, string> } }[];
+    const monitors = objectsOfKind(objects, 'ServiceMonitor') as unknown as {
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: unknown[] };
+      metadata: { labels: Record<string, string> };
+    }[];
     if (variant.serviceMonitor) {
       expect(monitors[0]!.metadata.labels.release).toBe('kube-prometheus-stack');
       expect(web.metadata.labels).toMatchObject(monitors[0]!.spec.selector.matchLabels);
@@ -272,7 +302,10 @@ describe.each(variants)('render $release', (variant) => {
     expect(spec.serviceAccountName).toBe(fullname);
     expect(spec.automountServiceAccountToken).toBe(false);
     expect((theOne(objects, 'ClusterRole') as unknown as { rules: unknown[] }).rules).toEqual([]);
-    expect(theOne(objects, 'ClusterRoleBinding')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: fullname }, subjects: [{ kind: 'ServiceAccount', name: fullname, namespace }] });
+    expect(theOne(objects, 'ClusterRoleBinding')).toMatchObject({
+      roleRef: { kind: 'ClusterRole', name: fullname },
+      subjects: [{ kind: 'ServiceAccount', name: fullname, namespace }],
+    });
   });
 
   it('restarts the pods when falco.yaml changes (config checksum on the pod template)', () => {
@@ -311,7 +344,8 @@ describe('rendering details', () => {
   it('with chart defaults reaches nothing outside the cluster: no public registry, no remote index, no download', async () => {
     const result = await tools.template('defaults', namespace);
     expect(result.code).toBe(0);
-    for (const forbidden of ['docker.io', 'ghcr.io', 'quay.io', 'falco.org', 'github', 'falcoctl artifact', 'index.yaml']) expect(result.stdout).not.toContain(forbidden);
+    for (const forbidden of ['docker.io', 'ghcr.io', 'quay.io', 'falco.org', 'github', 'falcoctl artifact', 'index.yaml'])
+      expect(result.stdout).not.toContain(forbidden);
     const urls = [...result.stdout.matchAll(/https?:\/\/[^\s"']+/g)].map((m) => m[0]);
     expect(urls).toEqual(['http://defaults-falco-airgap.falco-airgap-matrix.svc:8765/healthz']);
     for (const image of allImages(parseManifests(result.stdout))) expect(image.startsWith('localhost:5000/')).toBe(true);
@@ -319,7 +353,14 @@ describe('rendering details', () => {
 
   it('takes digests instead of tags, per image', async () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
-    const objects = await renderWith('digests', ['--set', `image.digest=${digest}`, '--set', `pluginLoader.image.digest=${digest}`, '--set', 'pluginLoader.image.tag=ignored']);
+    const objects = await renderWith('digests', [
+      '--set',
+      `image.digest=${digest}`,
+      '--set',
+      `pluginLoader.image.digest=${digest}`,
+      '--set',
+      'pluginLoader.image.tag=ignored',
+    ]);
     const spec = podSpecOf(workloadOf(objects));
     expect(containerOf(spec, 'falco').image).toBe(`localhost:5000/falco@${digest}`);
     expect(containerOf(spec, 'plugin-loader').image).toBe(`localhost:5000/falco-plugin-loader@${digest}`);
@@ -327,7 +368,12 @@ describe('rendering details', () => {
 
   it('loads customRules after falco.rules_files, in byte order of their names', async () => {
     const file = join(scratch, 'rules.yaml');
-    const rules = { 'b-late.yaml': '- list: b\n  items: []\n', 'A-upper.yaml': '- list: a\n  items: []\n', '9-nine.yaml': '- list: n\n  items: []\n', '10-ten.yml': '- list: t\n  items: []\n' };
+    const rules = {
+      'b-late.yaml': '- list: b\n  items: []\n',
+      'A-upper.yaml': '- list: a\n  items: []\n',
+      '9-nine.yaml': '- list: n\n  items: []\n',
+      '10-ten.yml': '- list: t\n  items: []\n',
+    };
     writeFileSync(file, JSON.stringify({ customRules: rules }));
     const objects = await renderWith('rules', ['-f', file]);
     expect(falcoYamlOf(objects, 'rules-falco-airgap').rules_files).toEqual([
@@ -344,7 +390,18 @@ describe('rendering details', () => {
   });
 
   it('renders the legacy eBPF probe, gVisor and gRPC for Falco 0.43, and refuses them for 0.44', async () => {
-    const legacy = await renderWith('legacy', ['--set', 'falcoVersion=0.43.2', '--set', 'driver.kind=ebpf', '--set', 'driver.ebpf.leastPrivileged=true', '--set', 'falco.grpc.enabled=true', '--set', 'falco.grpc_output.enabled=true']);
+    const legacy = await renderWith('legacy', [
+      '--set',
+      'falcoVersion=0.43.2',
+      '--set',
+      'driver.kind=ebpf',
+      '--set',
+      'driver.ebpf.leastPrivileged=true',
+      '--set',
+      'falco.grpc.enabled=true',
+      '--set',
+      'falco.grpc_output.enabled=true',
+    ]);
     const falco = falcoYamlOf(legacy, 'legacy-falco-airgap');
     expect(falco.engine).toEqual({ kind: 'ebpf', ebpf: { probe: '${HOME}/.falco/falco-bpf.o', buf_size_preset: 4, drop_failed_exit: false } });
     expect(falco).toMatchObject({ grpc: { enabled: true }, grpc_output: { enabled: true } });
@@ -354,7 +411,10 @@ describe('rendering details', () => {
     expect(containerOf(spec, 'driver-loader').args?.[0]).toContain('--type=ebpf');
 
     const gvisor = await renderWith('gvisor', ['--set', 'falcoVersion=0.43.2', '--set', 'driver.kind=gvisor']);
-    expect(falcoYamlOf(gvisor, 'gvisor-falco-airgap').engine).toEqual({ kind: 'gvisor', gvisor: { config: '/host/run/containerd/runsc/config.toml', root: '/host/run/containerd/runsc/k8s.io' } });
+    expect(falcoYamlOf(gvisor, 'gvisor-falco-airgap').engine).toEqual({
+      kind: 'gvisor',
+      gvisor: { config: '/host/run/containerd/runsc/config.toml', root: '/host/run/containerd/runsc/k8s.io' },
+    });
 
     const refused = await tools.template('legacy', namespace, ['--set', 'driver.kind=ebpf', '--set', 'falco.grpc.enabled=true']);
     expect(refused.code).not.toBe(0);

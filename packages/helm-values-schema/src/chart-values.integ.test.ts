@@ -63,10 +63,18 @@ describe('layering values files', () => {
   // A copy of the chart with one extra template that prints the values the templates see.
   const probeChart = join(scratch, 'falco-airgap');
   cpSync(chartPath, probeChart, { recursive: true });
-  writeFileSync(join(probeChart, 'templates', 'zz-values-probe.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: values-probe\ndata:\n  values.json: {{ toJson .Values | quote }}\n');
+  writeFileSync(
+    join(probeChart, 'templates', 'zz-values-probe.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: values-probe\ndata:\n  values.json: {{ toJson .Values | quote }}\n',
+  );
 
   async function helmValues(files: string[]): Promise<unknown> {
-    const result = await tools.template('probe', 'default', [...files.flatMap((file) => ['-f', file]), '--show-only', 'templates/zz-values-probe.yaml'], probeChart);
+    const result = await tools.template(
+      'probe',
+      'default',
+      [...files.flatMap((file) => ['-f', file]), '--show-only', 'templates/zz-values-probe.yaml'],
+      probeChart,
+    );
     expect(result.stderr).toBe('');
     const [probe] = parseManifests(result.stdout) as unknown as { data: { 'values.json': string } }[];
     return JSON.parse(probe!.data['values.json']);
@@ -87,10 +95,17 @@ describe('layering values files', () => {
   it('null deletes a default, lists are replaced whole, maps merge, later layers win', async () => {
     const first = join(scratch, 'first.yaml');
     const second = join(scratch, 'second.yaml');
-    writeFileSync(first, 'resources:\n  limits: null\ntolerations: [{key: dedicated, operator: Exists}]\ncontroller:\n  daemonset:\n    updateStrategy:\n      rollingUpdate: null\npodAnnotations: {team: security}\n');
+    writeFileSync(
+      first,
+      'resources:\n  limits: null\ntolerations: [{key: dedicated, operator: Exists}]\ncontroller:\n  daemonset:\n    updateStrategy:\n      rollingUpdate: null\npodAnnotations: {team: security}\n',
+    );
     writeFileSync(second, 'tolerations: [{key: gpu, operator: Exists}]\npodAnnotations: {owner: platform}\ns3: {channel: staging}\n');
     const ours = coalesceValues(chartDefaults(), mergeValues(layer(first), layer(second)));
-    expect(ours).toMatchObject({ resources: { requests: { cpu: '100m', memory: '512Mi' } }, tolerations: [{ key: 'gpu', operator: 'Exists' }], podAnnotations: { team: 'security', owner: 'platform' } });
+    expect(ours).toMatchObject({
+      resources: { requests: { cpu: '100m', memory: '512Mi' } },
+      tolerations: [{ key: 'gpu', operator: 'Exists' }],
+      podAnnotations: { team: 'security', owner: 'platform' },
+    });
     expect(ours.resources).not.toHaveProperty('limits');
     expect(await helmValues([first, second])).toEqual(ours);
   });

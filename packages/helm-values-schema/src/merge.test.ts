@@ -3,11 +3,16 @@ import { coalesceValues, mergeValues } from './merge.ts';
 
 describe('mergeValues (helm -f a -f b)', () => {
   it('merges maps key by key and lets later layers win', () => {
-    expect(mergeValues({ s3: { bucket: 'a', channel: 'dev' }, tty: false }, { s3: { channel: 'prod' } }, { tty: true })).toEqual({ s3: { bucket: 'a', channel: 'prod' }, tty: true });
+    expect(mergeValues({ s3: { bucket: 'a', channel: 'dev' }, tty: false }, { s3: { channel: 'prod' } }, { tty: true })).toEqual({
+      s3: { bucket: 'a', channel: 'prod' },
+      tty: true,
+    });
   });
 
   it('replaces lists whole instead of concatenating them', () => {
-    expect(mergeValues({ falco: { load_plugins: ['k8saudit', 'json'] } }, { falco: { load_plugins: ['json'] } })).toEqual({ falco: { load_plugins: ['json'] } });
+    expect(mergeValues({ falco: { load_plugins: ['k8saudit', 'json'] } }, { falco: { load_plugins: ['json'] } })).toEqual({
+      falco: { load_plugins: ['json'] },
+    });
   });
 
   it('keeps null so it can delete a chart default later, and a later layer can set the key again', () => {
@@ -34,7 +39,11 @@ describe('coalesceValues (user values over chart defaults)', () => {
   const defaults = { tolerations: [{ key: 'cp' }], s3: { bucket: '', prefix: 'falco-airgap' }, driver: { kind: 'modern_ebpf' } };
 
   it('fills what the user left out and keeps what the user set', () => {
-    expect(coalesceValues(defaults, { s3: { bucket: 'b' } })).toEqual({ tolerations: [{ key: 'cp' }], s3: { bucket: 'b', prefix: 'falco-airgap' }, driver: { kind: 'modern_ebpf' } });
+    expect(coalesceValues(defaults, { s3: { bucket: 'b' } })).toEqual({
+      tolerations: [{ key: 'cp' }],
+      s3: { bucket: 'b', prefix: 'falco-airgap' },
+      driver: { kind: 'modern_ebpf' },
+    });
   });
 
   it('deletes a default the user set to null, at any depth', () => {

@@ -23,7 +23,8 @@ export const MOVED_KEYS: Readonly<Record<string, string>> = {
   'collectors.crio': 'use collectors.containerEngine.engines.cri',
   'collectors.kubernetes': 'the k8smeta plugin is configured like any plugin: falco.plugins and falco.load_plugins',
   'collectors.enabled': 'switch collectors.containerEngine.enabled',
-  'driver.loader.initContainer': 'driver.loader holds the init container settings directly (driver.loader.resources, driver.loader.env); its image is the Falco image',
+  'driver.loader.initContainer':
+    'driver.loader holds the init container settings directly (driver.loader.resources, driver.loader.env); its image is the Falco image',
   'driver.modernEbpf.sysfsMount': 'the modern eBPF driver needs no sysfs mount',
   'driver.sysfsMountPath': 'the chart mounts /sys/kernel for the drivers that need it',
   'metrics.service': 'the webserver Service is configured with service.*',

@@ -53,7 +53,9 @@ const s3Source: Rule = (values) => {
       code: ValuesErrorCode.S3ChannelOrRelease,
       path: s3.channel ? 's3.release' : 's3.channel',
       message: s3.channel ? 's3.channel and s3.release are both set' : 'pluginStrategy s3 needs a channel to follow or a release to pin',
-      hint: s3.channel ? 'keep one: a channel follows promotions, a release pins one set' : 'set s3.channel (e.g. prod) or s3.release (an id from falco-airgap releases list)',
+      hint: s3.channel
+        ? 'keep one: a channel follows promotions, a release pins one set'
+        : 'set s3.channel (e.g. prod) or s3.release (an id from falco-airgap releases list)',
     });
   }
   if (s3.onUnavailable === 'use-cached' && !s3.cacheHostPath) {
@@ -88,7 +90,10 @@ const leastPrivileged: Rule = (values) => {
       code: ValuesErrorCode.LeastPrivilegedUnsupported,
       path: 'driver.modernEbpf.leastPrivileged',
       message: `the least-privileged mode needs driver.kind modern_ebpf, not ${driver.kind}`,
-      hint: driver.kind === 'ebpf' ? 'use driver.ebpf.leastPrivileged for the legacy probe' : 'use driver.kind modern_ebpf, or drop leastPrivileged: kmod and auto load a kernel module and need privileged',
+      hint:
+        driver.kind === 'ebpf'
+          ? 'use driver.ebpf.leastPrivileged for the legacy probe'
+          : 'use driver.kind modern_ebpf, or drop leastPrivileged: kmod and auto load a kernel module and need privileged',
     });
   }
   if (driver.ebpf.leastPrivileged && driver.kind !== 'ebpf') {

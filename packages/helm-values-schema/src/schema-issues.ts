@@ -13,7 +13,14 @@ function typeOf(value: unknown): string {
   return typeof value;
 }
 
-const TYPE_WORDS: Record<string, string> = { object: 'map', array: 'list', string: 'string', boolean: 'boolean (true or false, unquoted)', integer: 'whole number', number: 'number' };
+const TYPE_WORDS: Record<string, string> = {
+  object: 'map',
+  array: 'list',
+  string: 'string',
+  boolean: 'boolean (true or false, unquoted)',
+  integer: 'whole number',
+  number: 'number',
+};
 
 function describeType(type: unknown): string {
   const types = Array.isArray(type) ? type : [type];
@@ -79,7 +86,12 @@ export function issueFromSchemaError(error: ErrorObject, value: unknown): Values
     case 'minLength': {
       if (error.propertyName !== undefined) return undefined; // reported once by the propertyNames error
       const code = (node?.['x-code'] as ValuesIssue['code'] | undefined) ?? ValuesErrorCode.BadFormat;
-      const what = error.keyword === 'pattern' ? 'is not in the expected form' : error.keyword === 'maxLength' ? `is longer than ${String((error.params as { limit: number }).limit)} characters` : 'is empty';
+      const what =
+        error.keyword === 'pattern'
+          ? 'is not in the expected form'
+          : error.keyword === 'maxLength'
+            ? `is longer than ${String((error.params as { limit: number }).limit)} characters`
+            : 'is empty';
       return { code, path, message: `${JSON.stringify(value)} ${what}`, hint: withExample(own ?? node?.description ?? 'see the chart README', node) };
     }
     case 'propertyNames': {
@@ -97,7 +109,13 @@ export function issueFromSchemaError(error: ErrorObject, value: unknown): Values
     case 'uniqueItems': {
       const { limit } = error.params as { limit?: number };
       const what =
-        error.keyword === 'minimum' ? `is below ${limit}` : error.keyword === 'maximum' ? `is above ${limit}` : error.keyword === 'minItems' ? `needs at least ${limit} item(s)` : 'has duplicate items';
+        error.keyword === 'minimum'
+          ? `is below ${limit}`
+          : error.keyword === 'maximum'
+            ? `is above ${limit}`
+            : error.keyword === 'minItems'
+              ? `needs at least ${limit} item(s)`
+              : 'has duplicate items';
       return { code: ValuesErrorCode.OutOfRange, path, message: `${JSON.stringify(value)} ${what}`, hint: own ?? node?.description ?? 'see the chart README' };
     }
     default:

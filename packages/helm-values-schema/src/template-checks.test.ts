@@ -19,7 +19,11 @@ describe("the chart's _validate.tpl", () => {
   });
 
   it('gates the same legacy options at the same Falco releases, with the same advice', () => {
-    const rows = [...template.matchAll(/\(dict "path" "([^"]+)" "value" "([^"]+)" .*? "what" "([^"]+)" "deprecatedIn" "([^"]+)" "removedIn" "([^"]+)" "instead" "([^"]+)"\)/g)].map((m) => ({
+    const rows = [
+      ...template.matchAll(
+        /\(dict "path" "([^"]+)" "value" "([^"]+)" .*? "what" "([^"]+)" "deprecatedIn" "([^"]+)" "removedIn" "([^"]+)" "instead" "([^"]+)"\)/g,
+      ),
+    ].map((m) => ({
       path: m[1],
       value: m[2],
       what: m[3],

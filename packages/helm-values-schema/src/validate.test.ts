@@ -46,7 +46,11 @@ describe('validateValues', () => {
   it('renders legacy options for Falco releases that still have them', () => {
     const legacy = { falcoVersion: '0.43.2', driver: { kind: 'ebpf' }, falco: { grpc: { enabled: true }, grpc_output: { enabled: true } } };
     expect(validateValues(legacy)).toEqual([]);
-    expect(validateValues({ ...legacy, falcoVersion: '0.44.0-rc.1' }).map((i) => i.path)).toEqual(['driver.kind', 'falco.grpc.enabled', 'falco.grpc_output.enabled']);
+    expect(validateValues({ ...legacy, falcoVersion: '0.44.0-rc.1' }).map((i) => i.path)).toEqual([
+      'driver.kind',
+      'falco.grpc.enabled',
+      'falco.grpc_output.enabled',
+    ]);
     expect(validateValues({ falcoVersion: '0.43.0', driver: { kind: 'gvisor' } })).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ export interface ValidateValuesOptions {
   applyDefaults?: boolean;
 }
 
-// Compiling is pure and costs a few milliseconds; keep the one compiled validator instead of recompiling per call.
+// Compiling is pure but not free: keep the one compiled validator instead of recompiling on every call.
 let compiled: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!compiled) {
@@ -45,12 +45,21 @@ function byPath(a: ValuesIssue, b: ValuesIssue): number {
  */
 export function validateValues(values: unknown, options: ValidateValuesOptions = {}): ValuesIssue[] {
   if (!isMap(values)) {
-    return [{ code: ValuesErrorCode.NotAMapping, path: '', message: 'values must be a map of keys to values', hint: 'write the values file as YAML keys at the top level, e.g. pluginStrategy: sidecar' }];
+    return [
+      {
+        code: ValuesErrorCode.NotAMapping,
+        path: '',
+        message: 'values must be a map of keys to values',
+        hint: 'write the values file as YAML keys at the top level, e.g. pluginStrategy: sidecar',
+      },
+    ];
   }
   const merged = options.applyDefaults === false ? values : coalesceValues(chartDefaults(), values);
   const validate = schemaValidator();
   if (!validate(merged)) {
-    const issues = (validate.errors ?? []).map((error) => issueFromSchemaError(error, valueAtPointer(merged, error.instancePath))).filter((issue) => issue !== undefined);
+    const issues = (validate.errors ?? [])
+      .map((error) => issueFromSchemaError(error, valueAtPointer(merged, error.instancePath)))
+      .filter((issue) => issue !== undefined);
     return issues.sort(byPath);
   }
   return checkRules(merged as unknown as FalcoAirgapValues).sort(byPath);

@@ -42,7 +42,10 @@ describe('values files', () => {
   });
 
   it('reports YAML syntax errors and duplicate keys with their position', () => {
-    expect(thrown(() => parseValuesFile('driver:\n  kind: kmod\n  kind: auto\n', 'dup.yaml')).issues[0]).toMatchObject({ code: 'VALUES_YAML_SYNTAX', position: { file: 'dup.yaml', line: 3 } });
+    expect(thrown(() => parseValuesFile('driver:\n  kind: kmod\n  kind: auto\n', 'dup.yaml')).issues[0]).toMatchObject({
+      code: 'VALUES_YAML_SYNTAX',
+      position: { file: 'dup.yaml', line: 3 },
+    });
     expect(thrown(() => parseValuesFile('driver: [kmod\n', 'broken.yaml')).code).toBe('VALUES_YAML_SYNTAX');
   });
 

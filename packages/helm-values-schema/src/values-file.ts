@@ -1,6 +1,6 @@
 import type { SourcePosition } from '@falco-airgap/manifest';
 import { readFile } from 'node:fs/promises';
-import { isCollection, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ValuesError, ValuesErrorCode, type ValuesIssue } from './errors.ts';
 import { mergeValues, type ValuesLayer } from './merge.ts';
 import { validateValues, type ValidateValuesOptions } from './validate.ts';
@@ -35,7 +35,13 @@ export function parseValuesFile(text: string, file: string): ValuesFile {
   if (values === null || values === undefined) return { file, values: {}, document, lines };
   if (typeof values !== 'object' || Array.isArray(values)) {
     throw new ValuesError([
-      { code: ValuesErrorCode.NotAMapping, path: '', message: 'a values file must be a map of keys', hint: 'write the values as YAML keys at the top level, e.g. pluginStrategy: sidecar', position: { file, line: 1, column: 1 } },
+      {
+        code: ValuesErrorCode.NotAMapping,
+        path: '',
+        message: 'a values file must be a map of keys',
+        hint: 'write the values as YAML keys at the top level, e.g. pluginStrategy: sidecar',
+        position: { file, line: 1, column: 1 },
+      },
     ]);
   }
   return { file, values: values as ValuesLayer, document, lines };
@@ -49,7 +55,6 @@ function positionIn(layer: ValuesFile, segments: readonly PathSegment[]): Source
       const { line, col } = layer.lines.linePos(node.range[0]);
       return { file: layer.file, line, column: col };
     }
-    if (isCollection(node)) break;
   }
   return undefined;
 }
@@ -78,7 +83,18 @@ export async function checkValuesFiles(files: readonly string[], options: Valida
     try {
       text = await readFile(file, 'utf8');
     } catch (cause) {
-      throw new ValuesError([{ code: ValuesErrorCode.ReadFailed, path: '', message: `cannot read ${file}`, hint: 'check the path of the values file', position: { file, line: 1, column: 1 } }], { cause });
+      throw new ValuesError(
+        [
+          {
+            code: ValuesErrorCode.ReadFailed,
+            path: '',
+            message: `cannot read ${file}`,
+            hint: 'check the path of the values file',
+            position: { file, line: 1, column: 1 },
+          },
+        ],
+        { cause },
+      );
     }
     layers.push(parseValuesFile(text, file));
   }

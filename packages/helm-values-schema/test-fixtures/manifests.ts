@@ -39,7 +39,8 @@ export function objectsOfKind(objects: readonly K8sObject[], kind: string): K8sO
 
 export function theOne(objects: readonly K8sObject[], kind: string, name?: string): K8sObject {
   const found = objectsOfKind(objects, kind).filter((o) => name === undefined || o.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}: ${found.map((o) => o.metadata.name).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}: ${found.map((o) => o.metadata.name).join(', ')}`);
   return found[0]!;
 }
 
@@ -81,7 +82,10 @@ export function allImages(objects: readonly K8sObject[]): string[] {
 }
 
 /** falco.yaml from the chart's ConfigMap, parsed. */
-export function falcoYamlOf(objects: readonly K8sObject[], fullname: string): Record<string, unknown> & {
+export function falcoYamlOf(
+  objects: readonly K8sObject[],
+  fullname: string,
+): Record<string, unknown> & {
   engine: { kind: string } & Record<string, unknown>;
   load_plugins: string[];
   plugins: { name: string; library_path: string; init_config?: unknown; open_params?: string }[];

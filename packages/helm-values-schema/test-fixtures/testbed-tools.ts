@@ -35,12 +35,19 @@ export interface K8sObject {
 export function testbedTools() {
   const env = requireTestbed('TESTBED_HELM', 'TESTBED_KUBECONFIG', 'TESTBED_KUBECTL', 'TESTBED_KUBE_VERSION');
   const home = mkdtempSync(join(tmpdir(), 'falco-airgap-chart-'));
-  const helmEnv = { ...process.env, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'), KUBECONFIG: env.TESTBED_KUBECONFIG! };
+  const helmEnv = {
+    ...process.env,
+    HELM_CACHE_HOME: join(home, 'cache'),
+    HELM_CONFIG_HOME: join(home, 'config'),
+    HELM_DATA_HOME: join(home, 'data'),
+    KUBECONFIG: env.TESTBED_KUBECONFIG!,
+  };
   const kubeVersion = env.TESTBED_KUBE_VERSION!;
   const tools = {
     kubeVersion,
     helm: (args: readonly string[], options: { input?: string; timeoutMs?: number } = {}) => run(env.TESTBED_HELM!, args, { ...options, env: helmEnv }),
-    kubectl: (args: readonly string[], options: { input?: string } = {}) => run(env.TESTBED_KUBECTL!, ['--kubeconfig', env.TESTBED_KUBECONFIG!, ...args], options),
+    kubectl: (args: readonly string[], options: { input?: string } = {}) =>
+      run(env.TESTBED_KUBECTL!, ['--kubeconfig', env.TESTBED_KUBECONFIG!, ...args], options),
     /** `helm template` of the chart (or another chart dir) for the testbed's Kubernetes version. */
     template: (release: string, namespace: string, args: readonly string[] = [], chart = chartPath) =>
       tools.helm(['template', release, chart, '--namespace', namespace, '--kube-version', kubeVersion, ...args]),

@@ -30,7 +30,11 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
     await handle.close();
   }
   if (magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${guard.what} is zstd-compressed, which extract does not read`, 'use --via docker for images with zstd layers');
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${guard.what} is zstd-compressed, which extract does not read`,
+      'use --via docker for images with zstd layers',
+    );
   }
   const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
   const counter = new Transform({
@@ -45,9 +49,11 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
   });
   const extractor = tarExtract();
   const source = createReadStream(file);
-  const piping = (gzip ? pipeline(source, createGunzip(), counter, extractor, { signal }) : pipeline(source, counter, extractor, { signal })).catch((error: unknown) => {
-    throw archiveError(error, guard.what);
-  });
+  const piping = (gzip ? pipeline(source, createGunzip(), counter, extractor, { signal }) : pipeline(source, counter, extractor, { signal })).catch(
+    (error: unknown) => {
+      throw archiveError(error, guard.what);
+    },
+  );
   try {
     for await (const item of extractor) {
       const header = item.header;
@@ -70,5 +76,10 @@ function archiveError(error: unknown, what: string): unknown {
   if (isExtractError(error) || (error instanceof Error && error.name === 'AbortError')) return error;
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (isExtractError(e)) return e;
   const message = error instanceof Error ? error.message : String(error);
-  return new ExtractError(ExtractErrorCode.TarMalformed, `${what} is not a readable archive: ${message}`, 'the layer is damaged or not a tar archive; do not use it', error);
+  return new ExtractError(
+    ExtractErrorCode.TarMalformed,
+    `${what} is not a readable archive: ${message}`,
+    'the layer is damaged or not a tar archive; do not use it',
+    error,
+  );
 }

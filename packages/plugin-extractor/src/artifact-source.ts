@@ -35,7 +35,12 @@ export interface ArtifactRequest {
  * A falcoctl plugin artifact, for each platform: index -> platform manifest -> config (name,
  * version, plugin_api_version) and the one layer holding lib<name>.so, then the ELF check.
  */
-export async function stagePluginArtifact(ctx: ArtifactContext, request: ArtifactRequest, platform: Platform, progress: TaskProgress): Promise<StagedPluginFile> {
+export async function stagePluginArtifact(
+  ctx: ArtifactContext,
+  request: ArtifactRequest,
+  platform: Platform,
+  progress: TaskProgress,
+): Promise<StagedPluginFile> {
   const location = { registry: request.reference.registry, repository: request.reference.repository };
   const root = await ctx.client.resolve(request.reference, ctx.signal);
   let manifestDescriptor: { digest: string; size: number | undefined };
@@ -45,9 +50,14 @@ export async function stagePluginArtifact(ctx: ArtifactContext, request: Artifac
     // A single-platform artifact: the ELF check tells whether it fits this platform.
     manifestDescriptor = { digest: root.digest, size: root.size };
   }
-  const manifest = manifestDescriptor.digest === root.digest ? root : await ctx.client.manifest(location, manifestDescriptor.digest, manifestDescriptor.size, ctx.signal);
+  const manifest =
+    manifestDescriptor.digest === root.digest ? root : await ctx.client.manifest(location, manifestDescriptor.digest, manifestDescriptor.size, ctx.signal);
   if (manifest.document.kind !== 'manifest') {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${request.display} ${platform} points at a nested index`, 'a plugin index must point at image manifests; check the reference');
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${request.display} ${platform} points at a nested index`,
+      'a plugin index must point at image manifests; check the reference',
+    );
   }
   const what = `${request.display} (${platform})`;
   const { config, layer } = await readArtifactManifest(ctx, location, manifest.document, 'plugin', what, progress);
@@ -92,19 +102,30 @@ export async function stageRulesfileArtifact(ctx: ArtifactContext, request: Arti
   const location = { registry: request.reference.registry, repository: request.reference.repository };
   const root = await ctx.client.resolve(request.reference, ctx.signal);
   if (root.document.kind !== 'manifest') {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${request.display} is an image index, not a rulesfile artifact`, 'rulesfile artifacts are a single manifest; check the reference');
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${request.display} is an image index, not a rulesfile artifact`,
+      'rulesfile artifacts are a single manifest; check the reference',
+    );
   }
   const { config, layer } = await readArtifactManifest(ctx, location, root.document, 'rulesfile', request.display, progress);
   checkConfigIdentity(config, request, `the config of ${request.display}`);
   const stagedDir = await ctx.output.stagingDirectory(request.name);
   const files = await unpackLayer(ctx, location, layer, stagedDir, request.display, progress);
-  if (files.length === 0) throw new ExtractError(ExtractErrorCode.UnexpectedLayerContent, `the layer of ${request.display} holds no files`, 'check the reference');
+  if (files.length === 0)
+    throw new ExtractError(ExtractErrorCode.UnexpectedLayerContent, `the layer of ${request.display} holds no files`, 'check the reference');
   return {
     resolvedDigest: root.digest,
     manifestDigest: root.digest,
     layerDigest: layer.digest,
     files: await Promise.all(
-      files.map(async (f) => ({ file: f.path.split('/').pop()!, relativePath: f.path, stagedFile: await ctx.output.stageCopy(f.stagedPath), sha256: f.sha256, size: f.size })),
+      files.map(async (f) => ({
+        file: f.path.split('/').pop()!,
+        relativePath: f.path,
+        stagedFile: await ctx.output.stageCopy(f.stagedPath),
+        sha256: f.sha256,
+        size: f.size,
+      })),
     ),
     source: { stagedDir, relativeDir: `source/${request.name}-${request.version}`, files },
   };
@@ -121,7 +142,11 @@ async function readArtifactManifest(
 ): Promise<{ config: FalcoArtifactConfig; layer: Descriptor }> {
   const types = FALCO_ARTIFACT_TYPES[kind];
   if (manifest.mediaType !== MediaType.ociManifest) {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${what} is a ${manifest.mediaType}, not an OCI image manifest`, `falcoctl publishes ${kind}s as OCI manifests; check the reference`);
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${what} is a ${manifest.mediaType}, not an OCI image manifest`,
+      `falcoctl publishes ${kind}s as OCI manifests; check the reference`,
+    );
   }
   if (manifest.config.mediaType !== types.config) {
     throw new ExtractError(
@@ -131,21 +156,43 @@ async function readArtifactManifest(
     );
   }
   if (manifest.layers.length !== 1) {
-    throw new ExtractError(ExtractErrorCode.BadManifest, `${what} has ${manifest.layers.length} layers; a Falco ${kind} artifact has exactly one`, 'check the reference');
+    throw new ExtractError(
+      ExtractErrorCode.BadManifest,
+      `${what} has ${manifest.layers.length} layers; a Falco ${kind} artifact has exactly one`,
+      'check the reference',
+    );
   }
   const layer = manifest.layers[0]!;
   if (layer.mediaType !== types.layer) {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${what} has layer media type ${layer.mediaType}, expected ${types.layer}`, `this is not a Falco ${kind} artifact; check the reference`);
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${what} has layer media type ${layer.mediaType}, expected ${types.layer}`,
+      `this is not a Falco ${kind} artifact; check the reference`,
+    );
   }
   if (manifest.config.size > MAX_CONFIG_BYTES) {
-    throw new ExtractError(ExtractErrorCode.BadArtifactConfig, `the config of ${what} is ${manifest.config.size} bytes`, 'an artifact config is a few hundred bytes; check the reference');
+    throw new ExtractError(
+      ExtractErrorCode.BadArtifactConfig,
+      `the config of ${what} is ${manifest.config.size} bytes`,
+      'an artifact config is a few hundred bytes; check the reference',
+    );
   }
-  const fetched = await ctx.client.fetchBlob(location, manifest.config, { signal: ctx.signal, onProgress: progress.blob(manifest.config.digest, manifest.config.size) });
+  const fetched = await ctx.client.fetchBlob(location, manifest.config, {
+    signal: ctx.signal,
+    onProgress: progress.blob(manifest.config.digest, manifest.config.size),
+  });
   count(ctx.stats, fetched.downloaded);
   return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
 }
 
-async function unpackLayer(ctx: ArtifactContext, location: RepositoryLocation, layer: Descriptor, stagedDir: string, what: string, progress: TaskProgress): Promise<UnpackedFile[]> {
+async function unpackLayer(
+  ctx: ArtifactContext,
+  location: RepositoryLocation,
+  layer: Descriptor,
+  stagedDir: string,
+  what: string,
+  progress: TaskProgress,
+): Promise<UnpackedFile[]> {
   const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, onProgress: progress.blob(layer.digest, layer.size) });
   count(ctx.stats, fetched.downloaded);
   return unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${what}`, ctx.limits, ctx.signal);

@@ -4,7 +4,9 @@ import { dockerConfigCredentials, parseDockerConfig } from './docker-config.ts';
 
 describe('WWW-Authenticate', () => {
   it('parses a bearer challenge with quoted parameters', () => {
-    expect(parseWwwAuthenticate('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:falcosecurity/plugins/plugin/k8saudit:pull"')).toEqual([
+    expect(
+      parseWwwAuthenticate('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:falcosecurity/plugins/plugin/k8saudit:pull"'),
+    ).toEqual([
       { scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:falcosecurity/plugins/plugin/k8saudit:pull' } },
     ]);
   });
@@ -19,7 +21,10 @@ describe('docker config credentials', () => {
   const none = async () => undefined;
 
   it('decodes auths entries, whatever form the key takes', async () => {
-    const config = parseDockerConfig(JSON.stringify({ auths: { 'https://127.0.0.1:5443/v1/': { auth: Buffer.from('user:pa:ss').toString('base64') } } }), 'config.json');
+    const config = parseDockerConfig(
+      JSON.stringify({ auths: { 'https://127.0.0.1:5443/v1/': { auth: Buffer.from('user:pa:ss').toString('base64') } } }),
+      'config.json',
+    );
     expect(await dockerConfigCredentials(config, '127.0.0.1:5443', none)).toEqual({ username: 'user', password: 'pa:ss', identityToken: undefined });
     expect(await dockerConfigCredentials(config, 'ghcr.io', none)).toBeUndefined();
   });
@@ -31,7 +36,11 @@ describe('docker config credentials', () => {
       return { username: name, password: 'p' };
     };
     const config = parseDockerConfig(
-      JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:pw').toString('base64') }, 'quay.io': {} }, credHelpers: { 'ghcr.io': 'gh' }, credsStore: 'desktop' }),
+      JSON.stringify({
+        auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('hub:pw').toString('base64') }, 'quay.io': {} },
+        credHelpers: { 'ghcr.io': 'gh' },
+        credsStore: 'desktop',
+      }),
       'config.json',
     );
     expect(await dockerConfigCredentials(config, 'ghcr.io', helper)).toMatchObject({ username: 'gh' });

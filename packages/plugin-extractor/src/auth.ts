@@ -61,7 +61,8 @@ export class RegistryAuth {
       return;
     }
     if (basic) {
-      if (!credentials?.username || credentials.password === undefined) throw unauthorized(registry, 'it asks for a user name and password and none are configured');
+      if (!credentials?.username || credentials.password === undefined)
+        throw unauthorized(registry, 'it asks for a user name and password and none are configured');
       this.#headers.set(`${registry} *`, basicHeader(credentials));
       return;
     }
@@ -92,7 +93,13 @@ export class RegistryAuth {
     let body: string | undefined;
     if (credentials?.identityToken) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credentials.identityToken, service: service ?? '', scope: wantedScope, client_id: 'falco-airgap' }).toString();
+      body = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: credentials.identityToken,
+        service: service ?? '',
+        scope: wantedScope,
+        client_id: 'falco-airgap',
+      }).toString();
     } else {
       if (service) url.searchParams.set('service', service);
       url.searchParams.set('scope', wantedScope);
@@ -102,23 +109,40 @@ export class RegistryAuth {
     try {
       res = await this.#options.transport({ method: body ? 'POST' : 'GET', url: url.href, headers, body, signal });
     } catch (cause) {
-      throw new ExtractError(ExtractErrorCode.RegistryUnreachable, `token server ${url.origin} for ${registry} cannot be reached: ${(cause as Error).message}`, 'check the network and the proxy settings', cause);
+      throw new ExtractError(
+        ExtractErrorCode.RegistryUnreachable,
+        `token server ${url.origin} for ${registry} cannot be reached: ${(cause as Error).message}`,
+        'check the network and the proxy settings',
+        cause,
+      );
     }
     const chunks: Uint8Array[] = [];
     for await (const chunk of res.body) chunks.push(chunk);
     const text = Buffer.concat(chunks).toString('utf8');
     if (res.status === 401 || res.status === 403) {
-      throw unauthorized(registry, credentials ? 'its token server refused the configured credentials' : 'its token server requires credentials and none are configured');
+      throw unauthorized(
+        registry,
+        credentials ? 'its token server refused the configured credentials' : 'its token server requires credentials and none are configured',
+      );
     }
     if (res.status !== 200) {
-      throw new ExtractError(ExtractErrorCode.RegistryError, `token server ${url.origin} for ${registry} answered ${res.status}`, 'try again later; if it persists, check the registry status');
+      throw new ExtractError(
+        ExtractErrorCode.RegistryError,
+        `token server ${url.origin} for ${registry} answered ${res.status}`,
+        'try again later; if it persists, check the registry status',
+      );
     }
     let token: string | undefined;
     try {
       const json = JSON.parse(text) as { token?: unknown; access_token?: unknown };
       token = typeof json.token === 'string' ? json.token : typeof json.access_token === 'string' ? json.access_token : undefined;
     } catch (cause) {
-      throw new ExtractError(ExtractErrorCode.RegistryError, `token server ${url.origin} answered with something that is not JSON`, 'check the registry', cause);
+      throw new ExtractError(
+        ExtractErrorCode.RegistryError,
+        `token server ${url.origin} answered with something that is not JSON`,
+        'check the registry',
+        cause,
+      );
     }
     if (!token) throw new ExtractError(ExtractErrorCode.RegistryError, `token server ${url.origin} answered without a token`, 'check the registry');
     return token;

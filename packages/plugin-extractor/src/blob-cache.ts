@@ -120,5 +120,10 @@ export class BlobCache {
 }
 
 function cacheError(message: string, cause: Error): ExtractError {
-  return new ExtractError(ExtractErrorCode.WriteFailed, `${message}: ${cause.message}`, 'check the cache directory (--cache-dir) exists and is writable', cause);
+  return new ExtractError(
+    ExtractErrorCode.WriteFailed,
+    `${message}: ${cause.message}`,
+    'check the cache directory (--cache-dir) exists and is writable',
+    cause,
+  );
 }

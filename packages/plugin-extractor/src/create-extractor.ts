@@ -38,13 +38,24 @@ export async function createExtractorPorts(setup: ExtractorSetup = {}): Promise<
   let ca: Buffer | undefined;
   if (setup.caFile) {
     ca = await readFile(setup.caFile).catch((cause: Error) => {
-      throw new ExtractError(ExtractErrorCode.CaFile, `cannot read the CA file ${setup.caFile}: ${cause.message}`, 'pass --ca-file with a readable PEM file', cause);
+      throw new ExtractError(
+        ExtractErrorCode.CaFile,
+        `cannot read the CA file ${setup.caFile}: ${cause.message}`,
+        'pass --ca-file with a readable PEM file',
+        cause,
+      );
     });
     if (!ca.toString('utf8').includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ExtractError(ExtractErrorCode.CaFile, `${setup.caFile} holds no PEM certificate`, 'pass --ca-file with the PEM CA certificate that signed the registry');
+      throw new ExtractError(
+        ExtractErrorCode.CaFile,
+        `${setup.caFile} holds no PEM certificate`,
+        'pass --ca-file with the PEM CA certificate that signed the registry',
+      );
     }
   }
-  const http = setup.transport ? { transport: setup.transport, close: async () => undefined } : createHttpTransport({ ca, connections: setup.concurrency ?? 8 });
+  const http = setup.transport
+    ? { transport: setup.transport, close: async () => undefined }
+    : createHttpTransport({ ca, connections: setup.concurrency ?? 8 });
   const credentials = setup.credentials ?? new DockerConfigCredentials({ directory: setup.dockerConfigDir });
   const stats: TransferStats = { blobsDownloaded: 0, blobsFromCache: 0 };
   const registry = new RegistryClient({

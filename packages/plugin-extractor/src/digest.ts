@@ -11,7 +11,11 @@ export interface ParsedDigest {
 export function parseDigest(digest: string): ParsedDigest {
   const [algorithm, hex] = digest.split(':', 2);
   if (!algorithm || !hex || !ALGORITHMS.has(algorithm) || !/^[a-f0-9]+$/.test(hex)) {
-    throw new ExtractError(ExtractErrorCode.BadManifest, `"${digest}" is not a sha256 or sha512 digest`, 'the registry serves a malformed descriptor; republish the artifact');
+    throw new ExtractError(
+      ExtractErrorCode.BadManifest,
+      `"${digest}" is not a sha256 or sha512 digest`,
+      'the registry serves a malformed descriptor; republish the artifact',
+    );
   }
   return { algorithm: algorithm as ParsedDigest['algorithm'], hex };
 }
@@ -69,7 +73,11 @@ export class DigestVerifier {
     }
     const actual = `${parseDigest(this.expected).algorithm}:${this.#hash.digest('hex')}`;
     if (actual !== this.expected) {
-      throw new ExtractError(ExtractErrorCode.DigestMismatch, `${this.what} has digest ${actual}, expected ${this.expected}`, 'the content was altered or corrupted; do not use it, and check the registry');
+      throw new ExtractError(
+        ExtractErrorCode.DigestMismatch,
+        `${this.what} has digest ${actual}, expected ${this.expected}`,
+        'the content was altered or corrupted; do not use it, and check the registry',
+      );
     }
   }
 }

@@ -42,7 +42,12 @@ export function parseDockerConfig(text: string, file: string): DockerConfig {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ExtractError(ExtractErrorCode.DockerConfig, `${file} is not valid JSON: ${(cause as Error).message}`, 'fix the file or point DOCKER_CONFIG at another directory', cause);
+    throw new ExtractError(
+      ExtractErrorCode.DockerConfig,
+      `${file} is not valid JSON: ${(cause as Error).message}`,
+      'fix the file or point DOCKER_CONFIG at another directory',
+      cause,
+    );
   }
   const record = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
   const asObject = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, never>) : {});
@@ -55,12 +60,19 @@ export function parseDockerConfig(text: string, file: string): DockerConfig {
 
 /** `https://host:port/v1/` and `host:port` name the same registry. */
 function normaliseServer(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   return DOCKER_HUB_ALIASES.has(host) ? 'docker.io' : host;
 }
 
 /** Credentials for a registry from a docker config: credHelpers first, then auths, then credsStore, like docker. */
-export async function dockerConfigCredentials(config: DockerConfig, registry: string, runHelper: CredentialHelperRunner): Promise<RegistryCredentials | undefined> {
+export async function dockerConfigCredentials(
+  config: DockerConfig,
+  registry: string,
+  runHelper: CredentialHelperRunner,
+): Promise<RegistryCredentials | undefined> {
   const wanted = normaliseServer(registry);
   const serverUrl = wanted === 'docker.io' ? DOCKER_HUB_KEY : registry;
   const helper = Object.entries(config.credHelpers).find(([key]) => normaliseServer(key) === wanted)?.[1];
@@ -72,7 +84,11 @@ export async function dockerConfigCredentials(config: DockerConfig, registry: st
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon === -1) {
-        throw new ExtractError(ExtractErrorCode.DockerConfig, `the docker config entry for ${registry} has an "auth" value that is not base64 of user:password`, `run docker login ${registry} again`);
+        throw new ExtractError(
+          ExtractErrorCode.DockerConfig,
+          `the docker config entry for ${registry} has an "auth" value that is not base64 of user:password`,
+          `run docker login ${registry} again`,
+        );
       }
       username = decoded.slice(0, colon);
       password = decoded.slice(colon + 1);
@@ -87,7 +103,13 @@ export async function dockerConfigCredentials(config: DockerConfig, registry: st
 export const runDockerCredentialHelper: CredentialHelperRunner = (helper, server) =>
   new Promise((resolve, reject) => {
     if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-      reject(new ExtractError(ExtractErrorCode.CredentialHelper, `credential helper name "${helper}" is not a plain name`, 'fix credHelpers/credsStore in your docker config'));
+      reject(
+        new ExtractError(
+          ExtractErrorCode.CredentialHelper,
+          `credential helper name "${helper}" is not a plain name`,
+          'fix credHelpers/credsStore in your docker config',
+        ),
+      );
       return;
     }
     const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000 }, (error, stdout, stderr) => {
@@ -96,7 +118,12 @@ export const runDockerCredentialHelper: CredentialHelperRunner = (helper, server
       if (error && /credentials not found/i.test(output)) return resolve(undefined);
       if (error) {
         return reject(
-          new ExtractError(ExtractErrorCode.CredentialHelper, `docker-credential-${helper} get failed for ${server}: ${output.trim() || error.message}`, `check that docker-credential-${helper} is installed and logged in`, error),
+          new ExtractError(
+            ExtractErrorCode.CredentialHelper,
+            `docker-credential-${helper} get failed for ${server}: ${output.trim() || error.message}`,
+            `check that docker-credential-${helper} is installed and logged in`,
+            error,
+          ),
         );
       }
       try {
@@ -104,7 +131,9 @@ export const runDockerCredentialHelper: CredentialHelperRunner = (helper, server
         // "<token>" as the user name means the secret is an identity (refresh) token.
         resolve(parsed.Username === '<token>' ? { identityToken: parsed.Secret } : { username: parsed.Username, password: parsed.Secret });
       } catch (cause) {
-        reject(new ExtractError(ExtractErrorCode.CredentialHelper, `docker-credential-${helper} printed something that is not JSON`, 'check the helper', cause));
+        reject(
+          new ExtractError(ExtractErrorCode.CredentialHelper, `docker-credential-${helper} printed something that is not JSON`, 'check the helper', cause),
+        );
       }
     });
     child.stdin?.end(server);
@@ -139,7 +168,12 @@ export class DockerConfigCredentials implements CredentialSource {
       text = await readFile(this.file, 'utf8');
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new ExtractError(ExtractErrorCode.DockerConfig, `cannot read ${this.file}: ${(cause as Error).message}`, 'fix its permissions or point DOCKER_CONFIG elsewhere', cause);
+      throw new ExtractError(
+        ExtractErrorCode.DockerConfig,
+        `cannot read ${this.file}: ${(cause as Error).message}`,
+        'fix its permissions or point DOCKER_CONFIG elsewhere',
+        cause,
+      );
     }
     return parseDockerConfig(text, this.file);
   }

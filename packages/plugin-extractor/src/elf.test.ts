@@ -9,7 +9,10 @@ const arm64 = Buffer.from(builds.find((b) => b.platform === 'linux/arm64')!.libr
 
 describe('ELF parsing', () => {
   it('reads machine and the exported dynamic symbols of both builds', () => {
-    for (const [bytes, machine] of [[amd64, 'x86-64'], [arm64, 'aarch64']] as const) {
+    for (const [bytes, machine] of [
+      [amd64, 'x86-64'],
+      [arm64, 'aarch64'],
+    ] as const) {
       const elf = parseElf(bytes, 'test');
       expect(elf.machineName).toBe(machine);
       for (const name of REQUIRED_PLUGIN_SYMBOLS) expect(elf.exportedSymbols.has(name)).toBe(true);
@@ -27,8 +30,24 @@ describe('ELF parsing', () => {
     ['a truncated header', amd64.subarray(0, 40), 'EXTRACT_ELF_MALFORMED'],
     ['a 32-bit object', Buffer.concat([amd64.subarray(0, 4), Buffer.from([1]), amd64.subarray(5)]), 'EXTRACT_ELF_MALFORMED'],
     ['a big-endian object', Buffer.concat([amd64.subarray(0, 5), Buffer.from([2]), amd64.subarray(6)]), 'EXTRACT_ELF_MALFORMED'],
-    ['an executable instead of a shared object', (() => { const b = Buffer.from(amd64); b.writeUInt16LE(2, 16); return b; })(), 'EXTRACT_ELF_MALFORMED'],
-    ['section headers beyond the end', (() => { const b = Buffer.from(amd64); b.writeBigUInt64LE(BigInt(b.length + 4096), 40); return b; })(), 'EXTRACT_ELF_MALFORMED'],
+    [
+      'an executable instead of a shared object',
+      (() => {
+        const b = Buffer.from(amd64);
+        b.writeUInt16LE(2, 16);
+        return b;
+      })(),
+      'EXTRACT_ELF_MALFORMED',
+    ],
+    [
+      'section headers beyond the end',
+      (() => {
+        const b = Buffer.from(amd64);
+        b.writeBigUInt64LE(BigInt(b.length + 4096), 40);
+        return b;
+      })(),
+      'EXTRACT_ELF_MALFORMED',
+    ],
     ['the file cut in half', amd64.subarray(0, amd64.length >> 1), 'EXTRACT_ELF_MALFORMED'],
   ])('refuses %s with a stable code', (_, bytes, code) => {
     expect(() => checkPluginFile(bytes, 'linux/amd64', 'x')).toThrow(expect.objectContaining({ code }));
@@ -36,10 +55,11 @@ describe('ELF parsing', () => {
 
   it('never reads outside the buffer on random corruption', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 300; i++) {
       const bytes = Buffer.from(amd64);
-      for (let j = 0; j < 20; j++) bytes[Math.floor(random() * 64) + (random() < 0.5 ? 0 : Math.floor(random() * bytes.length - 64))] = Math.floor(random() * 256);
+      for (let j = 0; j < 20; j++)
+        bytes[Math.floor(random() * 64) + (random() < 0.5 ? 0 : Math.floor(random() * bytes.length - 64))] = Math.floor(random() * 256);
       try {
         checkPluginFile(bytes, 'linux/amd64', 'fuzz');
       } catch (error) {

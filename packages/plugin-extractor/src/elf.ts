@@ -43,10 +43,18 @@ export interface ElfFile {
 export function parseElf(bytes: Uint8Array, what: string): ElfFile {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new ExtractError(ExtractErrorCode.NotElf, `${what} is not an ELF file`, 'the artifact does not contain a compiled plugin; check the source reference');
+    throw new ExtractError(
+      ExtractErrorCode.NotElf,
+      `${what} is not an ELF file`,
+      'the artifact does not contain a compiled plugin; check the source reference',
+    );
   }
   const malformed = (detail: string) =>
-    new ExtractError(ExtractErrorCode.ElfMalformed, `${what} is not a usable ELF shared object: ${detail}`, 'the plugin file is damaged or not a Linux shared library; do not use it');
+    new ExtractError(
+      ExtractErrorCode.ElfMalformed,
+      `${what} is not a usable ELF shared object: ${detail}`,
+      'the plugin file is damaged or not a Linux shared library; do not use it',
+    );
   if (bytes.length < 64) throw malformed('the header is truncated');
   if (bytes[4] !== EI_CLASS_64) throw malformed('it is not a 64-bit (ELFCLASS64) object');
   if (bytes[5] !== EI_DATA_LSB) throw malformed('it is not little-endian');

@@ -11,7 +11,15 @@ import { DockerConfigCredentials } from './docker-config.ts';
 import { extract, type ExtractResult } from './extract.ts';
 import { startFaultProxy } from './test-support/fault-proxy.ts';
 
-const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_REGISTRY_AUTH', 'TESTBED_REGISTRY_AUTH_USER', 'TESTBED_REGISTRY_AUTH_PASSWORD', 'TESTBED_CA_FILE', 'TESTBED_DOCKER_HOST', 'TESTBED_REGISTRY_LOG');
+const env = requireTestbed(
+  'TESTBED_REGISTRY',
+  'TESTBED_REGISTRY_AUTH',
+  'TESTBED_REGISTRY_AUTH_USER',
+  'TESTBED_REGISTRY_AUTH_PASSWORD',
+  'TESTBED_CA_FILE',
+  'TESTBED_DOCKER_HOST',
+  'TESTBED_REGISTRY_LOG',
+);
 const PLAIN = env.TESTBED_REGISTRY!;
 const AUTH = env.TESTBED_REGISTRY_AUTH!;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -24,8 +32,16 @@ function fixtureManifest(registry: string): PluginsManifest {
     falco: { version: '0.44.1' },
     platforms: ['linux/amd64', 'linux/arm64'],
     plugins: [
-      ...FIXTURE_PLUGINS.map((p) => ({ name: p.name, version: p.version, from: { artifact: `${registry}/falcosecurity/plugins/plugin/${p.name}:${p.version}` } })),
-      { name: 'container', version: '0.7.1', from: { image: `${registry}/falcosecurity/falco:0.44.1-debian`, path: '/usr/share/falco/plugins/libcontainer.so' } },
+      ...FIXTURE_PLUGINS.map((p) => ({
+        name: p.name,
+        version: p.version,
+        from: { artifact: `${registry}/falcosecurity/plugins/plugin/${p.name}:${p.version}` },
+      })),
+      {
+        name: 'container',
+        version: '0.7.1',
+        from: { image: `${registry}/falcosecurity/falco:0.44.1-debian`, path: '/usr/share/falco/plugins/libcontainer.so' },
+      },
     ],
     rulesfiles: [{ name: 'falco-rules', version: '5.1.0', from: { artifact: `${registry}/falcosecurity/rules/falco-rules:5.1.0` } }],
   };
@@ -37,7 +53,12 @@ let dockerConfigDir: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'extract-integ-'));
   const plain = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
-  const auth = new FixtureRegistry({ registry: AUTH, username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD, ca: await readFile(env.TESTBED_CA_FILE!) });
+  const auth = new FixtureRegistry({
+    registry: AUTH,
+    username: env.TESTBED_REGISTRY_AUTH_USER,
+    password: env.TESTBED_REGISTRY_AUTH_PASSWORD,
+    ca: await readFile(env.TESTBED_CA_FILE!),
+  });
   try {
     await publishFixtureSet(plain);
     await publishFixtureSet(auth);
@@ -74,7 +95,13 @@ function expectFixtureBytes(result: ExtractResult): void {
 }
 
 function blobGets(log: string, since: number): Promise<number> {
-  return readFile(log, 'utf8').then((text) => text.slice(since).split('\n').filter((l) => /"GET \/v2\/\S+\/blobs\/sha256:/.test(l) && /" (200|206) /.test(l)).length);
+  return readFile(log, 'utf8').then(
+    (text) =>
+      text
+        .slice(since)
+        .split('\n')
+        .filter((l) => /"GET \/v2\/\S+\/blobs\/sha256:/.test(l) && /" (200|206) /.test(l)).length,
+  );
 }
 
 describe('extract against the testbed registries', () => {
@@ -116,11 +143,19 @@ describe('extract against the testbed registries', () => {
 
   it('refuses the TLS registry without the CA, and without credentials', async () => {
     const manifest = fixtureManifest(AUTH);
-    await expect(run(manifest, join(root, 'no-ca'), { credentials: new DockerConfigCredentials({ directory: dockerConfigDir }), cacheDir: join(root, 'cache-no-ca') })).rejects.toMatchObject({
+    await expect(
+      run(manifest, join(root, 'no-ca'), { credentials: new DockerConfigCredentials({ directory: dockerConfigDir }), cacheDir: join(root, 'cache-no-ca') }),
+    ).rejects.toMatchObject({
       code: 'EXTRACT_REGISTRY_UNREACHABLE',
       hint: expect.stringContaining('--ca-file'),
     });
-    await expect(run(manifest, join(root, 'no-creds'), { caFile: env.TESTBED_CA_FILE, credentials: new DockerConfigCredentials({ directory: join(root, 'empty') }), cacheDir: join(root, 'cache-no-creds') })).rejects.toMatchObject({
+    await expect(
+      run(manifest, join(root, 'no-creds'), {
+        caFile: env.TESTBED_CA_FILE,
+        credentials: new DockerConfigCredentials({ directory: join(root, 'empty') }),
+        cacheDir: join(root, 'cache-no-creds'),
+      }),
+    ).rejects.toMatchObject({
       code: 'EXTRACT_UNAUTHORIZED',
       category: 'input',
     });
@@ -129,22 +164,45 @@ describe('extract against the testbed registries', () => {
   it('gives the same bytes through --via docker as --via direct, for both platforms', async () => {
     const manifest = { ...fixtureManifest(PLAIN), plugins: fixtureManifest(PLAIN).plugins.filter((p) => p.name === 'container'), rulesfiles: [] };
     const direct = await run(manifest, join(root, 'via-direct'), { plainHttp: [PLAIN], cacheDir: join(root, 'cache-via') });
-    const docker = await run(manifest, join(root, 'via-docker'), { plainHttp: [PLAIN], cacheDir: join(root, 'cache-via'), via: 'docker', dockerHost: env.TESTBED_DOCKER_HOST });
+    const docker = await run(manifest, join(root, 'via-docker'), {
+      plainHttp: [PLAIN],
+      cacheDir: join(root, 'cache-via'),
+      via: 'docker',
+      dockerHost: env.TESTBED_DOCKER_HOST,
+    });
     const shas = (r: ExtractResult) => r.lock.plugins[0]!.platforms.map((p) => [p.platform, p.sha256, p.manifestDigest]);
     expect(shas(docker)).toEqual(shas(direct));
     expect(shas(direct)).toHaveLength(2);
-    expect(await readFile(join(root, 'via-docker/extracted/linux-arm64/libcontainer.so'))).toEqual(await readFile(join(root, 'via-direct/extracted/linux-arm64/libcontainer.so')));
+    expect(await readFile(join(root, 'via-docker/extracted/linux-arm64/libcontainer.so'))).toEqual(
+      await readFile(join(root, 'via-direct/extracted/linux-arm64/libcontainer.so')),
+    );
   });
 
   it('pulls through --via docker from the TLS + auth registry with docker-config credentials', async () => {
-    const manifest = { ...fixtureManifest(AUTH), plugins: fixtureManifest(AUTH).plugins.filter((p) => p.name === 'container'), rulesfiles: [], platforms: ['linux/amd64' as const] };
+    const manifest = {
+      ...fixtureManifest(AUTH),
+      plugins: fixtureManifest(AUTH).plugins.filter((p) => p.name === 'container'),
+      rulesfiles: [],
+      platforms: ['linux/amd64' as const],
+    };
     const credentials = new DockerConfigCredentials({ directory: dockerConfigDir });
-    const result = await run(manifest, join(root, 'via-docker-auth'), { caFile: env.TESTBED_CA_FILE, credentials, cacheDir: join(root, 'cache-via-auth'), via: 'docker', dockerHost: env.TESTBED_DOCKER_HOST });
+    const result = await run(manifest, join(root, 'via-docker-auth'), {
+      caFile: env.TESTBED_CA_FILE,
+      credentials,
+      cacheDir: join(root, 'cache-via-auth'),
+      via: 'docker',
+      dockerHost: env.TESTBED_DOCKER_HOST,
+    });
     expect(result.lock.plugins[0]!.platforms[0]!.sha256).toBe(sha256(compilePlugin(FIXTURE_IMAGE_PLUGIN).find((b) => b.platform === 'linux/amd64')!.library));
   });
 
   it('keeps the whole image filesystem with keepSource, whiteouts applied', async () => {
-    const manifest = { ...fixtureManifest(PLAIN), plugins: fixtureManifest(PLAIN).plugins.filter((p) => p.name === 'container'), rulesfiles: [], platforms: ['linux/amd64' as const] };
+    const manifest = {
+      ...fixtureManifest(PLAIN),
+      plugins: fixtureManifest(PLAIN).plugins.filter((p) => p.name === 'container'),
+      rulesfiles: [],
+      platforms: ['linux/amd64' as const],
+    };
     const out = join(root, 'keep-source');
     const ports = await createExtractorPorts({ plainHttp: [PLAIN], cacheDir: join(root, 'cache-keep') });
     try {
@@ -165,7 +223,10 @@ describe('extract through a misbehaving network', () => {
     const reference = parseReference((manifest.plugins[0]!.from as { artifact: string }).artifact);
     if (!reference.ok) throw new Error('bad fixture reference');
     // Find the amd64 layer of the first plugin to cut it mid-transfer.
-    const probe = await run({ ...manifest, plugins: [manifest.plugins[0]!], rulesfiles: [], platforms: ['linux/amd64'] }, join(root, 'probe'), { plainHttp: [PLAIN], cacheDir: join(root, 'cache-probe') });
+    const probe = await run({ ...manifest, plugins: [manifest.plugins[0]!], rulesfiles: [], platforms: ['linux/amd64'] }, join(root, 'probe'), {
+      plainHttp: [PLAIN],
+      cacheDir: join(root, 'cache-probe'),
+    });
     const layer = probe.lock.plugins[0]!.platforms[0]!.layerDigest;
     const proxy = await startFaultProxy(PLAIN, { failFirst: 2, resetBlob: { digest: layer, afterBytes: 800, times: 1 } });
     try {

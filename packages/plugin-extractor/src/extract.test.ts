@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildContainerImage, buildFalcoImage, FIXTURE_IMAGE_PLUGIN, compilePlugin } from '@falco-airgap/fixtures';
 import type { ExtractEvent } from './events.ts';
 import {
   FakeRegistry,
@@ -58,13 +59,12 @@ describe('extract from artifacts', () => {
     expect(lock.plugins.find((p) => p.name === 'json')!.platforms[0]!.pluginApiVersion).toBe('3.9.0');
     expect(lock.rulesfiles[0]).toMatchObject({ name: 'falco-rules', files: [{ file: 'falco_rules.yaml', path: 'rules/falco_rules.yaml' }] });
     expect(result.stats.blobsDownloaded).toBe(1 + 2 + 1 + 2 + 2); // k8saudit config + 2 layers, json config + 2 layers, rules config + layer
-    expect(events.filter((e) => e.type === 'task' && e.status === 'done').map((e) => (e as { id: string }).id).sort()).toEqual([
-      'plugin/json/linux/amd64',
-      'plugin/json/linux/arm64',
-      'plugin/k8saudit/linux/amd64',
-      'plugin/k8saudit/linux/arm64',
-      'rulesfile/falco-rules',
-    ]);
+    expect(
+      events
+        .filter((e) => e.type === 'task' && e.status === 'done')
+        .map((e) => (e as { id: string }).id)
+        .sort(),
+    ).toEqual(['plugin/json/linux/amd64', 'plugin/json/linux/arm64', 'plugin/k8saudit/linux/amd64', 'plugin/k8saudit/linux/arm64', 'rulesfile/falco-rules']);
     expect(events.some((e) => e.type === 'progress' && e.id === 'plugin/k8saudit/linux/amd64' && e.loaded === e.total)).toBe(true);
     expect(await area.outsideOut()).toEqual([]);
   });
@@ -93,5 +93,69 @@ describe('extract from artifacts', () => {
     await runExtract(registry, area, manifest());
     const result = await runExtract(registry, area, manifest(), { locked: true });
     expect(result.lockStatus).toBe('unchanged');
+  });
+});
+
+describe('extract from container images (--via direct)', () => {
+  let registry: FakeRegistry;
+  let area: Scratch;
+  const image = (path: string) => manifestOf([{ name: 'container', version: '0.7.1', from: { image: `${HOST}/falcosecurity/falco:0.44.1-debian`, path } }]);
+  beforeEach(async () => {
+    registry = new FakeRegistry(HOST);
+    registry.push('falcosecurity/falco', buildFalcoImage(), ['0.44.1-debian']);
+    area = await scratch();
+  });
+  afterEach(() => area.cleanup());
+
+  it('takes the file from the upper layer, for both platforms, and reads the API version from the ELF', async () => {
+    const result = await runExtract(registry, area, image('/usr/share/falco/plugins/libcontainer.so'));
+    const builds = compilePlugin(FIXTURE_IMAGE_PLUGIN);
+    for (const build of builds) {
+      const bytes = await readFile(join(area.out, 'extracted', build.platform.replace('/', '-'), 'libcontainer.so'));
+      expect(sha256(bytes)).toBe(sha256(build.library));
+    }
+    expect(result.lock.plugins[0]!.platforms.map((p) => p.pluginApiVersion)).toEqual(['3.11.0', '3.11.0']);
+    // Only the wanted file is written unless keepSource asks for the filesystem.
+    await expect(stat(join(area.out, 'source'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reports a file the upper layer whited out as not found', async () => {
+    await expect(runExtract(registry, area, image('/usr/share/falco/plugins/libobsolete.so'))).rejects.toMatchObject({
+      code: 'EXTRACT_PATH_NOT_FOUND',
+      category: 'input',
+    });
+    await expect(runExtract(registry, area, image('/etc/falco'))).rejects.toMatchObject({ code: 'EXTRACT_PATH_NOT_FOUND' });
+  });
+
+  it('follows a symlink to the real file and refuses a tar-slip layer', async () => {
+    const so = compilePlugin(FIXTURE_IMAGE_PLUGIN).find((b) => b.platform === 'linux/amd64')!.library;
+    const linked = buildContainerImage({
+      created: '2025-01-01T00:00:00Z',
+      platforms: [
+        {
+          platform: 'linux/amd64',
+          layers: [
+            {
+              createdBy: 'x',
+              entries: [
+                { type: 'file', path: 'opt/libcontainer.so.0', content: so },
+                { type: 'symlink', path: 'opt/libcontainer.so', target: 'libcontainer.so.0' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    registry.push('falcosecurity/falco', linked, ['0.44.1-debian']);
+    const amd64 = { ...image('/opt/libcontainer.so'), platforms: ['linux/amd64' as const] };
+    const result = await runExtract(registry, area, amd64);
+    expect(result.lock.plugins[0]!.platforms[0]!.sha256).toBe(sha256(so));
+
+    const slip = buildContainerImage({
+      created: '2025-01-01T00:00:00Z',
+      platforms: [{ platform: 'linux/amd64', layers: [{ createdBy: 'x', entries: [{ type: 'file', path: '../../etc/cron.d/x', content: 'boom' }] }] }],
+    });
+    registry.push('falcosecurity/falco', slip, ['0.44.1-debian']);
+    await expect(runExtract(registry, area, amd64)).rejects.toMatchObject({ code: 'EXTRACT_TAR_SLIP', category: 'verification' });
   });
 });

@@ -90,7 +90,11 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
   const platforms = request.platforms?.length ? [...request.platforms] : request.manifest.platforms;
   for (const platform of platforms) {
     if (!request.manifest.platforms.includes(platform)) {
-      throw new ExtractError(ExtractErrorCode.PlatformMissing, `--platform ${platform} is not among the manifest's platforms (${request.manifest.platforms.join(', ')})`, 'add it to platforms in the manifest first');
+      throw new ExtractError(
+        ExtractErrorCode.PlatformMissing,
+        `--platform ${platform} is not among the manifest's platforms (${request.manifest.platforms.join(', ')})`,
+        'add it to platforms in the manifest first',
+      );
     }
   }
   const output = new OutputDirectory(request.outDir);
@@ -98,7 +102,13 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
   const previous = await readPreviousLock(lockFile, request.locked === true);
   await output.open();
   try {
-    const ctx: ArtifactContext = { client: ports.registry, output, limits: request.artifactLimits ?? ARTIFACT_LIMITS, stats: ports.stats, signal: request.signal };
+    const ctx: ArtifactContext = {
+      client: ports.registry,
+      output,
+      limits: request.artifactLimits ?? ARTIFACT_LIMITS,
+      stats: ports.stats,
+      signal: request.signal,
+    };
     const limit = createLimit(8);
     const task = async <T>(id: string, title: string, work: (progress: TaskProgress) => Promise<T>): Promise<T> => {
       emit({ type: 'task', id, title, status: 'running' });
@@ -131,9 +141,20 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       limit(() =>
         task(`rulesfile/${entry.name}`, `rulesfile ${entry.name} ${entry.version}`, async (progress): Promise<StagedRules> => {
           if (!isArtifactSource(entry.from)) {
-            throw new ExtractError(ExtractErrorCode.BadReference, `rulesfile ${entry.name} names an image; rulesfiles come from artifacts`, 'use from.artifact for rulesfiles');
+            throw new ExtractError(
+              ExtractErrorCode.BadReference,
+              `rulesfile ${entry.name} names an image; rulesfiles come from artifacts`,
+              'use from.artifact for rulesfiles',
+            );
           }
-          return { entry, staged: await stageRulesfileArtifact(ctx, { name: entry.name, version: entry.version, reference: referenceOf(entry), display: entry.from.artifact }, progress) };
+          return {
+            entry,
+            staged: await stageRulesfileArtifact(
+              ctx,
+              { name: entry.name, version: entry.version, reference: referenceOf(entry), display: entry.from.artifact },
+              progress,
+            ),
+          };
         }),
       ),
     );
@@ -201,14 +222,21 @@ async function stageImagePlugin(
     size: staged.size,
     elfMachine: facts.elfMachine,
     pluginApiVersion: facts.requiredApiVersion,
-    source: staged.filesystemDir ? { stagedDir: staged.filesystemDir, relativeDir: `source/${entry.name}-${entry.version}/${platformDirectory(platform)}` } : undefined,
+    source: staged.filesystemDir
+      ? { stagedDir: staged.filesystemDir, relativeDir: `source/${entry.name}-${entry.version}/${platformDirectory(platform)}` }
+      : undefined,
   };
 }
 
 function referenceOf(entry: PluginEntry | RulesfileEntry): ImageReference {
   const text = isArtifactSource(entry.from) ? entry.from.artifact : entry.from.image;
   const parsed = parseReference(text);
-  if (!parsed.ok) throw new ExtractError(ExtractErrorCode.BadReference, `${entry.name}: ${parsed.detail}`, 'fix the reference in the manifest (falco-airgap manifest validate shows where)');
+  if (!parsed.ok)
+    throw new ExtractError(
+      ExtractErrorCode.BadReference,
+      `${entry.name}: ${parsed.detail}`,
+      'fix the reference in the manifest (falco-airgap manifest validate shows where)',
+    );
   return parsed.reference;
 }
 
@@ -230,7 +258,11 @@ function checkRulesConflicts(rules: StagedRules[]): void {
     for (const f of staged.files) {
       const owner = owners.get(f.relativePath);
       if (owner) {
-        throw new ExtractError(ExtractErrorCode.ConfigMismatch, `rulesfiles ${owner} and ${entry.name} both provide ${f.relativePath}`, 'keep only one of them in the manifest');
+        throw new ExtractError(
+          ExtractErrorCode.ConfigMismatch,
+          `rulesfiles ${owner} and ${entry.name} both provide ${f.relativePath}`,
+          'keep only one of them in the manifest',
+        );
       }
       owners.set(f.relativePath, entry.name);
     }
@@ -244,36 +276,32 @@ function buildLock(request: ExtractRequest, plugins: StagedPlugin[], rules: Stag
     generatedAt: generatedAt ?? '',
     falco: { version: request.manifest.falco.version },
     manifestSha256: request.manifestSha256,
-    plugins: plugins.map(
-      ({ entry, platforms }): LockedPlugin => ({
-        name: entry.name,
-        version: entry.version,
-        source: entry.from,
-        resolvedDigest: platforms[0]?.resolvedDigest ?? '',
-        platforms: platforms.map((p) => ({
-          platform: p.platform,
-          manifestDigest: p.manifestDigest,
-          layerDigest: p.layerDigest ?? '',
-          file: `lib${entry.name}.so`,
-          sha256: p.sha256,
-          size: p.size,
-          elfMachine: p.elfMachine,
-          pluginApiVersion: p.pluginApiVersion,
-          path: pluginPath(entry.name, p.platform),
-        })),
-      }),
-    ),
-    rulesfiles: rules.map(
-      ({ entry, staged }): LockedRulesfile => ({
-        name: entry.name,
-        version: entry.version,
-        source: entry.from,
-        resolvedDigest: staged.resolvedDigest,
-        manifestDigest: staged.manifestDigest,
-        layerDigest: staged.layerDigest,
-        files: staged.files.map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: `rules/${f.relativePath}` })),
-      }),
-    ),
+    plugins: plugins.map(({ entry, platforms }): LockedPlugin => ({
+      name: entry.name,
+      version: entry.version,
+      source: entry.from,
+      resolvedDigest: platforms[0]?.resolvedDigest ?? '',
+      platforms: platforms.map((p) => ({
+        platform: p.platform,
+        manifestDigest: p.manifestDigest,
+        layerDigest: p.layerDigest ?? '',
+        file: `lib${entry.name}.so`,
+        sha256: p.sha256,
+        size: p.size,
+        elfMachine: p.elfMachine,
+        pluginApiVersion: p.pluginApiVersion,
+        path: pluginPath(entry.name, p.platform),
+      })),
+    })),
+    rulesfiles: rules.map(({ entry, staged }): LockedRulesfile => ({
+      name: entry.name,
+      version: entry.version,
+      source: entry.from,
+      resolvedDigest: staged.resolvedDigest,
+      manifestDigest: staged.manifestDigest,
+      layerDigest: staged.layerDigest,
+      files: staged.files.map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: `rules/${f.relativePath}` })),
+    })),
   };
 }
 
@@ -282,8 +310,14 @@ async function readPreviousLock(file: string, required: boolean): Promise<Plugin
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ExtractError(ExtractErrorCode.WriteFailed, `cannot read ${file}: ${(error as Error).message}`, 'check its permissions', error);
-    if (required) throw new ExtractError(ExtractErrorCode.LockMissing, `--locked needs ${file}, which does not exist`, 'run extract once without --locked and commit the lock');
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new ExtractError(ExtractErrorCode.WriteFailed, `cannot read ${file}: ${(error as Error).message}`, 'check its permissions', error);
+    if (required)
+      throw new ExtractError(
+        ExtractErrorCode.LockMissing,
+        `--locked needs ${file}, which does not exist`,
+        'run extract once without --locked and commit the lock',
+      );
     return undefined;
   }
   return parseLock(text, file);

@@ -13,7 +13,8 @@ export interface FalcoArtifactConfig {
 export const SUPPORTED_PLUGIN_API_MAJOR = 3;
 
 export function parseFalcoArtifactConfig(bytes: Uint8Array, what: string): FalcoArtifactConfig {
-  const bad = (detail: string) => new ExtractError(ExtractErrorCode.BadArtifactConfig, `${what}: ${detail}`, 'the artifact config is not what falcoctl publishes; check the reference');
+  const bad = (detail: string) =>
+    new ExtractError(ExtractErrorCode.BadArtifactConfig, `${what}: ${detail}`, 'the artifact config is not what falcoctl publishes; check the reference');
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -29,7 +30,12 @@ export function parseFalcoArtifactConfig(bytes: Uint8Array, what: string): Falco
     name: record.name,
     version: record.version,
     requirements: requirements.map((r, i) => {
-      if (typeof r !== 'object' || r === null || typeof (r as { name?: unknown }).name !== 'string' || typeof (r as { version?: unknown }).version !== 'string') {
+      if (
+        typeof r !== 'object' ||
+        r === null ||
+        typeof (r as { name?: unknown }).name !== 'string' ||
+        typeof (r as { version?: unknown }).version !== 'string'
+      ) {
         throw bad(`requirements[${i}] is not {name, version}`);
       }
       return { name: (r as { name: string }).name, version: (r as { version: string }).version };
@@ -53,10 +59,18 @@ export function checkConfigIdentity(config: FalcoArtifactConfig, expected: { nam
 export function requiredPluginApiVersion(config: FalcoArtifactConfig, what: string): string {
   const requirement = config.requirements.find((r) => r.name === 'plugin_api_version');
   if (!requirement) {
-    throw new ExtractError(ExtractErrorCode.PluginApiVersion, `${what} does not state a plugin_api_version requirement`, 'every published plugin states the plugin API it needs; check the reference');
+    throw new ExtractError(
+      ExtractErrorCode.PluginApiVersion,
+      `${what} does not state a plugin_api_version requirement`,
+      'every published plugin states the plugin API it needs; check the reference',
+    );
   }
   if (!isSemver(requirement.version)) {
-    throw new ExtractError(ExtractErrorCode.PluginApiVersion, `${what} requires plugin_api_version "${requirement.version}", which is not a semantic version`, 'check the reference');
+    throw new ExtractError(
+      ExtractErrorCode.PluginApiVersion,
+      `${what} requires plugin_api_version "${requirement.version}", which is not a semantic version`,
+      'check the reference',
+    );
   }
   const major = Number(requirement.version.split('.')[0]);
   if (major !== SUPPORTED_PLUGIN_API_MAJOR) {

@@ -45,7 +45,11 @@ describe('hostile inputs', () => {
   const amd64Only = (): PluginsManifest => manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]);
 
   function publishLayer(entries: TarEntry[] | Buffer, extra: Partial<Parameters<typeof customPluginArtifact>[0]> = {}) {
-    registry.push(pluginRepo('k8saudit'), customPluginArtifact({ name: 'k8saudit', version: '0.18.0', platforms: [{ platform: AMD64, layer: entries }], ...extra }), ['0.18.0']);
+    registry.push(
+      pluginRepo('k8saudit'),
+      customPluginArtifact({ name: 'k8saudit', version: '0.18.0', platforms: [{ platform: AMD64, layer: entries }], ...extra }),
+      ['0.18.0'],
+    );
   }
 
   async function expectRefused(code: string, exitCode: number, options: RunOptions = {}, manifest = amd64Only()) {
@@ -139,7 +143,9 @@ describe('hostile inputs', () => {
   });
 
   it('12. refuses a plugin layer with a wrong media type', async () => {
-    publishLayer([file('libk8saudit.so')], { platforms: [{ platform: AMD64, layer: [file('libk8saudit.so')], layerMediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }] });
+    publishLayer([file('libk8saudit.so')], {
+      platforms: [{ platform: AMD64, layer: [file('libk8saudit.so')], layerMediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
+    });
     await expectRefused(ExtractErrorCode.WrongMediaType, 3);
   });
 
@@ -219,7 +225,11 @@ describe('hostile inputs', () => {
   });
 
   it('24. refuses a platform the index does not offer', async () => {
-    registry.push(pluginRepo('k8saudit'), customPluginArtifact({ name: 'k8saudit', version: '0.18.0', platforms: [{ platform: AMD64, layer: [file('libk8saudit.so')] }] }), ['0.18.0']);
+    registry.push(
+      pluginRepo('k8saudit'),
+      customPluginArtifact({ name: 'k8saudit', version: '0.18.0', platforms: [{ platform: AMD64, layer: [file('libk8saudit.so')] }] }),
+      ['0.18.0'],
+    );
     await expectRefused(ExtractErrorCode.PlatformMissing, 2, {}, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64, ARM64]));
   });
 
@@ -320,11 +330,15 @@ describe('flaky registries', () => {
 
   it('uses configured credentials for a bearer token and for basic auth', async () => {
     registry.auth = { kind: 'bearer', username: 'alice', password: 'secret' };
-    await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]), { credentials: { [HOST]: { username: 'alice', password: 'secret' } } });
+    await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]), {
+      credentials: { [HOST]: { username: 'alice', password: 'secret' } },
+    });
     registry.auth = { kind: 'basic', username: 'alice', password: 'secret' };
     const again = await scratch();
     try {
-      const result = await runExtract(registry, again, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]), { credentials: { [HOST]: { username: 'alice', password: 'secret' } } });
+      const result = await runExtract(registry, again, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]), {
+        credentials: { [HOST]: { username: 'alice', password: 'secret' } },
+      });
       expect(result.files).toHaveLength(1);
     } finally {
       await again.cleanup();

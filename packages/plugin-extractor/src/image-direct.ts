@@ -49,7 +49,12 @@ export class DirectImageSource implements ImageSource {
     for (const [index, file] of files.entries()) {
       const entries: LayerEntry[] = [];
       const guard = new ArchiveGuard(`layer ${index + 1} (${layers[index]!.digest}) of ${request.display}`, limits, IMAGE_LAYER_POLICY);
-      await readArchive(file, guard, async (entry) => void entries.push({ path: entry.path, kind: entry.kind, linkTarget: entry.linkTarget, size: entry.size, mode: entry.mode }), request.signal);
+      await readArchive(
+        file,
+        guard,
+        async (entry) => void entries.push({ path: entry.path, kind: entry.kind, linkTarget: entry.linkTarget, size: entry.size, mode: entry.mode }),
+        request.signal,
+      );
       tree.applyLayer(index, entries);
     }
 
@@ -75,7 +80,12 @@ export class DirectImageSource implements ImageSource {
       },
       request.signal,
     );
-    if (!hashed) throw new ExtractError(ExtractErrorCode.TarMalformed, `layer ${node.layer + 1} of ${request.display} lost ${request.path} between two reads`, 'the cache changed under us; run extract again');
+    if (!hashed)
+      throw new ExtractError(
+        ExtractErrorCode.TarMalformed,
+        `layer ${node.layer + 1} of ${request.display} lost ${request.path} between two reads`,
+        'the cache changed under us; run extract again',
+      );
 
     let filesystemDir: string | undefined;
     if (request.keepSource) {
@@ -127,6 +137,7 @@ async function writeFilesystem(tree: LayerTree, layerFiles: string[], dir: strin
   }
   for (const [path, node] of tree.nodes) {
     if (node.kind === 'symlink') await symlink(node.linkTarget ?? '', join(dir, path));
-    else if (node.kind === 'hardlink' && node.linkTarget !== undefined && tree.nodes.get(node.linkTarget)?.kind === 'file') await copyFile(join(dir, node.linkTarget), join(dir, path));
+    else if (node.kind === 'hardlink' && node.linkTarget !== undefined && tree.nodes.get(node.linkTarget)?.kind === 'file')
+      await copyFile(join(dir, node.linkTarget), join(dir, path));
   }
 }

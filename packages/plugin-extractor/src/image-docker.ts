@@ -46,7 +46,10 @@ export class DockerImageSource implements ImageSource {
     await this.#pull(pinned, request);
     let container: Dockerode.Container;
     try {
-      container = await docker.createContainer({ _query: { platform: request.platform }, _body: { Image: pinned, Cmd: ['falco-airgap-never-started'], Entrypoint: [''] } } as unknown as Dockerode.ContainerCreateOptions);
+      container = await docker.createContainer({
+        _query: { platform: request.platform },
+        _body: { Image: pinned, Cmd: ['falco-airgap-never-started'], Entrypoint: [''] },
+      } as unknown as Dockerode.ContainerCreateOptions);
     } catch (cause) {
       throw engineError(`cannot create a container from ${pinned}`, cause);
     }
@@ -67,7 +70,11 @@ export class DockerImageSource implements ImageSource {
   async #pull(pinned: string, request: ImageFileRequest): Promise<void> {
     const { docker, credentials } = this.#options;
     const creds = await credentials.lookup(request.reference.registry);
-    const authconfig = creds?.username ? { username: creds.username, password: creds.password, serveraddress: request.reference.registry } : creds?.identityToken ? { identitytoken: creds.identityToken, serveraddress: request.reference.registry } : undefined;
+    const authconfig = creds?.username
+      ? { username: creds.username, password: creds.password, serveraddress: request.reference.registry }
+      : creds?.identityToken
+        ? { identitytoken: creds.identityToken, serveraddress: request.reference.registry }
+        : undefined;
     let stream: NodeJS.ReadableStream;
     try {
       stream = await docker.pull(pinned, { platform: request.platform, ...(authconfig ? { authconfig } : {}), abortSignal: request.signal });
@@ -76,12 +83,18 @@ export class DockerImageSource implements ImageSource {
     }
     // The engine reports pull failures inside a 200 stream; followProgress alone would resolve.
     const events = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) =>
-      docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => (error ? reject(engineError(`pulling ${pinned} failed`, error)) : resolve(output))),
+      docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) =>
+        error ? reject(engineError(`pulling ${pinned} failed`, error)) : resolve(output),
+      ),
     );
     const failed = events.find((e) => e.error || e.errorDetail);
     if (failed) {
       const message = failed.errorDetail?.message ?? failed.error ?? 'unknown error';
-      throw new ExtractError(/unauthorized|authentication required|denied/i.test(message) ? ExtractErrorCode.Unauthorized : ExtractErrorCode.DockerEngine, `the engine failed to pull ${pinned}: ${message}`, 'check docker login for the registry and that the engine can reach it');
+      throw new ExtractError(
+        /unauthorized|authentication required|denied/i.test(message) ? ExtractErrorCode.Unauthorized : ExtractErrorCode.DockerEngine,
+        `the engine failed to pull ${pinned}: ${message}`,
+        'check docker login for the registry and that the engine can reach it',
+      );
     }
   }
 
@@ -93,14 +106,26 @@ export class DockerImageSource implements ImageSource {
         response = (await container.getArchive({ path })) as Readable & { headers?: Record<string, string> };
       } catch (cause) {
         if ((cause as { statusCode?: number }).statusCode === 404) {
-          throw new ExtractError(ExtractErrorCode.PathNotFound, `${request.display} (${request.platform}) has nothing at ${path}`, 'check from.path in the manifest');
+          throw new ExtractError(
+            ExtractErrorCode.PathNotFound,
+            `${request.display} (${request.platform}) has nothing at ${path}`,
+            'check from.path in the manifest',
+          );
         }
         throw engineError(`cannot read ${path} from the container`, cause);
       }
-      const stat = JSON.parse(Buffer.from(response.headers?.['x-docker-container-path-stat'] ?? 'e30=', 'base64').toString('utf8')) as { mode?: number; linkTarget?: string };
+      const stat = JSON.parse(Buffer.from(response.headers?.['x-docker-container-path-stat'] ?? 'e30=', 'base64').toString('utf8')) as {
+        mode?: number;
+        linkTarget?: string;
+      };
       if (stat.mode !== undefined && (stat.mode & MODE_SYMLINK) !== 0 && stat.linkTarget) {
         response.destroy();
-        if (hops >= MAX_SYMLINK_HOPS) throw new ExtractError(ExtractErrorCode.PathNotFound, `too many levels of symbolic links at ${request.path} in ${request.display}`, 'check from.path');
+        if (hops >= MAX_SYMLINK_HOPS)
+          throw new ExtractError(
+            ExtractErrorCode.PathNotFound,
+            `too many levels of symbolic links at ${request.path} in ${request.display}`,
+            'check from.path',
+          );
         path = posix.resolve(posix.dirname(path), stat.linkTarget);
         continue;
       }
@@ -119,7 +144,11 @@ export class DockerImageSource implements ImageSource {
       for await (const entry of extractor) {
         const admitted = guard.admit(entry.header);
         if (admitted.kind !== 'file' || result) {
-          throw new ExtractError(ExtractErrorCode.PathNotFound, `${request.path} in ${request.display} is not a regular file`, 'from.path must name a regular file');
+          throw new ExtractError(
+            ExtractErrorCode.PathNotFound,
+            `${request.path} in ${request.display} is not a regular file`,
+            'from.path must name a regular file',
+          );
         }
         const hash = createHash('sha256');
         let size = 0;
@@ -140,12 +169,18 @@ export class DockerImageSource implements ImageSource {
       if (isExtractError(error)) throw error;
       throw engineError(`reading ${request.path} from the engine failed`, error);
     }
-    if (!result) throw new ExtractError(ExtractErrorCode.PathNotFound, `the engine returned no file for ${request.path} in ${request.display}`, 'check from.path');
+    if (!result)
+      throw new ExtractError(ExtractErrorCode.PathNotFound, `the engine returned no file for ${request.path} in ${request.display}`, 'check from.path');
     return result;
   }
 }
 
 function engineError(message: string, cause: unknown): ExtractError {
   const detail = cause instanceof Error ? cause.message : String(cause);
-  return new ExtractError(ExtractErrorCode.DockerEngine, `${message}: ${detail}`, 'check that the Docker engine is running and DOCKER_HOST points at it', cause);
+  return new ExtractError(
+    ExtractErrorCode.DockerEngine,
+    `${message}: ${detail}`,
+    'check that the Docker engine is running and DOCKER_HOST points at it',
+    cause,
+  );
 }

@@ -54,17 +54,27 @@ export async function resolveImagePlatform(
   const location = { registry: reference.registry, repository: reference.repository };
   const root = await client.resolve(reference, signal);
   const manifest = root.document.kind === 'index' ? await platformManifest(client, location, root.document.manifests, platform, display, signal) : root;
-  if (manifest.document.kind !== 'manifest') throw new ExtractError(ExtractErrorCode.BadManifest, `${display} ${platform} points at a nested index`, 'check the image reference');
+  if (manifest.document.kind !== 'manifest')
+    throw new ExtractError(ExtractErrorCode.BadManifest, `${display} ${platform} points at a nested index`, 'check the image reference');
   const document = manifest.document;
   if (!IMAGE_CONFIG_MEDIA_TYPES.includes(document.config.mediaType)) {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${display} has config media type ${document.config.mediaType}, which is not a container image`, 'use from.artifact for falcoctl artifacts; from.image is for container images');
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${display} has config media type ${document.config.mediaType}, which is not a container image`,
+      'use from.artifact for falcoctl artifacts; from.image is for container images',
+    );
   }
   for (const layer of document.layers) {
     if (!IMAGE_LAYER_MEDIA_TYPES.includes(layer.mediaType)) {
-      throw new ExtractError(ExtractErrorCode.WrongMediaType, `${display} has a layer of media type ${layer.mediaType}`, 'extract reads tar and tar+gzip layers; use --via docker for other formats');
+      throw new ExtractError(
+        ExtractErrorCode.WrongMediaType,
+        `${display} has a layer of media type ${layer.mediaType}`,
+        'extract reads tar and tar+gzip layers; use --via docker for other formats',
+      );
     }
   }
-  if (document.config.size > MAX_IMAGE_CONFIG_BYTES) throw new ExtractError(ExtractErrorCode.BadManifest, `the image config of ${display} is ${document.config.size} bytes`, 'check the image reference');
+  if (document.config.size > MAX_IMAGE_CONFIG_BYTES)
+    throw new ExtractError(ExtractErrorCode.BadManifest, `the image config of ${display} is ${document.config.size} bytes`, 'check the image reference');
   const fetched = await client.fetchBlob(location, document.config, { signal });
   count(stats, fetched.downloaded);
   let config: Record<string, unknown>;
@@ -75,12 +85,23 @@ export async function resolveImagePlatform(
   }
   const { os, architecture } = splitPlatform(platform);
   if (config.os !== os || config.architecture !== architecture) {
-    throw new ExtractError(ExtractErrorCode.PlatformMissing, `${display} is ${String(config.os)}/${String(config.architecture)}, not ${platform}`, `drop ${platform} from platforms, or use a multi-platform image`);
+    throw new ExtractError(
+      ExtractErrorCode.PlatformMissing,
+      `${display} is ${String(config.os)}/${String(config.architecture)}, not ${platform}`,
+      `drop ${platform} from platforms, or use a multi-platform image`,
+    );
   }
   return { root, manifest: manifest as FetchedManifest & { document: ImageManifest }, config };
 }
 
-async function platformManifest(client: RegistryClient, location: RepositoryLocation, manifests: Descriptor[], platform: Platform, display: string, signal?: AbortSignal): Promise<FetchedManifest> {
+async function platformManifest(
+  client: RegistryClient,
+  location: RepositoryLocation,
+  manifests: Descriptor[],
+  platform: Platform,
+  display: string,
+  signal?: AbortSignal,
+): Promise<FetchedManifest> {
   const descriptor = selectPlatform({ kind: 'index', mediaType: '', manifests }, platform, display);
   return client.manifest(location, descriptor.digest, descriptor.size, signal);
 }

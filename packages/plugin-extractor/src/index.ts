@@ -5,7 +5,14 @@ export type { ExtractEvent, ExtractTaskEvent, ExtractProgressEvent } from './eve
 export { RegistryClient, type RegistryClientOptions, type RepositoryLocation, type FetchedManifest, type FetchedBlob } from './oci-client.ts';
 export { BlobCache, defaultCacheDirectory } from './blob-cache.ts';
 export { createHttpTransport, type HttpTransport, type HttpRequest, type HttpResponse } from './transport.ts';
-export { DockerConfigCredentials, StaticCredentials, parseDockerConfig, dockerConfigCredentials, type CredentialSource, type RegistryCredentials } from './docker-config.ts';
+export {
+  DockerConfigCredentials,
+  StaticCredentials,
+  parseDockerConfig,
+  dockerConfigCredentials,
+  type CredentialSource,
+  type RegistryCredentials,
+} from './docker-config.ts';
 export { parseWwwAuthenticate } from './auth.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 export { parseManifestDocument, selectPlatform, type Descriptor, type ImageIndex, type ImageManifest } from './oci-index.ts';

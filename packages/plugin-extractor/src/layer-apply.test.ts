@@ -41,7 +41,13 @@ describe('LayerTree', () => {
 
   it('follows symlinks, relative and absolute, inside the image root only', () => {
     const tree = new LayerTree();
-    tree.applyLayer(0, [f('usr/lib/libreal.so.1'), l('usr/lib/libcontainer.so', 'libreal.so.1'), l('lib', 'usr/lib'), l('escape', '../../../../usr/lib/libreal.so.1'), l('abs', '/usr/lib/libcontainer.so')]);
+    tree.applyLayer(0, [
+      f('usr/lib/libreal.so.1'),
+      l('usr/lib/libcontainer.so', 'libreal.so.1'),
+      l('lib', 'usr/lib'),
+      l('escape', '../../../../usr/lib/libreal.so.1'),
+      l('abs', '/usr/lib/libcontainer.so'),
+    ]);
     expect(tree.resolve('usr/lib/libcontainer.so')?.path).toBe('usr/lib/libreal.so.1');
     expect(tree.resolve('lib/libcontainer.so')?.path).toBe('usr/lib/libreal.so.1');
     expect(tree.resolve('escape')?.path).toBe('usr/lib/libreal.so.1');

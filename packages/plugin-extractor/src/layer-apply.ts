@@ -75,7 +75,7 @@ export class LayerTree {
   #follow(path: string, followLast: boolean): string | undefined {
     let pending = split(path);
     let current: string[] = [];
-    for (let hops = 0; pending.length; ) {
+    for (let hops = 0; pending.length;) {
       const part = pending.shift()!;
       if (part === '..') {
         current.pop();
@@ -85,7 +85,11 @@ export class LayerTree {
       const node = this.nodes.get(candidate);
       if (node?.kind === 'symlink' && (pending.length > 0 || followLast)) {
         if (++hops > MAX_SYMLINK_HOPS) {
-          throw new ExtractError(ExtractErrorCode.PathNotFound, `too many levels of symbolic links resolving /${path}`, 'the image has a symlink loop at that path; check the path in the manifest');
+          throw new ExtractError(
+            ExtractErrorCode.PathNotFound,
+            `too many levels of symbolic links resolving /${path}`,
+            'the image has a symlink loop at that path; check the path in the manifest',
+          );
         }
         const target = node.linkTarget ?? '';
         if (target.startsWith('/')) current = [];

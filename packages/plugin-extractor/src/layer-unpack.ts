@@ -20,7 +20,13 @@ export interface UnpackedFile {
  * Unpacks an artifact layer (plain files and directories only) into an empty staging directory,
  * hashing each file as it is written. Links, devices, duplicates and bombs are refused by the guard.
  */
-export async function unpackArtifactLayer(layerFile: string, stagingDir: string, what: string, limits: ArchiveLimits, signal?: AbortSignal): Promise<UnpackedFile[]> {
+export async function unpackArtifactLayer(
+  layerFile: string,
+  stagingDir: string,
+  what: string,
+  limits: ArchiveLimits,
+  signal?: AbortSignal,
+): Promise<UnpackedFile[]> {
   const guard = new ArchiveGuard(what, limits, ARTIFACT_POLICY);
   const files: UnpackedFile[] = [];
   await readArchive(

@@ -17,7 +17,17 @@ function lock(overrides: { sha?: string; layer?: string; generatedAt?: string; i
         source: overrides.image ? { image: 'r/falco:1', path: '/p/libk8saudit.so' } : { artifact: 'r/k8saudit:0.18.0' },
         resolvedDigest: digest('a'),
         platforms: [
-          { platform: 'linux/amd64', manifestDigest: digest('b'), layerDigest: overrides.layer ?? digest('c'), file: 'libk8saudit.so', sha256: overrides.sha ?? 'd'.repeat(64), size: 10, elfMachine: 'x86-64', pluginApiVersion: '3.10.0', path: 'linux-amd64/libk8saudit.so' },
+          {
+            platform: 'linux/amd64',
+            manifestDigest: digest('b'),
+            layerDigest: overrides.layer ?? digest('c'),
+            file: 'libk8saudit.so',
+            sha256: overrides.sha ?? 'd'.repeat(64),
+            size: 10,
+            elfMachine: 'x86-64',
+            pluginApiVersion: '3.10.0',
+            path: 'linux-amd64/libk8saudit.so',
+          },
         ],
       },
     ],
@@ -36,7 +46,11 @@ describe('lock comparison', () => {
     const changes = diffLocks(lock(), lock({ sha: 'e'.repeat(64) }));
     expect(changes).toEqual([{ what: 'plugin k8saudit linux/amd64 sha256', locked: 'd'.repeat(64), resolved: 'e'.repeat(64) }]);
     expect(() => assertMatchesLock(lock(), lock({ sha: 'e'.repeat(64) }), 'plugins-lock.yaml')).toThrow(
-      expect.objectContaining({ code: 'EXTRACT_LOCK_DRIFT', category: 'verification', message: expect.stringContaining('plugin k8saudit linux/amd64 sha256: locked ddd') }),
+      expect.objectContaining({
+        code: 'EXTRACT_LOCK_DRIFT',
+        category: 'verification',
+        message: expect.stringContaining('plugin k8saudit linux/amd64 sha256: locked ddd'),
+      }),
     );
   });
 

@@ -100,13 +100,19 @@ export class RegistryClient {
     if (head.status !== 200) throw this.#statusError(location, 'HEAD', path, head.status);
     const digest = head.headers['docker-content-digest'];
     const length = Number(head.headers['content-length']);
-    if (digest && /^sha(256|512):[a-f0-9]+$/.test(digest)) return this.manifest(location, digest, Number.isSafeInteger(length) && length > 0 ? length : undefined, signal);
+    if (digest && /^sha(256|512):[a-f0-9]+$/.test(digest))
+      return this.manifest(location, digest, Number.isSafeInteger(length) && length > 0 ? length : undefined, signal);
     // Some registries omit the digest on HEAD: fetch by tag and hash what we got.
     const fetched = await this.#getManifest(location, tag, signal);
     if (fetched.status === 404) throw unknownTag(reference);
     const computed = digestOf(fetched.bytes);
     await this.#options.cache.put(computed, fetched.bytes);
-    return { digest: computed, size: fetched.bytes.length, bytes: fetched.bytes, document: parseManifestDocument(fetched.bytes, fetched.contentType, `${reference.repository}:${tag}`) };
+    return {
+      digest: computed,
+      size: fetched.bytes.length,
+      bytes: fetched.bytes,
+      document: parseManifestDocument(fetched.bytes, fetched.contentType, `${reference.repository}:${tag}`),
+    };
   }
 
   /** A manifest or index by digest, from the cache when it is there. */
@@ -118,7 +124,11 @@ export class RegistryClient {
     if (size !== undefined && size > MAX_MANIFEST_BYTES) throw tooLarge(what, size);
     const fetched = await this.#getManifest(location, digest, signal);
     if (fetched.status === 404) {
-      throw new ExtractError(ExtractErrorCode.RegistryError, `${location.registry} has no manifest ${what}`, 'the registry lost content that an index or the lock names; republish it or re-resolve the tag');
+      throw new ExtractError(
+        ExtractErrorCode.RegistryError,
+        `${location.registry} has no manifest ${what}`,
+        'the registry lost content that an index or the lock names; republish it or re-resolve the tag',
+      );
     }
     verifyBytes(fetched.bytes, digest, size, `manifest ${what}`);
     await cache.put(digest, fetched.bytes);
@@ -159,7 +169,11 @@ export class RegistryClient {
           const res = await this.#send(location, 'GET', path, from > 0 ? { range: `bytes=${from}-` } : {}, options.signal);
           if (res.status === 404) {
             await res.discard();
-            throw new ExtractError(ExtractErrorCode.RegistryError, `${location.registry} has no ${what}, though a manifest names it`, 'the registry is missing content; republish the artifact');
+            throw new ExtractError(
+              ExtractErrorCode.RegistryError,
+              `${location.registry} has no ${what}, though a manifest names it`,
+              'the registry is missing content; republish the artifact',
+            );
           }
           if (res.status === 206 && from > 0 && (res.headers['content-range'] ?? '').startsWith(`bytes ${from}-`)) {
             // resumed where the last attempt stopped
@@ -189,7 +203,11 @@ export class RegistryClient {
     });
   }
 
-  async #getManifest(location: RepositoryLocation, reference: string, signal?: AbortSignal): Promise<{ status: number; bytes: Buffer; contentType: string | undefined }> {
+  async #getManifest(
+    location: RepositoryLocation,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; bytes: Buffer; contentType: string | undefined }> {
     const path = `/v2/${location.repository}/manifests/${reference}`;
     const res = await this.#send(location, 'GET', path, { accept: ACCEPT_MANIFESTS }, signal);
     if (res.status === 404) {
@@ -221,7 +239,13 @@ export class RegistryClient {
   }
 
   /** One request with auth, retries on 429/5xx/resets, and redirects (credentials stay on the registry's origin). */
-  async #send(location: RepositoryLocation, method: 'GET' | 'HEAD', path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
+  async #send(
+    location: RepositoryLocation,
+    method: 'GET' | 'HEAD',
+    path: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const scope = `repository:${location.repository}:pull`;
     const origin = this.#origin(location.registry);
     let answered = false;
@@ -241,7 +265,12 @@ export class RegistryClient {
           const location_ = res.headers.location;
           if (![301, 302, 303, 307, 308].includes(res.status) || !location_) break;
           await res.discard();
-          if (redirects >= MAX_REDIRECTS) throw new ExtractError(ExtractErrorCode.RegistryError, `${location.registry}: ${method} ${path} redirects more than ${MAX_REDIRECTS} times`, 'check the registry');
+          if (redirects >= MAX_REDIRECTS)
+            throw new ExtractError(
+              ExtractErrorCode.RegistryError,
+              `${location.registry}: ${method} ${path} redirects more than ${MAX_REDIRECTS} times`,
+              'check the registry',
+            );
           url = new URL(location_, url).href;
         }
       } catch (error) {
@@ -253,8 +282,14 @@ export class RegistryClient {
       if (res.status === 401) {
         await res.discard();
         if (answered) {
-          const why = (await this.#auth.hasCredentials(location.registry)) ? 'the configured credentials were rejected' : 'it requires credentials and none are configured';
-          throw new ExtractError(ExtractErrorCode.Unauthorized, `${location.registry} refused access to ${location.repository}: ${why}`, `log in with docker login ${location.registry} (extract reads ~/.docker/config.json, credHelpers and credsStore)`);
+          const why = (await this.#auth.hasCredentials(location.registry))
+            ? 'the configured credentials were rejected'
+            : 'it requires credentials and none are configured';
+          throw new ExtractError(
+            ExtractErrorCode.Unauthorized,
+            `${location.registry} refused access to ${location.repository}: ${why}`,
+            `log in with docker login ${location.registry} (extract reads ~/.docker/config.json, credHelpers and credsStore)`,
+          );
         }
         await this.#auth.answer(location.registry, scope, res.headers['www-authenticate'], signal);
         answered = true;
@@ -277,9 +312,17 @@ export class RegistryClient {
 
   #statusError(location: RepositoryLocation, method: string, path: string, status: number): ExtractError {
     if (status === 403) {
-      return new ExtractError(ExtractErrorCode.Unauthorized, `${location.registry} denied ${method} ${path} (403)`, `check that your account may pull ${location.repository}`);
+      return new ExtractError(
+        ExtractErrorCode.Unauthorized,
+        `${location.registry} denied ${method} ${path} (403)`,
+        `check that your account may pull ${location.repository}`,
+      );
     }
-    return new ExtractError(ExtractErrorCode.RegistryError, `${location.registry}: ${method} ${path} answered ${status}`, isRetryableStatus(status) ? 'the registry kept failing after retries; try again later' : 'check the reference and the registry');
+    return new ExtractError(
+      ExtractErrorCode.RegistryError,
+      `${location.registry}: ${method} ${path} answered ${status}`,
+      isRetryableStatus(status) ? 'the registry kept failing after retries; try again later' : 'check the reference and the registry',
+    );
   }
 }
 
@@ -292,10 +335,21 @@ function unknownTag(reference: ImageReference): ExtractError {
 }
 
 function tooLarge(what: string, size: number): ExtractError {
-  return new ExtractError(ExtractErrorCode.BadManifest, `manifest ${what} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest may have`, 'this is not a manifest; check the reference');
+  return new ExtractError(
+    ExtractErrorCode.BadManifest,
+    `manifest ${what} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest may have`,
+    'this is not a manifest; check the reference',
+  );
 }
 
-const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
 
 function unreachable(location: RepositoryLocation, request: string, cause: unknown, attempts: number): ExtractError {
   let code: string | undefined;

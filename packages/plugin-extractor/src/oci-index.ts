@@ -29,7 +29,11 @@ export interface ImageManifest {
 export type ManifestDocument = ImageIndex | ImageManifest;
 
 const bad = (what: string, detail: string) =>
-  new ExtractError(ExtractErrorCode.BadManifest, `${what}: ${detail}`, 'the registry serves something that is not a valid OCI manifest; check the reference or republish it');
+  new ExtractError(
+    ExtractErrorCode.BadManifest,
+    `${what}: ${detail}`,
+    'the registry serves something that is not a valid OCI manifest; check the reference or republish it',
+  );
 
 /**
  * Parses a manifest or index as served; the media type comes from the body when it has one and
@@ -47,7 +51,11 @@ export function parseManifestDocument(bytes: Uint8Array, contentType: string | u
   const declared = typeof json.mediaType === 'string' ? json.mediaType : undefined;
   const served = contentType?.split(';')[0]?.trim();
   if (declared && served && served !== declared && served !== 'application/json') {
-    throw new ExtractError(ExtractErrorCode.WrongMediaType, `${what}: served as ${served} but declares ${declared}`, 'the registry relabels content; republish the artifact');
+    throw new ExtractError(
+      ExtractErrorCode.WrongMediaType,
+      `${what}: served as ${served} but declares ${declared}`,
+      'the registry relabels content; republish the artifact',
+    );
   }
   const mediaType = declared ?? served ?? '';
   const isIndex = INDEX_MEDIA_TYPES.includes(mediaType) || (!mediaType && Array.isArray(json.manifests));
@@ -77,11 +85,17 @@ export function parseDescriptor(value: unknown, what: string): Descriptor {
   const { mediaType, digest, size, annotations, platform, artifactType } = value;
   if (typeof mediaType !== 'string' || !mediaType) throw bad(what, 'descriptor without a mediaType');
   if (typeof digest !== 'string' || !isDigest(digest)) throw bad(what, `descriptor digest ${JSON.stringify(digest)} is not a sha256/sha512 digest`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(what, `descriptor size ${JSON.stringify(size)} is not a non-negative integer`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw bad(what, `descriptor size ${JSON.stringify(size)} is not a non-negative integer`);
   const descriptor: Descriptor = { mediaType, digest, size };
-  if (isRecord(annotations)) descriptor.annotations = Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  if (isRecord(annotations))
+    descriptor.annotations = Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string'));
   if (isRecord(platform) && typeof platform.os === 'string' && typeof platform.architecture === 'string') {
-    descriptor.platform = { os: platform.os, architecture: platform.architecture, ...(typeof platform.variant === 'string' ? { variant: platform.variant } : {}) };
+    descriptor.platform = {
+      os: platform.os,
+      architecture: platform.architecture,
+      ...(typeof platform.variant === 'string' ? { variant: platform.variant } : {}),
+    };
   }
   if (typeof artifactType === 'string') descriptor.artifactType = artifactType;
   return descriptor;
@@ -91,12 +105,22 @@ export function parseDescriptor(value: unknown, what: string): Descriptor {
 export function selectPlatform(index: ImageIndex, platform: Platform, what: string): Descriptor {
   const { os, architecture } = splitPlatform(platform);
   const candidates = index.manifests.filter(
-    (d) => MANIFEST_MEDIA_TYPES.includes(d.mediaType) && d.platform?.os === os && d.platform.architecture === architecture && (d.platform.variant === undefined || (architecture === 'arm64' && d.platform.variant === 'v8')),
+    (d) =>
+      MANIFEST_MEDIA_TYPES.includes(d.mediaType) &&
+      d.platform?.os === os &&
+      d.platform.architecture === architecture &&
+      (d.platform.variant === undefined || (architecture === 'arm64' && d.platform.variant === 'v8')),
   );
   const chosen = candidates[0];
   if (!chosen) {
-    const offered = index.manifests.map((d) => (d.platform ? `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}` : 'unknown')).join(', ');
-    throw new ExtractError(ExtractErrorCode.PlatformMissing, `${what} has no ${platform} manifest (it offers ${offered || 'none'})`, `drop ${platform} from platforms in the manifest or pick a release that ships it`);
+    const offered = index.manifests
+      .map((d) => (d.platform ? `${d.platform.os}/${d.platform.architecture}${d.platform.variant ? `/${d.platform.variant}` : ''}` : 'unknown'))
+      .join(', ');
+    throw new ExtractError(
+      ExtractErrorCode.PlatformMissing,
+      `${what} has no ${platform} manifest (it offers ${offered || 'none'})`,
+      `drop ${platform} from platforms in the manifest or pick a release that ships it`,
+    );
   }
   return chosen;
 }

@@ -52,7 +52,11 @@ export class OutputDirectory {
     const target = resolve(this.root, relativePath);
     const rel = relative(this.root, target);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || relativePath.split(/[\\/]/).includes('..')) {
-      throw new ExtractError(ExtractErrorCode.TarSlip, `refusing to write ${JSON.stringify(relativePath)}: it is outside ${this.root}`, 'this is a bug or a hostile input; nothing was written there');
+      throw new ExtractError(
+        ExtractErrorCode.TarSlip,
+        `refusing to write ${JSON.stringify(relativePath)}: it is outside ${this.root}`,
+        'this is a bug or a hostile input; nothing was written there',
+      );
     }
     return target;
   }
@@ -72,7 +76,11 @@ export class OutputDirectory {
           if (error.code !== 'EEXIST') throw writeFailed(`cannot create ${current}`, error);
         });
       } else if (!info.isDirectory()) {
-        throw new ExtractError(ExtractErrorCode.OutputDir, `${current} is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}; extract does not write through it`, 'remove it and run extract again');
+        throw new ExtractError(
+          ExtractErrorCode.OutputDir,
+          `${current} is ${info.isSymbolicLink() ? 'a symlink' : 'not a directory'}; extract does not write through it`,
+          'remove it and run extract again',
+        );
       }
     }
     return current;

@@ -50,7 +50,11 @@ export function entryKind(type: string | null | undefined): EntryKind {
  */
 export function safeEntryPath(name: string, what: string): string {
   const refuse = (why: string) =>
-    new ExtractError(ExtractErrorCode.TarSlip, `${what} contains the entry ${JSON.stringify(name)}, which ${why}`, 'the archive tries to write outside its directory; do not use it');
+    new ExtractError(
+      ExtractErrorCode.TarSlip,
+      `${what} contains the entry ${JSON.stringify(name)}, which ${why}`,
+      'the archive tries to write outside its directory; do not use it',
+    );
   if (name.includes('\0')) throw refuse('has a NUL byte');
   if (name.startsWith('/')) throw refuse('is an absolute path');
   if (name.includes('\\')) throw refuse('has a backslash, which some tools treat as a separator');
@@ -75,10 +79,18 @@ export class ArchiveGuard {
   }
 
   /** Checks one header; returns its normalised path ('' is the archive root itself, e.g. `./`). */
-  admit(header: { name: string; type: string | null | undefined; linkname?: string | null | undefined }): { path: string; kind: EntryKind; linkTarget: string | undefined } {
+  admit(header: { name: string; type: string | null | undefined; linkname?: string | null | undefined }): {
+    path: string;
+    kind: EntryKind;
+    linkTarget: string | undefined;
+  } {
     this.#entries++;
     if (this.#entries > this.limits.maxEntries) {
-      throw new ExtractError(ExtractErrorCode.TarTooManyEntries, `${this.what} has more than ${this.limits.maxEntries} entries`, 'raise --max-entries if this archive is legitimate');
+      throw new ExtractError(
+        ExtractErrorCode.TarTooManyEntries,
+        `${this.what} has more than ${this.limits.maxEntries} entries`,
+        'raise --max-entries if this archive is legitimate',
+      );
     }
     const path = safeEntryPath(header.name, this.what);
     const kind = entryKind(header.type);
@@ -90,7 +102,11 @@ export class ArchiveGuard {
       );
     }
     if (kind === 'special' && !this.policy.allowSpecial) {
-      throw new ExtractError(ExtractErrorCode.TarSpecialFile, `${this.what} contains ${JSON.stringify(header.name)} of type ${header.type}`, 'plugin and rules artifacts hold plain files only; do not use this artifact');
+      throw new ExtractError(
+        ExtractErrorCode.TarSpecialFile,
+        `${this.what} contains ${JSON.stringify(header.name)} of type ${header.type}`,
+        'plugin and rules artifacts hold plain files only; do not use this artifact',
+      );
     }
     let linkTarget: string | undefined;
     if (kind === 'hardlink') linkTarget = safeEntryPath(header.linkname ?? '', this.what);
@@ -98,7 +114,11 @@ export class ArchiveGuard {
     const previous = this.#seen.get(path);
     // A directory listed twice is harmless; a second file under the same name would silently win.
     if (previous !== undefined && !(previous === 'directory' && kind === 'directory') && path !== '') {
-      throw new ExtractError(ExtractErrorCode.TarDuplicate, `${this.what} contains ${JSON.stringify(path)} twice`, 'an archive with duplicate names is ambiguous; do not use it');
+      throw new ExtractError(
+        ExtractErrorCode.TarDuplicate,
+        `${this.what} contains ${JSON.stringify(path)} twice`,
+        'an archive with duplicate names is ambiguous; do not use it',
+      );
     }
     this.#seen.set(path, kind);
     return { path, kind, linkTarget };

@@ -45,19 +45,25 @@ export function createHttpTransport(options: HttpTransportOptions = {}): { trans
       const url = new URL(req.url);
       const secure = url.protocol === 'https:';
       const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) };
-      const request = (secure ? httpsRequest : httpRequest)(url, { method: req.method, headers, agent: secure ? https : http, signal: req.signal }, (res: IncomingMessage) => {
-        const flat: Record<string, string | undefined> = {};
-        for (const [key, value] of Object.entries(res.headers)) flat[key] = Array.isArray(value) ? value.join(', ') : value;
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: flat,
-          body: res,
-          discard: async () => {
-            res.resume();
-          },
-        });
-      });
-      request.setTimeout(idleTimeout, () => request.destroy(Object.assign(new Error(`no data from ${url.host} for ${idleTimeout / 1000}s`), { code: 'ETIMEDOUT' })));
+      const request = (secure ? httpsRequest : httpRequest)(
+        url,
+        { method: req.method, headers, agent: secure ? https : http, signal: req.signal },
+        (res: IncomingMessage) => {
+          const flat: Record<string, string | undefined> = {};
+          for (const [key, value] of Object.entries(res.headers)) flat[key] = Array.isArray(value) ? value.join(', ') : value;
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: flat,
+            body: res,
+            discard: async () => {
+              res.resume();
+            },
+          });
+        },
+      );
+      request.setTimeout(idleTimeout, () =>
+        request.destroy(Object.assign(new Error(`no data from ${url.host} for ${idleTimeout / 1000}s`), { code: 'ETIMEDOUT' })),
+      );
       request.on('error', reject);
       request.end(req.body);
     });

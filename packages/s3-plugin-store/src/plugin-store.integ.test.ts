@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChannelPointer } from './channel-pointer.ts';
 import { isS3StoreError } from './errors.ts';
 import type { ObjectStore, PutOptions, UploadOptions } from './object-store.ts';
-import { PluginStore } from './plugin-store.ts';
+import { PluginStore, type ChannelChange } from './plugin-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { writeFixtureLock, type FixtureLock, type FixturePlugin } from './test-support/fixture-lock.ts';
 import { openTestbedBucket, type TestbedBucket } from './test-support/testbed-s3.ts';
@@ -155,7 +155,7 @@ describe('channels against S3', () => {
     };
     const racer = () => store(new CountingObjectStore(new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }), barrier));
     const outcomes = await Promise.allSettled([racer().promote(r2, 'race'), racer().promote(r3, 'race')]);
-    const winners = outcomes.filter((o): o is PromiseFulfilledResult<{ to: string }> => o.status === 'fulfilled');
+    const winners = outcomes.filter((o): o is PromiseFulfilledResult<ChannelChange> => o.status === 'fulfilled');
     const losers = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(winners).toHaveLength(1);
     expect(losers).toHaveLength(1);

@@ -94,15 +94,15 @@ describe('parseReleaseDocument', () => {
   });
 
   it('refuses a document whose content no longer matches its id', () => {
-    const error = reparse(release, (doc) => (doc.plugins[0].version = '9.9.9'));
+    const error = reparse(release, (doc) => (doc.plugins[0]!.version = '9.9.9'));
     expect(isS3StoreError(error, 'S3STORE_RELEASE_TAMPERED')).toBe(true);
   });
 
   it.each([
-    ['a file name with a slash', (doc: EditableRelease) => (doc.plugins[0].file = '../../bin/falco'), /not a plain file name/],
-    ['a blob key that is not its sha256', (doc: EditableRelease) => (doc.plugins[0].blob = `blobs/sha256/${hex('e')}`), /blob must be/],
-    ['a negative size', (doc: EditableRelease) => (doc.plugins[0].size = -1), /not a byte count/],
-    ['an unknown platform', (doc: EditableRelease) => (doc.plugins[0].platform = 'windows/amd64'), /not supported/],
+    ['a file name with a slash', (doc: EditableRelease) => (doc.plugins[0]!.file = '../../bin/falco'), /not a plain file name/],
+    ['a blob key that is not its sha256', (doc: EditableRelease) => (doc.plugins[0]!.blob = `blobs/sha256/${hex('e')}`), /blob must be/],
+    ['a negative size', (doc: EditableRelease) => (doc.plugins[0]!.size = -1), /not a byte count/],
+    ['an unknown platform', (doc: EditableRelease) => (doc.plugins[0]!.platform = 'windows/amd64'), /not supported/],
     ['another kind', (doc: EditableRelease) => (doc.kind = 'PluginsLock'), /kind must be PluginRelease/],
   ])('refuses %s', (_what, edit, message) => {
     const error = reparse(release, edit);

@@ -1,4 +1,11 @@
-import { FIXTURE_PLUGINS, buildPluginArtifact, compilePlugin, pushArtifact, publishFixtureSet, RegistryClient as FixtureRegistry } from '@falco-airgap/fixtures';
+import {
+  FIXTURE_PLUGINS,
+  buildPluginArtifact,
+  compilePlugin,
+  pushArtifact,
+  publishFixtureSet,
+  RegistryClient as FixtureRegistry,
+} from '@falco-airgap/fixtures';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +16,14 @@ import { runCli } from '../program.ts';
 // Loaded by path: tools/ sits outside this app's tsconfig rootDir.
 const testbedEnv = join(import.meta.dirname, '../../../../tools/testbed/env.ts');
 const { requireTestbed } = (await import(testbedEnv)) as { requireTestbed: (...keys: string[]) => Record<string, string> };
-const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_REGISTRY_AUTH', 'TESTBED_REGISTRY_AUTH_USER', 'TESTBED_REGISTRY_AUTH_PASSWORD', 'TESTBED_CA_FILE', 'TESTBED_REGISTRY_LOG');
+const env = requireTestbed(
+  'TESTBED_REGISTRY',
+  'TESTBED_REGISTRY_AUTH',
+  'TESTBED_REGISTRY_AUTH_USER',
+  'TESTBED_REGISTRY_AUTH_PASSWORD',
+  'TESTBED_CA_FILE',
+  'TESTBED_REGISTRY_LOG',
+);
 const PLAIN = env.TESTBED_REGISTRY!;
 const AUTH = env.TESTBED_REGISTRY_AUTH!;
 let root: string;
@@ -37,7 +51,12 @@ async function manifestFor(registry: string, file: string, transform: (text: str
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cli-extract-'));
   const plain = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
-  const auth = new FixtureRegistry({ registry: AUTH, username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD, ca: await readFile(env.TESTBED_CA_FILE!) });
+  const auth = new FixtureRegistry({
+    registry: AUTH,
+    username: env.TESTBED_REGISTRY_AUTH_USER,
+    password: env.TESTBED_REGISTRY_AUTH_PASSWORD,
+    ca: await readFile(env.TESTBED_CA_FILE!),
+  });
   try {
     await publishFixtureSet(plain);
     await publishFixtureSet(auth);
@@ -80,9 +99,25 @@ describe('falco-airgap extract (testbed)', () => {
 
   it('streams task and progress events with --json and ends with the result', async () => {
     const manifest = await manifestFor(PLAIN, 'json.yaml');
-    const result = await cli(['--json', 'extract', '--manifest', manifest, '--out', 'json-out', '--plain-http', PLAIN, '--cache-dir', 'cache-json', '--platform', 'linux/arm64']);
+    const result = await cli([
+      '--json',
+      'extract',
+      '--manifest',
+      manifest,
+      '--out',
+      'json-out',
+      '--plain-http',
+      PLAIN,
+      '--cache-dir',
+      'cache-json',
+      '--platform',
+      'linux/arm64',
+    ]);
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string; status?: string; data?: { lock: { plugins: { platforms: unknown[] }[] } } });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; id?: string; status?: string; data?: { lock: { plugins: { platforms: unknown[] }[] } } });
     expect(lines.some((l) => l.type === 'progress' && l.id === 'plugin/k8saudit/linux/arm64')).toBe(true);
     expect(lines.some((l) => l.type === 'task' && l.status === 'done' && l.id === 'rulesfile/falco-rules')).toBe(true);
     const last = lines.at(-1)!;
@@ -120,7 +155,12 @@ describe('falco-airgap extract (testbed)', () => {
     const client = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
     const plugin = FIXTURE_PLUGINS[0]!;
     try {
-      await pushArtifact(client, repository, buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: plugin.apiVersion, builds: compilePlugin(plugin) }), [plugin.version]);
+      await pushArtifact(
+        client,
+        repository,
+        buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: plugin.apiVersion, builds: compilePlugin(plugin) }),
+        [plugin.version],
+      );
       const manifest = join(root, 'locked.yaml');
       await writeFile(
         manifest,
@@ -130,7 +170,9 @@ describe('falco-airgap extract (testbed)', () => {
       expect((await cli(args)).code).toBe(0);
       const lock = await readFile(join(root, 'locked/plugins-lock.yaml'), 'utf8');
       const moved = compilePlugin({ ...plugin, apiVersion: '3.11.0' });
-      await pushArtifact(client, repository, buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: '3.11.0', builds: moved }), [plugin.version]);
+      await pushArtifact(client, repository, buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: '3.11.0', builds: moved }), [
+        plugin.version,
+      ]);
       const drift = await cli([...args, '--locked']);
       expect(drift.code).toBe(3);
       expect(drift.stderr).toMatch(/error\[EXTRACT_LOCK_DRIFT\]: \d+ differences from .*plugins-lock\.yaml: .*plugin k8saudit/);

@@ -44,8 +44,26 @@ describe('falco-airgap extract usage', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c) => (out += c));
-    const code = await runCli(['extract', '--help'], { streams: { stdout, stderr: new PassThrough() }, cwd: repoRoot, env: {}, signal: new AbortController().signal });
+    const code = await runCli(['extract', '--help'], {
+      streams: { stdout, stderr: new PassThrough() },
+      cwd: repoRoot,
+      env: {},
+      signal: new AbortController().signal,
+    });
     expect(code).toBe(0);
-    for (const flag of ['--manifest', '--out', '--platform', '--locked', '--via', '--keep-source', '--ca-file', '--plain-http', '--cache-dir', '--max-uncompressed-bytes', '--max-entries']) expect(out).toContain(flag);
+    for (const flag of [
+      '--manifest',
+      '--out',
+      '--platform',
+      '--locked',
+      '--via',
+      '--keep-source',
+      '--ca-file',
+      '--plain-http',
+      '--cache-dir',
+      '--max-uncompressed-bytes',
+      '--max-entries',
+    ])
+      expect(out).toContain(flag);
   });
 });

@@ -24,15 +24,24 @@ export interface ExtractCommandOptions {
 export async function extract(ctx: CommandContext, options: ExtractCommandOptions): Promise<CommandOutcome> {
   const via = options.via ?? 'direct';
   if (via !== 'direct' && via !== 'docker') throw new CliError(`unknown --via "${via}"`, CliErrorCode.Usage, 'input', 'use --via direct or --via docker');
-  if (via === 'docker' && options.keepSource) throw new CliError('--keep-source needs --via direct', CliErrorCode.Usage, 'input', 'the engine hands out single files; drop --keep-source or use --via direct');
+  if (via === 'docker' && options.keepSource)
+    throw new CliError(
+      '--keep-source needs --via direct',
+      CliErrorCode.Usage,
+      'input',
+      'the engine hands out single files; drop --keep-source or use --via direct',
+    );
   const platforms = (options.platform ?? []).map((p): Platform => {
-    if (!isSupportedPlatform(p)) throw new CliError(`unsupported --platform "${p}"`, CliErrorCode.Usage, 'input', `use one of ${SUPPORTED_PLATFORMS.join(', ')}`);
+    if (!isSupportedPlatform(p))
+      throw new CliError(`unsupported --platform "${p}"`, CliErrorCode.Usage, 'input', `use one of ${SUPPORTED_PLATFORMS.join(', ')}`);
     return p;
   });
   const manifestFile = options.manifest ?? DEFAULT_MANIFEST_PATH;
   const manifestPath = resolve(ctx.cwd, manifestFile);
   const manifest = await loadManifest(manifestPath, manifestFile);
-  const manifestSha256 = createHash('sha256').update(await readFile(manifestPath)).digest('hex');
+  const manifestSha256 = createHash('sha256')
+    .update(await readFile(manifestPath))
+    .digest('hex');
   const outDir = resolve(ctx.cwd, options.out ?? 'plugins');
   const ports = await createExtractorPorts({
     via,
@@ -62,7 +71,10 @@ export async function extract(ctx: CommandContext, options: ExtractCommandOption
   } finally {
     await ports.close();
   }
-  const shown = (path: string) => relative(ctx.cwd, path) || '.';
+  const shown = (path: string) => {
+    const rel = relative(ctx.cwd, path);
+    return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+  };
   const written = result.files.filter((f) => f.status === 'written').length;
   const plugins = result.lock.plugins.reduce((n, p) => n + p.platforms.length, 0);
   const rules = result.lock.rulesfiles.reduce((n, r) => n + r.files.length, 0);
@@ -87,6 +99,7 @@ export async function extract(ctx: CommandContext, options: ExtractCommandOption
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new CliError(`${flag} must be a positive integer, got "${value}"`, CliErrorCode.Usage, 'input', `e.g. ${flag} 1073741824`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new CliError(`${flag} must be a positive integer, got "${value}"`, CliErrorCode.Usage, 'input', `e.g. ${flag} 1073741824`);
   return n;
 }

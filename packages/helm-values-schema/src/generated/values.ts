@@ -237,7 +237,7 @@ export interface FalcoAirgapValues {
          * TCP, UDP or SCTP.
          */
         protocol?: 'TCP' | 'UDP' | 'SCTP';
-      }[]
+      }[],
     ];
   }[];
   /**

@@ -12,14 +12,23 @@ const absolutePath: SchemaNode = {
 const pluginEntry = object(
   'One plugin as Falco loads it; library_path is relative to /usr/share/falco/plugins, where the plugin strategy installs the files.',
   {
-    name: { type: 'string', description: 'Plugin name, as listed in load_plugins.', pattern: '^[a-z0-9]+([_-][a-z0-9]+)*$', 'x-hint': 'use the plugin name from plugins-manifest.yaml, e.g. k8saudit' },
+    name: {
+      type: 'string',
+      description: 'Plugin name, as listed in load_plugins.',
+      pattern: '^[a-z0-9]+([_-][a-z0-9]+)*$',
+      'x-hint': 'use the plugin name from plugins-manifest.yaml, e.g. k8saudit',
+    },
     library_path: {
       type: 'string',
       description: 'Shared library of the plugin, e.g. libk8saudit.so.',
       pattern: '\\.so$',
       'x-hint': 'name the plugin file, e.g. libk8saudit.so (relative to /usr/share/falco/plugins) or an absolute path',
     },
-    init_config: { type: ['object', 'string'], additionalProperties: true, description: 'Plugin init configuration: a map for most plugins, a string for some.' },
+    init_config: {
+      type: ['object', 'string'],
+      additionalProperties: true,
+      description: 'Plugin init configuration: a map for most plugins, a string for some.',
+    },
     open_params: { type: 'string', description: 'Plugin open parameters, e.g. http://:9765/k8s-audit.' },
   },
   { title: 'FalcoPluginEntry' },
@@ -31,12 +40,14 @@ export const falcoConfig: SchemaNode = object(
   {
     config_files: list('Extra configuration files or directories loaded after falco.yaml; /etc/falco/config.d is always loaded first.', absolutePath),
     watch_config_files: boolean('Reload Falco when its configuration or rules files change.', true),
-    rules_files: list(
-      'Rules files or directories, loaded in this order; the files of customRules follow, in byte order of their names.',
-      absolutePath,
-      ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml'],
+    rules_files: list('Rules files or directories, loaded in this order; the files of customRules follow, in byte order of their names.', absolutePath, [
+      '/etc/falco/falco_rules.yaml',
+      '/etc/falco/falco_rules.local.yaml',
+    ]),
+    rules: list(
+      'Enable or disable rules by name or tag after all rules files are loaded.',
+      passThrough('One selection, e.g. {disable: {tag: network}}.', undefined),
     ),
-    rules: list('Enable or disable rules by name or tag after all rules files are loaded.', passThrough('One selection, e.g. {disable: {tag: network}}.', undefined)),
     load_plugins: list('Plugins to load, by name; each needs an entry in plugins (the container plugin is managed by collectors.containerEngine).', {
       type: 'string',
       pattern: '^[a-z0-9]+([_-][a-z0-9]+)*$',
@@ -53,8 +64,13 @@ export const falcoConfig: SchemaNode = object(
     json_include_output_fields_property: boolean('Include the output fields in JSON alerts.', true),
     json_include_tags_property: boolean('Include the rule tags in JSON alerts.', true),
     buffered_outputs: boolean('Buffer outputs instead of flushing each alert.', false),
-    outputs_queue: object('Queue between the engine and the outputs.', { capacity: integer('Alerts queued before dropping; 0 means unbounded.', 0, { minimum: 0 }) }),
-    append_output: list('Extra fields appended to alert outputs.', passThrough('One append rule, e.g. {match: {source: syscall}, extra_fields: [...]}.', undefined)),
+    outputs_queue: object('Queue between the engine and the outputs.', {
+      capacity: integer('Alerts queued before dropping; 0 means unbounded.', 0, { minimum: 0 }),
+    }),
+    append_output: list(
+      'Extra fields appended to alert outputs.',
+      passThrough('One append rule, e.g. {match: {source: syscall}, extra_fields: [...]}.', undefined),
+    ),
     stdout_output: object('Alerts on standard output (what kubectl logs shows).', { enabled: boolean('Write alerts to stdout.', true) }),
     syslog_output: object('Alerts to syslog; off because a container has no syslog daemon.', { enabled: boolean('Write alerts to syslog.', false) }),
     file_output: object('Alerts appended to a file inside the container.', {
@@ -105,8 +121,16 @@ export const falcoConfig: SchemaNode = object(
       severity: oneOfValues('Minimum severity.', ['fatal', 'critical', 'error', 'warning', 'notice', 'info', 'debug', 'trace'] as const, 'debug'),
     }),
     output_timeout: integer('Milliseconds an output may block before Falco reports it.', 2000, { minimum: 1 }),
-    syscall_event_timeouts: object('Reaction to the driver not delivering events.', { max_consecutives: integer('Consecutive timeouts before an alert.', 1000, { minimum: 1 }) }),
-    syscall_event_drops: passThrough('Reaction to dropped system call events.', { threshold: 0.1, actions: ['log', 'alert'], rate: 0.03333, max_burst: 1, simulate_drops: false }),
+    syscall_event_timeouts: object('Reaction to the driver not delivering events.', {
+      max_consecutives: integer('Consecutive timeouts before an alert.', 1000, { minimum: 1 }),
+    }),
+    syscall_event_drops: passThrough('Reaction to dropped system call events.', {
+      threshold: 0.1,
+      actions: ['log', 'alert'],
+      rate: 0.03333,
+      max_burst: 1,
+      simulate_drops: false,
+    }),
     base_syscalls: passThrough('System calls Falco always collects, beyond those the rules need.', { custom_set: [], repair: false }),
     falco_libs: passThrough('Tuning of the underlying libraries.', { thread_table_size: 262144 }),
     capture: passThrough('Event capture to .scap files when rules fire.', undefined),

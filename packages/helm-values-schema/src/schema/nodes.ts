@@ -84,7 +84,12 @@ export function stringMap(description: string, extra: { propertyNames?: SchemaNo
   return annotate(node, extra);
 }
 
-export function list(description: string, items: SchemaNode, defaultValue: unknown[] | undefined = [], extra: { minItems?: number; uniqueItems?: boolean } & Annotations = {}): SchemaNode {
+export function list(
+  description: string,
+  items: SchemaNode,
+  defaultValue: unknown[] | undefined = [],
+  extra: { minItems?: number; uniqueItems?: boolean } & Annotations = {},
+): SchemaNode {
   const { hint, example, ...rest } = extra;
   const node: SchemaNode = { type: 'array', description, items, ...rest };
   if (defaultValue !== undefined) node.default = defaultValue;

@@ -18,24 +18,30 @@ export const metrics: SchemaNode = object('Falco metrics, served in Prometheus f
   includeEmptyValues: boolean('Report metrics whose value is zero.', false),
 });
 
-export const service: SchemaNode = object('The Service in front of the Falco webserver: the health endpoint for helm test and, with metrics.enabled, /metrics for Prometheus.', {
-  enabled: boolean('Create the Service (needs falco.webserver.enabled).', true),
-  type: oneOfValues('Service type.', ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
-  annotations: stringMap('Service annotations.'),
-  labels: stringMap('Extra Service labels.'),
-});
+export const service: SchemaNode = object(
+  'The Service in front of the Falco webserver: the health endpoint for helm test and, with metrics.enabled, /metrics for Prometheus.',
+  {
+    enabled: boolean('Create the Service (needs falco.webserver.enabled).', true),
+    type: oneOfValues('Service type.', ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
+    annotations: stringMap('Service annotations.'),
+    labels: stringMap('Extra Service labels.'),
+  },
+);
 
-export const serviceMonitor: SchemaNode = object('A Prometheus Operator ServiceMonitor for the webserver Service (needs metrics.enabled and the monitoring.coreos.com CRDs).', {
-  create: boolean('Create the ServiceMonitor.', false),
-  labels: stringMap('Labels your Prometheus selects ServiceMonitors by.'),
-  interval: duration('Scrape interval.', '15s'),
-  scrapeTimeout: duration('Scrape timeout.', '10s'),
-  path: string('Metrics path.', '/metrics', { pattern: '^/', hint: 'write a path starting with /', example: '/metrics' }),
-  scheme: oneOfValues('http, or https when falco.webserver.ssl_enabled.', ['http', 'https'] as const, 'http'),
-  tlsConfig: passThrough('TLS settings of the scrape.'),
-  relabelings: list('Relabelings of the scrape.', passThrough('A RelabelConfig.', undefined)),
-  metricRelabelings: list('Relabelings of the samples.', passThrough('A RelabelConfig.', undefined)),
-});
+export const serviceMonitor: SchemaNode = object(
+  'A Prometheus Operator ServiceMonitor for the webserver Service (needs metrics.enabled and the monitoring.coreos.com CRDs).',
+  {
+    create: boolean('Create the ServiceMonitor.', false),
+    labels: stringMap('Labels your Prometheus selects ServiceMonitors by.'),
+    interval: duration('Scrape interval.', '15s'),
+    scrapeTimeout: duration('Scrape timeout.', '10s'),
+    path: string('Metrics path.', '/metrics', { pattern: '^/', hint: 'write a path starting with /', example: '/metrics' }),
+    scheme: oneOfValues('http, or https when falco.webserver.ssl_enabled.', ['http', 'https'] as const, 'http'),
+    tlsConfig: passThrough('TLS settings of the scrape.'),
+    relabelings: list('Relabelings of the scrape.', passThrough('A RelabelConfig.', undefined)),
+    metricRelabelings: list('Relabelings of the samples.', passThrough('A RelabelConfig.', undefined)),
+  },
+);
 
 export const test: SchemaNode = object('The helm test hook: a pod from the Falco image asking the webserver Service for the health endpoint.', {
   enabled: boolean('Render the test pod (needs service.enabled and falco.webserver.enabled).', true),

@@ -6,7 +6,18 @@ import { image, imageDefinition, REGISTRY_PATTERN } from './image.ts';
 import { list, object, string, type SchemaNode } from './nodes.ts';
 import { metrics, service, serviceMonitor, test } from './observability.ts';
 import { pluginLoader, pluginStrategy, s3 } from './plugin-strategy.ts';
-import { collectors, controller, customRules, DNS_LABEL_OR_EMPTY, healthChecks, imagePullSecret, podSettings, rbac, serviceAccount, services } from './workload.ts';
+import {
+  collectors,
+  controller,
+  customRules,
+  DNS_LABEL_OR_EMPTY,
+  healthChecks,
+  imagePullSecret,
+  podSettings,
+  rbac,
+  serviceAccount,
+  services,
+} from './workload.ts';
 
 const registryOrEmpty = REGISTRY_PATTERN.replace(/^\^/, '^(').replace(/\$$/, ')?$');
 const nameOverride = (description: string) =>
@@ -19,7 +30,7 @@ const nameOverride = (description: string) =>
 export const valuesSchema: SchemaNode = {
   ...object('Values of the falco-airgap Helm chart.', {
     global: object('Settings shared by every image of the chart.', {
-      imageRegistry: string('Private registry that replaces the registry of every image of the chart; empty keeps each image\'s own.', '', {
+      imageRegistry: string("Private registry that replaces the registry of every image of the chart; empty keeps each image's own.", '', {
         pattern: registryOrEmpty,
         code: ValuesErrorCode.BadImageReference,
         hint: 'name your private registry as host[:port][/path] in lower case, without a scheme',

@@ -5,21 +5,29 @@ const dnsSubdomain = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0
 
 export const CONTROLLER_KINDS = ['daemonset', 'deployment'] as const;
 
-export const controller: SchemaNode = object('What runs Falco: a DaemonSet (one per node, system calls) or a Deployment (plugin-only sources such as the k8saudit webhook).', {
-  kind: oneOfValues('daemonset or deployment.', CONTROLLER_KINDS, 'daemonset'),
-  annotations: stringMap('Annotations of the DaemonSet or Deployment.'),
-  labels: stringMap('Extra labels of the DaemonSet or Deployment.'),
-  daemonset: object('DaemonSet settings.', {
-    updateStrategy: passThrough('DaemonSet updateStrategy.', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } }),
-  }),
-  deployment: object('Deployment settings.', {
-    replicas: integer('Replicas; more than one means each event source must tolerate duplicates.', 1, { minimum: 0 }),
-    revisionHistoryLimit: integer('Old ReplicaSets kept for rollback.', 10, { minimum: 0 }),
-  }),
-});
+export const controller: SchemaNode = object(
+  'What runs Falco: a DaemonSet (one per node, system calls) or a Deployment (plugin-only sources such as the k8saudit webhook).',
+  {
+    kind: oneOfValues('daemonset or deployment.', CONTROLLER_KINDS, 'daemonset'),
+    annotations: stringMap('Annotations of the DaemonSet or Deployment.'),
+    labels: stringMap('Extra labels of the DaemonSet or Deployment.'),
+    daemonset: object('DaemonSet settings.', {
+      updateStrategy: passThrough('DaemonSet updateStrategy.', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } }),
+    }),
+    deployment: object('Deployment settings.', {
+      replicas: integer('Replicas; more than one means each event source must tolerate duplicates.', 1, { minimum: 0 }),
+      revisionHistoryLimit: integer('Old ReplicaSets kept for rollback.', 10, { minimum: 0 }),
+    }),
+  },
+);
 
 const servicePort = object('A port of the Service; the Falco container exposes it too.', {
-  name: { type: 'string', description: 'Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 15 },
+  name: {
+    type: 'string',
+    description: 'Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).',
+    pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
+    maxLength: 15,
+  },
   port: { type: 'integer', description: 'Port number.', minimum: 1, maximum: 65535 },
   targetPort: { type: 'integer', description: 'Container port (defaults to port).', minimum: 1, maximum: 65535 },
   nodePort: { type: 'integer', description: 'Node port for type NodePort.', minimum: 30000, maximum: 32767 },
@@ -28,14 +36,23 @@ const servicePort = object('A port of the Service; the Falco container exposes i
 servicePort.required = ['port'];
 
 const extraService = object('A Service in front of Falco, such as the k8saudit webhook of a Deployment.', {
-  name: { type: 'string', description: 'Suffix of the Service name.', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 40, 'x-hint': 'use a lower-case DNS label, e.g. k8saudit-webhook' },
+  name: {
+    type: 'string',
+    description: 'Suffix of the Service name.',
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    maxLength: 40,
+    'x-hint': 'use a lower-case DNS label, e.g. k8saudit-webhook',
+  },
   type: { type: 'string', description: 'Service type.', enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
   annotations: { type: 'object', description: 'Service annotations.', additionalProperties: { type: 'string' } },
   ports: list('Ports.', servicePort, undefined, { minItems: 1 }),
 });
 extraService.required = ['name', 'ports'];
 
-export const services = list('Extra Services, e.g. [{name: k8saudit-webhook, type: NodePort, ports: [{port: 9765, nodePort: 30007}]}] for the k8saudit plugin.', extraService);
+export const services = list(
+  'Extra Services, e.g. [{name: k8saudit-webhook, type: NodePort, ports: [{port: 9765, nodePort: 30007}]}] for the k8saudit plugin.',
+  extraService,
+);
 
 const probe = (description: string, initialDelaySeconds: number, periodSeconds: number, failureThreshold: number) =>
   object(description, {
@@ -58,30 +75,40 @@ export const serviceAccount = object('The ServiceAccount of the Falco pods.', {
   automountServiceAccountToken: boolean('Mount an API token into the pods; Falco does not call the Kubernetes API, so it stays off.', false),
 });
 
-export const rbac = object('ClusterRole and binding of the ServiceAccount. Falco reads everything from the node, so the role grants nothing unless extraRules asks.', {
-  create: boolean('Create the ClusterRole and ClusterRoleBinding.', true),
-  extraRules: list('PolicyRules to grant, e.g. for a plugin that reads the API.', passThrough('A PolicyRule.', undefined)),
-});
+export const rbac = object(
+  'ClusterRole and binding of the ServiceAccount. Falco reads everything from the node, so the role grants nothing unless extraRules asks.',
+  {
+    create: boolean('Create the ClusterRole and ClusterRoleBinding.', true),
+    extraRules: list('PolicyRules to grant, e.g. for a plugin that reads the API.', passThrough('A PolicyRule.', undefined)),
+  },
+);
 
 const engine = (description: string, enabled: boolean, sockets: string[]) =>
   object(description, {
     enabled: boolean('Collect metadata from this engine.', enabled),
-    sockets: list('Sockets on the node.', { type: 'string', pattern: '^/[^\\s]*\\.sock$', 'x-hint': 'write the absolute path of the socket on the node, ending in .sock' }, sockets),
+    sockets: list(
+      'Sockets on the node.',
+      { type: 'string', pattern: '^/[^\\s]*\\.sock$', 'x-hint': 'write the absolute path of the socket on the node, ending in .sock' },
+      sockets,
+    ),
   });
 
 export const collectors = object('Metadata enrichment.', {
-  containerEngine: object('The container plugin (libcontainer.so, shipped by every plugin strategy): container and pod metadata from the runtime sockets. DaemonSet with a driver only.', {
-    enabled: boolean('Load the container plugin and mount the sockets of the enabled engines.', true),
-    labelMaxLen: integer('Longest container label collected.', 100, { minimum: 0 }),
-    withSize: boolean('Inspect container sizes (slow).', false),
-    hooks: list('When metadata is fetched.', { type: 'string', enum: ['create', 'start'] }, ['create'], { uniqueItems: true }),
-    engines: object('Runtimes to ask.', {
-      containerd: engine('containerd.', true, ['/run/containerd/containerd.sock']),
-      cri: engine('Any CRI runtime (containerd, CRI-O).', true, ['/run/containerd/containerd.sock', '/run/crio/crio.sock']),
-      docker: engine('Docker.', false, ['/var/run/docker.sock']),
-      podman: engine('Podman.', false, ['/run/podman/podman.sock']),
-    }),
-  }),
+  containerEngine: object(
+    'The container plugin (libcontainer.so, shipped by every plugin strategy): container and pod metadata from the runtime sockets. DaemonSet with a driver only.',
+    {
+      enabled: boolean('Load the container plugin and mount the sockets of the enabled engines.', true),
+      labelMaxLen: integer('Longest container label collected.', 100, { minimum: 0 }),
+      withSize: boolean('Inspect container sizes (slow).', false),
+      hooks: list('When metadata is fetched.', { type: 'string', enum: ['create', 'start'] }, ['create'], { uniqueItems: true }),
+      engines: object('Runtimes to ask.', {
+        containerd: engine('containerd.', true, ['/run/containerd/containerd.sock']),
+        cri: engine('Any CRI runtime (containerd, CRI-O).', true, ['/run/containerd/containerd.sock', '/run/crio/crio.sock']),
+        docker: engine('Docker.', false, ['/var/run/docker.sock']),
+        podman: engine('Podman.', false, ['/run/podman/podman.sock']),
+      }),
+    },
+  ),
 });
 
 export const customRules = stringMap('Rules files by name, mounted in /etc/falco/rules.d and loaded after falco.rules_files in byte order of their names.', {
@@ -112,7 +139,7 @@ export const podSettings: Record<string, SchemaNode> = {
   extra: object('Extra settings of the Falco container and pod.', {
     env: list('Extra environment variables.', passThrough('An EnvVar.', undefined)),
     args: list('Extra Falco command-line arguments.', { type: 'string' }),
-    initContainers: list('Extra init containers, run after the chart\'s own.', passThrough('A Container.', undefined)),
+    initContainers: list("Extra init containers, run after the chart's own.", passThrough('A Container.', undefined)),
   }),
 };
 

@@ -67,7 +67,11 @@ export class FakeRegistry {
     if (url.host !== this.host) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${url.host}`), { code: 'ENOTFOUND' });
     const respond = (status: number, headers: Record<string, string> = {}, body: Buffer | AsyncIterable<Uint8Array> = Buffer.alloc(0)): HttpResponse => {
       this.log.push({ method: request.method, path: url.pathname, range: request.headers.range, status });
-      const iterable = Buffer.isBuffer(body) ? (async function* () { if (body.length && request.method !== 'HEAD') yield body; })() : body;
+      const iterable = Buffer.isBuffer(body)
+        ? (async function* () {
+            if (body.length && request.method !== 'HEAD') yield body;
+          })()
+        : body;
       return { status, headers, body: iterable, discard: async () => undefined };
     };
     if (url.pathname === '/token') return this.#token(request, respond);
@@ -95,16 +99,24 @@ export class FakeRegistry {
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     if (range && !this.faults.ignoreRange) {
       const from = Number(range[1]);
-      return respond(206, { 'content-range': `bytes ${from}-${content.length - 1}/${content.length}`, 'content-length': String(content.length - from) }, content.subarray(from));
+      return respond(
+        206,
+        { 'content-range': `bytes ${from}-${content.length - 1}/${content.length}`, 'content-length': String(content.length - from) },
+        content.subarray(from),
+      );
     }
     const reset = this.faults.resetBlob;
     if (reset && reset.digest === reference && this.#resets < reset.times) {
       this.#resets++;
       const cut = content.subarray(0, reset.after);
-      return respond(200, { 'content-length': String(content.length) }, (async function* () {
-        yield cut;
-        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-      })());
+      return respond(
+        200,
+        { 'content-length': String(content.length) },
+        (async function* () {
+          yield cut;
+          throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        })(),
+      );
     }
     return respond(200, { 'content-length': String(content.length) }, content);
   };

@@ -2,7 +2,16 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PluginEntry, PluginsManifest, RulesfileEntry } from '@falco-airgap/manifest';
-import { FalcoMediaType, buildPluginArtifact, buildRulesfileArtifact, falcoArtifactConfig, pluginTarballName, Annotation, releaseTags, type PluginBuild } from '@falco-airgap/fixtures';
+import {
+  FalcoMediaType,
+  buildPluginArtifact,
+  buildRulesfileArtifact,
+  falcoArtifactConfig,
+  pluginTarballName,
+  Annotation,
+  releaseTags,
+  type PluginBuild,
+} from '@falco-airgap/fixtures';
 import { blob, imageIndex, imageManifest, parsePlatform, type Blob, type OciArtifact } from '@falco-airgap/fixtures';
 import { compilePlugin, type PluginSource } from '@falco-airgap/fixtures';
 import { tarGz, type TarEntry } from '@falco-airgap/fixtures';
@@ -34,7 +43,11 @@ export function pluginArtifact(name: string, version: string, apiVersion = '3.10
   return buildPluginArtifact({ name, version, requiredApiVersion: apiVersion, builds: pluginBuilds({ name, version: '0.0.0', apiVersion }) });
 }
 
-export function rulesArtifact(name: string, version: string, files: { name: string; content: string }[] = [{ name: 'falco_rules.yaml', content: '- rule: fixture\n' }]): OciArtifact {
+export function rulesArtifact(
+  name: string,
+  version: string,
+  files: { name: string; content: string }[] = [{ name: 'falco_rules.yaml', content: '- rule: fixture\n' }],
+): OciArtifact {
   return buildRulesfileArtifact({ name, version, files });
 }
 
@@ -46,7 +59,14 @@ export interface CustomPlatformLayer {
 }
 
 /** A plugin artifact shaped by hand, for inputs the official publisher would never produce. */
-export function customPluginArtifact(spec: { name: string; version: string; apiVersion?: string; configName?: string; configMediaType?: string; platforms: CustomPlatformLayer[] }): OciArtifact {
+export function customPluginArtifact(spec: {
+  name: string;
+  version: string;
+  apiVersion?: string;
+  configName?: string;
+  configMediaType?: string;
+  platforms: CustomPlatformLayer[];
+}): OciArtifact {
   const config = falcoArtifactConfig(spec.configMediaType ?? FalcoMediaType.pluginConfig, {
     name: spec.configName ?? spec.name,
     version: spec.version,
@@ -56,7 +76,9 @@ export function customPluginArtifact(spec: { name: string; version: string; apiV
   const manifests: Blob[] = [];
   for (const p of spec.platforms) {
     const bytes = Buffer.isBuffer(p.layer) ? p.layer : tarGz(p.layer);
-    const layer = blob(p.layerMediaType ?? FalcoMediaType.pluginLayer, bytes, { annotations: { [Annotation.title]: pluginTarballName(spec.name, spec.version, p.platform) } });
+    const layer = blob(p.layerMediaType ?? FalcoMediaType.pluginLayer, bytes, {
+      annotations: { [Annotation.title]: pluginTarballName(spec.name, spec.version, p.platform) },
+    });
     const manifest = imageManifest({ config: config.descriptor, layers: [layer.descriptor] });
     blobs.push(layer);
     manifests.push({ bytes: manifest.bytes, descriptor: { ...manifest.descriptor, platform: parsePlatform(p.platform) } });
@@ -75,7 +97,11 @@ export function rulesEntry(name: string, version: string, registry = HOST): Rule
   return { name, version, from: { artifact: `${registry}/${rulesRepo(name)}:${version}` } };
 }
 
-export function manifestOf(plugins: PluginEntry[], rulesfiles: RulesfileEntry[] = [], platforms: PluginsManifest['platforms'] = ['linux/amd64', 'linux/arm64']): PluginsManifest {
+export function manifestOf(
+  plugins: PluginEntry[],
+  rulesfiles: RulesfileEntry[] = [],
+  platforms: PluginsManifest['platforms'] = ['linux/amd64', 'linux/arm64'],
+): PluginsManifest {
   return { apiVersion: 'falco-airgap/v1alpha1', kind: 'PluginsManifest', falco: { version: '0.44.1' }, platforms, plugins, rulesfiles };
 }
 
