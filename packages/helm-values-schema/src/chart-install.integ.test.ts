@@ -75,6 +75,7 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('STATUS: deployed');
     expect(result.stdout).toContain(`Falco 0.44.1 is deployed as a daemonset "${fullname}" in namespace ${namespace}.`);
+    expect(result.stdout).toContain('Loaded:  container');
     expect(result.stdout).toContain(
       variant.strategy === 'sidecar'
         ? 'Plugins: from the plugin-loader init container, localhost:5000/falco-plugin-loader:0.44.1'

@@ -416,6 +416,20 @@ describe('rendering details', () => {
       gvisor: { config: '/host/run/containerd/runsc/config.toml', root: '/host/run/containerd/runsc/k8s.io' },
     });
 
+    const notes = await tools.helm([
+      'install',
+      'legacy',
+      chartPath,
+      '--namespace',
+      namespace,
+      '--dry-run=client',
+      '--set',
+      'falcoVersion=0.43.2',
+      '--set',
+      'driver.kind=ebpf',
+    ]);
+    expect(notes.stdout).toContain('WARNING: this release uses options deprecated in Falco 0.43 and removed in 0.44');
+
     const refused = await tools.template('legacy', namespace, ['--set', 'driver.kind=ebpf', '--set', 'falco.grpc.enabled=true']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('VALUES_REMOVED_OPTION: driver.kind: "ebpf" selects the legacy eBPF probe, which Falco removed in 0.44.0');

@@ -1,6 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+
+// Not `import ... from 'node:http'`: its ESM facade evaluates lazy exports that load undici, ~50 ms of start-up.
+const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('node:http');
 
 /** One HTTP exchange as the registry client needs it; the port that tests replace with a fake. */
 export interface HttpRequest {

@@ -144,6 +144,18 @@ describe('falco-airgap extract (testbed)', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('caps what a layer may unpack to, and --max-uncompressed-bytes / --max-entries move the caps', async () => {
+    const manifest = await manifestFor(PLAIN, 'caps.yaml');
+    const base = ['extract', '--manifest', manifest, '--plain-http', PLAIN, '--platform', 'linux/amd64', '--cache-dir', 'cache-caps'];
+    const tooLarge = await cli([...base, '--out', 'caps-1', '--max-uncompressed-bytes', '4096']);
+    expect(tooLarge.code).toBe(3);
+    expect(tooLarge.stderr).toMatch(/error\[EXTRACT_TAR_TOO_LARGE\]: the layer of .* unpacks to more than 4096 bytes — this looks like a decompression bomb/);
+    const tooMany = await cli([...base, '--out', 'caps-2', '--max-entries', '0']);
+    expect(tooMany.code).toBe(2);
+    const fine = await cli([...base, '--out', 'caps-3', '--max-uncompressed-bytes', String(64 * 1024 * 1024), '--max-entries', '10']);
+    expect(fine.code).toBe(0);
+  });
+
   it('exits 2 on an unknown tag and 3 with --locked when a tag moved', async () => {
     const unknown = await manifestFor(PLAIN, 'unknown.yaml', (t) => t.replace('k8saudit:0.18.0', 'k8saudit:0.18.9'));
     const missing = await cli(['extract', '--manifest', unknown, '--out', 'unknown', '--plain-http', PLAIN, '--cache-dir', 'cache-unknown']);
