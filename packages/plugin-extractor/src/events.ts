@@ -17,7 +17,7 @@ export interface ExtractProgressEvent {
 
 export type ExtractEvent = ExtractTaskEvent | ExtractProgressEvent;
 
-/** Sums the progress of a task's blobs and reports it, at most every 64 KiB plus the last byte. */
+/** Sums the progress of a task's blobs and reports it: the first bytes, then every 64 KiB, and the last byte. */
 export class TaskProgress {
   readonly #id: string;
   readonly #emit: (event: ExtractEvent) => void;
@@ -38,7 +38,7 @@ export class TaskProgress {
       this.#loaded.set(digest, loaded);
       const sum = [...this.#loaded.values()].reduce((a, b) => a + b, 0);
       const total = [...this.#totals.values()].reduce((a, b) => a + b, 0);
-      if (sum === total || sum - this.#lastEmitted >= 64 * 1024) {
+      if (sum === total || this.#lastEmitted < 0 || sum - this.#lastEmitted >= 64 * 1024) {
         this.#lastEmitted = sum;
         this.#emit({ type: 'progress', id: this.#id, loaded: sum, total });
       }

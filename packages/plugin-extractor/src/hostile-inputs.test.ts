@@ -345,6 +345,30 @@ describe('flaky registries', () => {
     }
   });
 
+  it('leaves no half-written file anywhere when interrupted mid-download', async () => {
+    await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]));
+    const before = await readFile(join(area.out, 'extracted/linux-amd64/libk8saudit.so'));
+    // A new release under the same tag, whose layer download stalls until Ctrl-C.
+    registry.push(pluginRepo('k8saudit'), pluginArtifact('k8saudit', '0.18.0', '3.11.0'), ['0.18.0']);
+    const layers = [...registry.blobs.entries()].filter(([, bytes]) => bytes.length > 1000).map(([key]) => key.split('@')[1]!);
+    const controller = new AbortController();
+    registry.faults.stallBlob = layers.at(-2);
+    const events: string[] = [];
+    const error = await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]), {
+      signal: controller.signal,
+      onEvent: (e) => {
+        events.push(e.type);
+        if (e.type === 'progress' && e.loaded > 0 && e.loaded < (e.total ?? 0)) controller.abort(new Error('received SIGINT'));
+      },
+    }).catch((e: unknown) => e as Error);
+    expect(controller.signal.aborted).toBe(true);
+    expect(error).toBeInstanceOf(Error);
+    expect(await readFile(join(area.out, 'extracted/linux-amd64/libk8saudit.so'))).toEqual(before);
+    expect((await readdir(area.out)).sort()).toEqual(['extracted', 'plugins-lock.yaml', 'source']);
+    expect(await readdir(join(area.cache, 'ingest'))).toEqual([]);
+    expect(await area.outsideOut()).toEqual([]);
+  });
+
   it('redownloads a cache entry that was corrupted on disk', async () => {
     await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]));
     const blobsDir = join(area.cache, 'blobs', 'sha256');

@@ -24,6 +24,8 @@ export interface Faults {
   resetBlob?: { digest: string; after: number; times: number };
   /** Answer Range requests with the whole body (200), as some registries do. */
   ignoreRange?: boolean;
+  /** Send half of this blob, then nothing until the request is aborted (a stalled transfer). */
+  stallBlob?: string;
 }
 
 export type AuthMode = { kind: 'none' } | { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; username?: string; password?: string };
@@ -104,6 +106,18 @@ export class FakeRegistry {
         { 'content-range': `bytes ${from}-${content.length - 1}/${content.length}`, 'content-length': String(content.length - from) },
         content.subarray(from),
       );
+    }
+    if (this.faults.stallBlob === reference) {
+      const signal = request.signal;
+      return respond(200, { 'content-length': String(content.length) }, (async function* () {
+        yield content.subarray(0, content.length >> 1);
+        await new Promise((_, reject) => {
+          const abort = () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+          if (!signal) return;
+          if (signal.aborted) abort();
+          signal.addEventListener('abort', abort, { once: true });
+        });
+      })());
     }
     const reset = this.faults.resetBlob;
     if (reset && reset.digest === reference && this.#resets < reset.times) {
