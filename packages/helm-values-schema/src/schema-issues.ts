@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { didYouMean } from './did-you-mean.ts';
+import { closestMatch as didYouMean } from '@falco-airgap/manifest';
 import { ValuesErrorCode, type ValuesIssue } from './errors.ts';
 import { MOVED_KEYS } from './moved-keys.ts';
 import type { SchemaNode } from './schema/nodes.ts';

@@ -14,6 +14,7 @@ export { DEFAULT_LOCK_PATH, loadLock, parseLock, serializeLock } from './lock.ts
 export { formatReference, isDigest, parseReference, type ImageReference, type ReferenceParseResult } from './reference.ts';
 export { isSupportedPlatform, platformDirectory, splitPlatform, SUPPORTED_PLATFORMS, type Platform, type PlatformParts } from './platform.ts';
 export { isSemver } from './semver.ts';
+export { closestMatch } from './suggest.ts';
 export { pluginsLockJsonSchema, pluginsManifestJsonSchema } from './json-schema.ts';
 export {
   isArtifactSource,

@@ -1,5 +1,5 @@
 /** The allowed word closest to a mistyped one, if it is close enough to be a typo. */
-export function closestMatch(input: string, candidates: readonly string[]): string | undefined {
+export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

@@ -1,4 +1,12 @@
-import { FIXTURE_IMAGE_PLUGIN, FIXTURE_PLUGINS, compilePlugin, publishFixtureSet, RegistryClient as FixtureRegistry } from '@falco-airgap/fixtures';
+import {
+  FIXTURE_IMAGE_PLUGIN,
+  FIXTURE_PLUGINS,
+  buildContainerImage,
+  compilePlugin,
+  publishFixtureSet,
+  pushArtifact,
+  RegistryClient as FixtureRegistry,
+} from '@falco-airgap/fixtures';
 import { parseReference, type PluginsManifest } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -194,6 +202,51 @@ describe('extract against the testbed registries', () => {
       dockerHost: env.TESTBED_DOCKER_HOST,
     });
     expect(result.lock.plugins[0]!.platforms[0]!.sha256).toBe(sha256(compilePlugin(FIXTURE_IMAGE_PLUGIN).find((b) => b.platform === 'linux/amd64')!.library));
+  });
+
+  it('follows a symlinked plugin path the same way through --via docker and --via direct', async () => {
+    const builds = compilePlugin(FIXTURE_IMAGE_PLUGIN);
+    const linked = buildContainerImage({
+      created: '2025-01-01T00:00:00Z',
+      platforms: builds.map((b) => ({
+        platform: b.platform,
+        layers: [
+          {
+            createdBy: 'versioned library',
+            entries: [{ type: 'file' as const, path: 'usr/lib/falco/libcontainer.so.0.7.1', content: b.library, mode: 0o755 }],
+          },
+          {
+            createdBy: 'plugin dir links',
+            entries: [
+              { type: 'symlink' as const, path: 'usr/share/falco/plugins', target: '/usr/lib/falco' },
+              { type: 'symlink' as const, path: 'usr/lib/falco/libcontainer.so', target: 'libcontainer.so.0.7.1' },
+            ],
+          },
+        ],
+      })),
+    });
+    const repository = `falco-airgap-test/extract-symlink-${process.pid}-${Date.now()}/falco`;
+    const client = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
+    try {
+      await pushArtifact(client, repository, linked, ['1.0.0']);
+    } finally {
+      await client.close();
+    }
+    const manifest: PluginsManifest = {
+      ...fixtureManifest(PLAIN),
+      rulesfiles: [],
+      plugins: [{ name: 'container', version: '0.7.1', from: { image: `${PLAIN}/${repository}:1.0.0`, path: '/usr/share/falco/plugins/libcontainer.so' } }],
+    };
+    const direct = await run(manifest, join(root, 'link-direct'), { plainHttp: [PLAIN], cacheDir: join(root, 'cache-link') });
+    const docker = await run(manifest, join(root, 'link-docker'), {
+      plainHttp: [PLAIN],
+      cacheDir: join(root, 'cache-link'),
+      via: 'docker',
+      dockerHost: env.TESTBED_DOCKER_HOST,
+    });
+    const expected = builds.map((b) => [b.platform, sha256(b.library)]);
+    expect(direct.lock.plugins[0]!.platforms.map((p) => [p.platform, p.sha256])).toEqual(expected);
+    expect(docker.lock.plugins[0]!.platforms.map((p) => [p.platform, p.sha256])).toEqual(expected);
   });
 
   it('keeps the whole image filesystem with keepSource, whiteouts applied', async () => {

@@ -26,6 +26,8 @@ export interface Faults {
   ignoreRange?: boolean;
   /** Send half of this blob, then nothing until the request is aborted (a stalled transfer). */
   stallBlob?: string;
+  /** Called when the stalled transfer starts waiting. */
+  onStall?: () => void;
 }
 
 export type AuthMode = { kind: 'none' } | { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; username?: string; password?: string };
@@ -109,15 +111,21 @@ export class FakeRegistry {
     }
     if (this.faults.stallBlob === reference) {
       const signal = request.signal;
-      return respond(200, { 'content-length': String(content.length) }, (async function* () {
-        yield content.subarray(0, content.length >> 1);
-        await new Promise((_, reject) => {
-          const abort = () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
-          if (!signal) return;
-          if (signal.aborted) abort();
-          signal.addEventListener('abort', abort, { once: true });
-        });
-      })());
+      const onStall = this.faults.onStall;
+      return respond(
+        200,
+        { 'content-length': String(content.length) },
+        (async function* () {
+          yield content.subarray(0, content.length >> 1);
+          onStall?.();
+          await new Promise((_, reject) => {
+            const abort = () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+            if (!signal) return;
+            if (signal.aborted) abort();
+            signal.addEventListener('abort', abort, { once: true });
+          });
+        })(),
+      );
     }
     const reset = this.faults.resetBlob;
     if (reset && reset.digest === reference && this.#resets < reset.times) {
