@@ -2,7 +2,7 @@
 // the same fixtures, all cold (empty caches, image removed from the engine):
 //   (a) the seed approach: docker pull + docker create + docker cp per platform of the Falco image
 //   (b) skopeo copy --all of every artifact the manifest names into an OCI layout directory
-//   node bench/extract/bench.ts [--rounds N] [--json]
+//   node bench/extract/bench.ts [--rounds N] [--json] [--cli PATH-TO-bin.js]
 // Needs the testbed (tools/testbed/testbed up docker registry) and a built CLI (npm run build).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../..');
 const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false }, cli: { type: 'string' } } });
 const rounds = Math.max(1, Number(values.rounds));
 const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_DOCKER_HOST');
 const registry = env.TESTBED_REGISTRY!;
@@ -25,7 +25,7 @@ const dockerEnv = { ...process.env, DOCKER_HOST: env.TESTBED_DOCKER_HOST! };
 const image = `${registry}/${fixtureRepository.falcoImage}:${FIXTURE_FALCO_IMAGE_TAG}`;
 const imagePath = `${FIXTURE_PLUGIN_DIR}/libcontainer.so`;
 
-const cliDist = join(repoRoot, 'apps/orchestrator/dist/bin.js');
+const cliDist = values.cli ? resolve(values.cli) : join(repoRoot, 'apps/orchestrator/dist/bin.js');
 if (!existsSync(cliDist)) throw new Error(`${cliDist} is missing: run npm run build first`);
 
 async function timed(work: () => Promise<unknown>): Promise<number> {

@@ -3,6 +3,8 @@ import { CliError, CliErrorCode } from './cli-error.ts';
 import { extract } from './commands/extract.ts';
 import { manifestValidate } from './commands/manifest-validate.ts';
 import { pipeline } from './commands/pipeline.ts';
+import { addPublishCommand } from './commands/publish.ts';
+import { addReleasesCommands } from './commands/releases.ts';
 import type { CommandContext, CommandOutcome, GlobalOptions } from './context.ts';
 import { summarizeError } from './error-summary.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
@@ -103,10 +105,13 @@ function defineCommands(program: Command, execute: (name: string, action: Action
     .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false)
     .option('--ca-file <pem>', 'trust this CA (besides the public roots) for registries')
     .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--cache-dir <dir>', 'blob cache (default: $XDG_CACHE_HOME/falco-airgap or ~/.cache/falco-airgap)')
+    .option('--cache-dir <dir>', 'blob cache (default: $XDG_CACHE_HOME/falco-airgap/oci or ~/.cache/falco-airgap/oci)')
     .option('--max-uncompressed-bytes <n>', 'largest size an artifact layer may unpack to')
     .option('--max-entries <n>', 'most entries an artifact layer may hold')
     .action(execute('extract', (ctx, command) => extract(ctx, command.opts())));
+
+  addPublishCommand(program, execute);
+  addReleasesCommands(program, execute);
 
   program
     .command('pipeline')

@@ -34,6 +34,8 @@ const config = {
   // A code cache is specific to the V8 build that made it: only when the embedded Node is this one.
   useCodeCache: !crossBuild,
   useSnapshot: false,
+  // The loader triggers young-generation collections while it downloads, to stay within its memory budget.
+  execArgv: ['--expose-gc'],
 };
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
 execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: 'inherit' });

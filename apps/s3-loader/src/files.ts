@@ -1,20 +1,32 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** sha256 and size of a file, or undefined when it does not exist. */
+/**
+ * sha256 and size of a file, or undefined when it does not exist. Reads through one reused
+ * buffer: hashing a release's files allocates nothing per chunk, so the loader's memory stays flat.
+ */
 export async function fileDigest(path: string, signal?: AbortSignal): Promise<{ sha256: string; size: number } | undefined> {
-  const hash = createHash('sha256');
-  let size = 0;
+  let handle;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal }) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
+    handle = await open(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(256 * 1024);
+  let size = 0;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
   return { sha256: hash.digest('hex'), size };
 }

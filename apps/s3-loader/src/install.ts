@@ -80,7 +80,8 @@ export async function recoverInterruptedInstall(stateFile: string, dirs: readonl
   const journal = await readJournal(stateFile);
   if (journal) {
     try {
-      await applyJournal(journal, stateFile);
+      // Whatever a killed run left is checked again before it counts as installed.
+      await applyJournal(journal, stateFile, { verify: true });
       outcome = 'finished';
     } catch (error) {
       // The journal cannot be completed (files gone or altered): drop it, the run installs afresh.
@@ -106,10 +107,11 @@ export async function installStaged(items: readonly InstallItem[], previous: Ins
     state,
   };
   await writeFileAtomically(journalPathOf(stateFile), JSON.stringify(journal));
-  await applyJournal(journal, stateFile);
+  // The staged files were verified as they were downloaded; renames do not change bytes.
+  await applyJournal(journal, stateFile, { verify: false });
 }
 
-async function applyJournal(journal: Journal, stateFile: string): Promise<void> {
+async function applyJournal(journal: Journal, stateFile: string, options: { verify: boolean }): Promise<void> {
   const dirs = new Set<string>();
   for (const move of journal.moves) {
     if (await exists(move.from)) {
@@ -119,7 +121,7 @@ async function applyJournal(journal: Journal, stateFile: string): Promise<void> 
     }
     dirs.add(dirname(move.to));
   }
-  for (const item of journal.state.files) {
+  for (const item of options.verify ? journal.state.files : []) {
     if (!(await hasContent(pathOf(item), item))) throw new LoaderError(LoaderErrorCode.InstallFailed, `${pathOf(item)} does not hold the bytes of ${item.name} ${item.version}`);
   }
   for (const path of journal.remove) {

@@ -49,9 +49,12 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
   });
   const extractor = tarExtract();
   const source = createReadStream(file);
-  const piping = (gzip ? pipeline(source, createGunzip(), counter, extractor, { signal }) : pipeline(source, counter, extractor, { signal })).catch(
+  // The pipeline's failure is recorded, not left as a rejected promise while entries are read.
+  let pipelineFailure: unknown;
+  const piping = (gzip ? pipeline(source, createGunzip(), counter, extractor, { signal }) : pipeline(source, counter, extractor, { signal })).then(
+    () => undefined,
     (error: unknown) => {
-      throw archiveError(error, guard.what);
+      pipelineFailure = archiveError(error, guard.what);
     },
   );
   try {
@@ -64,12 +67,12 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
     }
   } catch (error) {
     extractor.destroy(error as Error);
-    await piping.catch((pipelineError: unknown) => {
-      if (!isExtractError(error)) throw pipelineError;
-    });
-    throw archiveError(error, guard.what);
+    await piping;
+    // A guard refusal raised while reading entries wins; otherwise the pipeline knows the cause.
+    throw isExtractError(error) ? error : (pipelineFailure ?? archiveError(error, guard.what));
   }
   await piping;
+  if (pipelineFailure) throw pipelineFailure;
 }
 
 function archiveError(error: unknown, what: string): unknown {

@@ -1,6 +1,9 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseWwwAuthenticate } from './auth.ts';
-import { dockerConfigCredentials, parseDockerConfig } from './docker-config.ts';
+import { dockerConfigCredentials, parseDockerConfig, runDockerCredentialHelper } from './docker-config.ts';
 
 describe('WWW-Authenticate', () => {
   it('parses a bearer challenge with quoted parameters', () => {
@@ -53,5 +56,29 @@ describe('docker config credentials', () => {
     expect(() => parseDockerConfig('{', 'config.json')).toThrow(expect.objectContaining({ code: 'EXTRACT_DOCKER_CONFIG' }));
     const config = parseDockerConfig(JSON.stringify({ auths: { 'r.example': { auth: Buffer.from('nocolon').toString('base64') } } }), 'c');
     await expect(dockerConfigCredentials(config, 'r.example', none)).rejects.toMatchObject({ code: 'EXTRACT_DOCKER_CONFIG' });
+  });
+});
+
+describe('docker-credential helpers', () => {
+  it('runs docker-credential-<name> get with the server on stdin, and treats "not found" as anonymous', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'cred-helper-'));
+    const helper = join(bin, 'docker-credential-fixture');
+    await writeFile(
+      helper,
+      '#!/bin/sh\nread server\ncase "$server" in\n  known.example) echo \'{"ServerURL":"known.example","Username":"robot","Secret":"s3cret"}\' ;;\n  token.example) echo \'{"Username":"<token>","Secret":"refresh"}\' ;;\n  *) echo "credentials not found in native keychain"; exit 1 ;;\nesac\n',
+    );
+    await chmod(helper, 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      expect(await runDockerCredentialHelper('fixture', 'known.example')).toEqual({ username: 'robot', password: 's3cret' });
+      expect(await runDockerCredentialHelper('fixture', 'token.example')).toEqual({ identityToken: 'refresh' });
+      expect(await runDockerCredentialHelper('fixture', 'other.example')).toBeUndefined();
+      await expect(runDockerCredentialHelper('absent-helper', 'x')).rejects.toMatchObject({ code: 'EXTRACT_CREDENTIAL_HELPER', category: 'input' });
+      await expect(runDockerCredentialHelper('../evil', 'x')).rejects.toMatchObject({ code: 'EXTRACT_CREDENTIAL_HELPER' });
+    } finally {
+      process.env.PATH = path;
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { DigestVerifier, parseDigest } from './digest.ts';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 
-/** Default cache: $XDG_CACHE_HOME/falco-airgap, else ~/.cache/falco-airgap. */
+/** Default cache: $XDG_CACHE_HOME/falco-airgap/oci, else ~/.cache/falco-airgap/oci. */
 export function defaultCacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'falco-airgap');
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'falco-airgap', 'oci');
 }
 
 /** A blob being written to the cache: bytes go to a temp file and reach their digest path only once verified. */

@@ -19,7 +19,7 @@ export interface ExtractorSetup {
   caFile?: string | undefined;
   /** Registries to reach over plain HTTP. */
   plainHttp?: readonly string[];
-  /** Blob cache directory; $XDG_CACHE_HOME/falco-airgap by default. */
+  /** Blob cache directory; $XDG_CACHE_HOME/falco-airgap/oci by default. */
   cacheDir?: string | undefined;
   /** Docker config directory for credentials; $DOCKER_CONFIG or ~/.docker by default. */
   dockerConfigDir?: string | undefined;
@@ -63,7 +63,7 @@ export async function createExtractorPorts(setup: ExtractorSetup = {}): Promise<
     credentials,
     cache: new BlobCache(setup.cacheDir ?? defaultCacheDirectory()),
     plainHttp: setup.plainHttp ?? [],
-    concurrency: setup.concurrency ?? 4,
+    concurrency: setup.concurrency ?? 8,
     retry: setup.retry,
     userAgent: 'falco-airgap-plugin-extractor',
   });

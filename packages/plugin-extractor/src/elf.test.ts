@@ -19,6 +19,14 @@ describe('ELF parsing', () => {
     }
   });
 
+  it('finds the symbols the way the loader does, without section headers (a stripped file)', () => {
+    const stripped = Buffer.from(amd64);
+    stripped.writeBigUInt64LE(0n, 40); // e_shoff
+    stripped.writeUInt16LE(0, 60); // e_shnum
+    stripped.writeUInt16LE(0, 62); // e_shstrndx
+    expect(checkPluginFile(stripped, 'linux/amd64', 'stripped')).toEqual({ elfMachine: 'x86-64', requiredApiVersion: '3.10.0' });
+  });
+
   it('reads the constant plugin API version without running anything, on both architectures', () => {
     expect(checkPluginFile(amd64, 'linux/amd64', 'x').requiredApiVersion).toBe('3.10.0');
     expect(checkPluginFile(arm64, 'linux/arm64', 'x').requiredApiVersion).toBe('3.10.0');
@@ -40,10 +48,19 @@ describe('ELF parsing', () => {
       'EXTRACT_ELF_MALFORMED',
     ],
     [
-      'section headers beyond the end',
+      'program headers beyond the end',
       (() => {
         const b = Buffer.from(amd64);
-        b.writeBigUInt64LE(BigInt(b.length + 4096), 40);
+        b.writeBigUInt64LE(BigInt(b.length + 4096), 32);
+        return b;
+      })(),
+      'EXTRACT_ELF_MALFORMED',
+    ],
+    [
+      'no program headers',
+      (() => {
+        const b = Buffer.from(amd64);
+        b.writeUInt16LE(0, 56);
         return b;
       })(),
       'EXTRACT_ELF_MALFORMED',

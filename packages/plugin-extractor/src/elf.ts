@@ -1,16 +1,25 @@
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
 // A reader for just what the plugin check needs from an ELF file: header, program headers,
-// and the dynamic symbol table. It reads the bytes and never loads or runs anything.
+// and the dynamic symbol table found the way the dynamic loader finds it (PT_DYNAMIC, hash
+// table), not through section headers, which a loader ignores and a file may lack or forge.
+// It reads the bytes and never loads or runs anything.
 
 const EI_CLASS_64 = 2;
 const EI_DATA_LSB = 1;
 const ET_DYN = 3;
-const SHT_DYNSYM = 11;
 const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const DT_HASH = 4;
+const DT_STRTAB = 5;
+const DT_SYMTAB = 6;
+const DT_STRSZ = 10;
+const DT_SYMENT = 11;
+const DT_GNU_HASH = 0x6ffffef5;
 const SHN_UNDEF = 0;
 const STB_GLOBAL = 1;
 const STB_WEAK = 2;
+const STB_GNU_UNIQUE = 10;
 const STV_DEFAULT = 0;
 const STV_PROTECTED = 3;
 
@@ -33,7 +42,7 @@ export interface ElfFile {
   /** e_machine as a number and, when known, its name. */
   machine: number;
   machineName: string | undefined;
-  /** Symbols a dynamic loader can bind to: defined, global or weak, default or protected visibility. */
+  /** Symbols a dynamic loader can bind to: defined, global/weak/unique, default or protected visibility. */
   exportedSymbols: Map<string, ElfSymbol>;
   loadSegments: ElfSegment[];
   bytes: Uint8Array;
@@ -62,11 +71,8 @@ export function parseElf(bytes: Uint8Array, what: string): ElfFile {
   if (type !== ET_DYN) throw malformed(`e_type is ${type}, not a shared object (ET_DYN)`);
   const machine = view.getUint16(18, true);
   const phoff = view.getBigUint64(32, true);
-  const shoff = view.getBigUint64(40, true);
   const phentsize = view.getUint16(54, true);
   const phnum = view.getUint16(56, true);
-  const shentsize = view.getUint16(58, true);
-  const shnum = view.getUint16(60, true);
 
   const at = (offset: bigint, length: number, detail: string): number => {
     if (offset < 0n || offset + BigInt(length) > BigInt(bytes.length)) throw malformed(`${detail} lies outside the file`);
@@ -74,61 +80,89 @@ export function parseElf(bytes: Uint8Array, what: string): ElfFile {
   };
 
   const loadSegments: ElfSegment[] = [];
+  let dynamic: ElfSegment | undefined;
   if (phnum > 0 && phentsize < 56) throw malformed('program header entries are too small');
   for (let i = 0; i < phnum; i++) {
     const base = at(phoff + BigInt(i * phentsize), 56, `program header ${i}`);
-    if (view.getUint32(base, true) !== PT_LOAD) continue;
+    const type = view.getUint32(base, true);
+    if (type !== PT_LOAD && type !== PT_DYNAMIC) continue;
     const segment = { offset: view.getBigUint64(base + 8, true), vaddr: view.getBigUint64(base + 16, true), fileSize: view.getBigUint64(base + 32, true) };
-    if (segment.offset + segment.fileSize > BigInt(bytes.length)) throw malformed(`load segment ${i} lies outside the file`);
-    loadSegments.push(segment);
+    if (segment.offset + segment.fileSize > BigInt(bytes.length)) throw malformed(`segment ${i} lies outside the file`);
+    if (type === PT_LOAD) loadSegments.push(segment);
+    else dynamic ??= segment;
   }
 
-  if (shnum === 0 || shoff === 0n) throw malformed('it has no section headers, so no dynamic symbol table can be found');
-  if (shentsize < 64) throw malformed('section header entries are too small');
-  const section = (index: number) => {
-    const base = at(shoff + BigInt(index * shentsize), 64, `section header ${index}`);
-    return {
-      type: view.getUint32(base + 4, true),
-      offset: view.getBigUint64(base + 24, true),
-      size: view.getBigUint64(base + 32, true),
-      link: view.getUint32(base + 40, true),
-      entsize: view.getBigUint64(base + 56, true),
-    };
+  if (dynamic === undefined) throw malformed('it has no dynamic segment (PT_DYNAMIC), so nothing can be loaded from it');
+  const tags = new Map<number, bigint>();
+  for (let offset = dynamic.offset; offset + 16n <= dynamic.offset + dynamic.fileSize; offset += 16n) {
+    const base = at(offset, 16, 'the dynamic segment');
+    const tag = view.getBigInt64(base, true);
+    if (tag === 0n) break;
+    // Keep the first of each tag, as the loader does; only small tags and the GNU hash matter here.
+    if (tag <= 0x7fffffffn && !tags.has(Number(tag))) tags.set(Number(tag), view.getBigUint64(base + 8, true));
+  }
+  const fileOffset = (tag: number, what: string): number => {
+    const vaddr = tags.get(tag);
+    if (vaddr === undefined) throw malformed(`the dynamic segment has no ${what}`);
+    const segment = loadSegments.find((seg) => vaddr >= seg.vaddr && vaddr < seg.vaddr + seg.fileSize);
+    if (!segment) throw malformed(`the ${what} is not mapped by any load segment`);
+    return Number(segment.offset + (vaddr - segment.vaddr));
   };
+  const symStart = fileOffset(DT_SYMTAB, 'symbol table (DT_SYMTAB)');
+  const strStart = fileOffset(DT_STRTAB, 'string table (DT_STRTAB)');
+  const strEnd = strStart + Number(tags.get(DT_STRSZ) ?? 0n);
+  if (strEnd > bytes.length || strEnd <= strStart) throw malformed('the dynamic string table lies outside the file');
+  const entsize = Number(tags.get(DT_SYMENT) ?? 24n);
+  if (entsize < 24) throw malformed('dynamic symbol entries are too small');
+  const count = tags.has(DT_GNU_HASH)
+    ? gnuHashSymbolCount(view, fileOffset(DT_GNU_HASH, 'GNU hash table'), at)
+    : tags.has(DT_HASH)
+      ? view.getUint32(at(BigInt(fileOffset(DT_HASH, 'hash table')), 8, 'the hash table') + 4, true)
+      : undefined;
+  if (count === undefined) throw malformed('the dynamic segment has no hash table, so a loader cannot look symbols up');
 
   const exportedSymbols = new Map<string, ElfSymbol>();
-  let dynsymFound = false;
-  for (let i = 0; i < shnum; i++) {
-    const dynsym = section(i);
-    if (dynsym.type !== SHT_DYNSYM) continue;
-    dynsymFound = true;
-    if (dynsym.link >= shnum) throw malformed('the dynamic symbol table links to a missing string table');
-    const strtab = section(dynsym.link);
-    const strStart = at(strtab.offset, Number(strtab.size), 'the dynamic string table');
-    const strEnd = strStart + Number(strtab.size);
-    const entsize = dynsym.entsize === 0n ? 24n : dynsym.entsize;
-    if (entsize < 24n) throw malformed('dynamic symbol entries are too small');
-    const symStart = at(dynsym.offset, Number(dynsym.size), 'the dynamic symbol table');
-    const count = Number(dynsym.size / entsize);
-    for (let s = 1; s < count; s++) {
-      const base = symStart + s * Number(entsize);
-      const nameOffset = view.getUint32(base, true);
-      const info = view.getUint8(base + 4);
-      const other = view.getUint8(base + 5);
-      const shndx = view.getUint16(base + 6, true);
-      const binding = info >> 4;
-      const visibility = other & 3;
-      if (shndx === SHN_UNDEF || (binding !== STB_GLOBAL && binding !== STB_WEAK) || (visibility !== STV_DEFAULT && visibility !== STV_PROTECTED)) continue;
-      const nameStart = strStart + nameOffset;
-      if (nameStart >= strEnd) throw malformed(`symbol ${s} has a name outside the string table`);
-      const nameEnd = bytes.indexOf(0, nameStart);
-      if (nameEnd === -1 || nameEnd >= strEnd) throw malformed(`symbol ${s} has an unterminated name`);
-      const name = Buffer.from(bytes.buffer, bytes.byteOffset + nameStart, nameEnd - nameStart).toString('latin1');
-      exportedSymbols.set(name, { name, value: view.getBigUint64(base + 8, true), size: view.getBigUint64(base + 16, true) });
-    }
+  for (let index = 1; index < count; index++) {
+    const base = at(BigInt(symStart + index * entsize), 24, `dynamic symbol ${index}`);
+    const nameOffset = view.getUint32(base, true);
+    const info = view.getUint8(base + 4);
+    const other = view.getUint8(base + 5);
+    const shndx = view.getUint16(base + 6, true);
+    const binding = info >> 4;
+    const visibility = other & 3;
+    if (
+      shndx === SHN_UNDEF ||
+      (binding !== STB_GLOBAL && binding !== STB_WEAK && binding !== STB_GNU_UNIQUE) ||
+      (visibility !== STV_DEFAULT && visibility !== STV_PROTECTED)
+    )
+      continue;
+    const nameStart = strStart + nameOffset;
+    if (nameStart >= strEnd) throw malformed(`symbol ${index} has a name outside the string table`);
+    const nameEnd = bytes.indexOf(0, nameStart);
+    if (nameEnd === -1 || nameEnd >= strEnd) throw malformed(`symbol ${index} has an unterminated name`);
+    const name = Buffer.from(bytes.buffer, bytes.byteOffset + nameStart, nameEnd - nameStart).toString('latin1');
+    exportedSymbols.set(name, { name, value: view.getBigUint64(base + 8, true), size: view.getBigUint64(base + 16, true) });
   }
-  if (!dynsymFound) throw malformed('it has no dynamic symbol table (.dynsym)');
   return { machine, machineName: ELF_MACHINES[machine], exportedSymbols, loadSegments, bytes };
+}
+
+/** Symbols covered by a GNU hash table: the highest index any bucket or chain reaches, plus one. */
+function gnuHashSymbolCount(view: DataView, offset: number, at: (offset: bigint, length: number, detail: string) => number): number {
+  const header = at(BigInt(offset), 16, 'the GNU hash table');
+  const buckets = view.getUint32(header, true);
+  const symoffset = view.getUint32(header + 4, true);
+  const bloomWords = view.getUint32(header + 8, true);
+  const bucketStart = header + 16 + bloomWords * 8;
+  at(BigInt(bucketStart), buckets * 4, 'the GNU hash buckets');
+  let last = 0;
+  for (let i = 0; i < buckets; i++) last = Math.max(last, view.getUint32(bucketStart + i * 4, true));
+  if (last < symoffset) return symoffset;
+  const chains = bucketStart + buckets * 4;
+  // Walk the last bucket's chain to the entry with the low bit set: that ends it.
+  for (let index = last; ; index++) {
+    const value = view.getUint32(at(BigInt(chains + (index - symoffset) * 4), 4, 'the GNU hash chains'), true);
+    if (value & 1) return index + 1;
+  }
 }
 
 /** Bytes at a virtual address, as the loader would map them; undefined when no segment holds them. */

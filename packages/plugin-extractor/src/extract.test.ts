@@ -1,9 +1,19 @@
-import { parseLock } from '@falco-airgap/manifest';
+import { parseLock, serializeLock } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildContainerImage, buildFalcoImage, FIXTURE_IMAGE_PLUGIN, compilePlugin } from '@falco-airgap/fixtures';
+import {
+  blob,
+  buildContainerImage,
+  buildFalcoImage,
+  FIXTURE_IMAGE_PLUGIN,
+  compilePlugin,
+  imageIndex,
+  imageManifest,
+  OciMediaType,
+  tarGz,
+} from '@falco-airgap/fixtures';
 import type { ExtractEvent } from './events.ts';
 import {
   FakeRegistry,
@@ -83,10 +93,15 @@ describe('extract from artifacts', () => {
     expect((await stat(join(area.out, 'extracted', 'linux-amd64', 'libk8saudit.so'))).mtimeMs).toBe(soBefore.mtimeMs);
   });
 
-  it('extracts only the platforms asked for', async () => {
+  it('extracts only the platforms asked for, and keeps the lock entries of the others', async () => {
     const result = await runExtract(registry, area, manifest(), { platforms: ['linux/arm64'] });
     expect(result.lock.plugins.every((p) => p.platforms.map((q) => q.platform).join() === 'linux/arm64')).toBe(true);
     await expect(stat(join(area.out, 'extracted', 'linux-amd64'))).rejects.toThrow(/ENOENT/);
+
+    const full = await runExtract(registry, area, manifest());
+    const amd64Only = await runExtract(registry, area, manifest(), { platforms: ['linux/amd64'], locked: true });
+    expect(serializeLock(amd64Only.lock)).toBe(serializeLock(full.lock));
+    expect(amd64Only.lockStatus).toBe('unchanged');
   });
 
   it('passes --locked when nothing moved', async () => {
@@ -157,5 +172,33 @@ describe('extract from container images (--via direct)', () => {
     });
     registry.push('falcosecurity/falco', slip, ['0.44.1-debian']);
     await expect(runExtract(registry, area, amd64)).rejects.toMatchObject({ code: 'EXTRACT_TAR_SLIP', category: 'verification' });
+  });
+});
+
+describe('Docker v2 schema 2 images', () => {
+  it('reads a Docker manifest list, manifest and gzip layer like their OCI counterparts', async () => {
+    const registry = new FakeRegistry(HOST);
+    const area = await scratch();
+    try {
+      const so = compilePlugin(FIXTURE_IMAGE_PLUGIN).find((b) => b.platform === 'linux/amd64')!.library;
+      const layer = blob('application/vnd.docker.image.rootfs.diff.tar.gzip', tarGz([{ type: 'file', path: 'plugins/libcontainer.so', content: so }]));
+      const config = blob(
+        'application/vnd.docker.container.image.v1+json',
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+      );
+      const manifest = imageManifest({ mediaType: OciMediaType.dockerManifest, config: config.descriptor, layers: [layer.descriptor] });
+      const list = imageIndex({
+        mediaType: OciMediaType.dockerManifestList,
+        manifests: [{ ...manifest.descriptor, platform: { architecture: 'amd64', os: 'linux' } }],
+      });
+      registry.push('falcosecurity/falco', { root: list, manifests: [manifest], blobs: [config, layer] }, ['docker-v2']);
+      const result = await runExtract(registry, area, {
+        ...manifestOf([{ name: 'container', version: '0.7.1', from: { image: `${HOST}/falcosecurity/falco:docker-v2`, path: '/plugins/libcontainer.so' } }]),
+        platforms: ['linux/amd64'],
+      });
+      expect(result.lock.plugins[0]!.platforms[0]!.sha256).toBe(sha256(so));
+    } finally {
+      await area.cleanup();
+    }
   });
 });

@@ -21,7 +21,7 @@ import { ExtractError, ExtractErrorCode } from './errors.ts';
 import { TaskProgress, type ExtractEvent } from './events.ts';
 import type { ImageSource } from './image-source.ts';
 import { createLimit } from './limit.ts';
-import { assertMatchesLock, reconcileLock } from './lock-writer.ts';
+import { assertMatchesLock, keepOtherPlatforms, reconcileLock } from './lock-writer.ts';
 import type { RegistryClient } from './oci-client.ts';
 import { OutputDirectory, type InstallOutcome } from './output-dir.ts';
 import { checkPluginFile } from './plugin-check.ts';
@@ -109,7 +109,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       stats: ports.stats,
       signal: request.signal,
     };
-    const limit = createLimit(8);
+    const limit = createLimit(16);
     const task = async <T>(id: string, title: string, work: (progress: TaskProgress) => Promise<T>): Promise<T> => {
       emit({ type: 'task', id, title, status: 'running' });
       try {
@@ -164,7 +164,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
     const stagedRules = await settleAll(rulesfiles);
     checkRulesConflicts(stagedRules);
 
-    const resolved = buildLock(request, stagedPlugins, stagedRules, previous?.generatedAt);
+    const resolved = keepOtherPlatforms(previous, buildLock(request, stagedPlugins, stagedRules, previous?.generatedAt), platforms);
     if (request.locked) assertMatchesLock(previous!, resolved, lockFile);
     const lock = reconcileLock(previous, { ...resolved, generatedAt: (request.now ?? (() => new Date()))().toISOString() });
 

@@ -1,6 +1,6 @@
 import type { PluginsLock } from '@falco-airgap/manifest';
 import { describe, expect, it } from 'vitest';
-import { assertMatchesLock, diffLocks, reconcileLock } from './lock-writer.ts';
+import { assertMatchesLock, diffLocks, keepOtherPlatforms, reconcileLock } from './lock-writer.ts';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 function lock(overrides: { sha?: string; layer?: string; generatedAt?: string; image?: boolean } = {}): PluginsLock {
@@ -62,5 +62,26 @@ describe('lock comparison', () => {
   it('fills a layer the Docker engine could not name from the previous lock', () => {
     const fromDocker = lock({ image: true, layer: '' });
     expect(reconcileLock(lock({ image: true }), fromDocker).plugins[0]!.platforms[0]!.layerDigest).toBe(digest('c'));
+  });
+});
+
+describe('a run limited to some platforms', () => {
+  const arm64 = (l: PluginsLock): PluginsLock => ({
+    ...l,
+    plugins: l.plugins.map((p) => ({
+      ...p,
+      platforms: [...p.platforms, { ...p.platforms[0]!, platform: 'linux/arm64' as const, elfMachine: 'aarch64', path: 'linux-arm64/libk8saudit.so' }],
+    })),
+  });
+
+  it('keeps the other platforms while the plugin resolves to the same digest', () => {
+    const merged = keepOtherPlatforms(arm64(lock()), lock(), ['linux/amd64']);
+    expect(merged.plugins[0]!.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(diffLocks(arm64(lock()), merged)).toEqual([]);
+  });
+
+  it('drops them when the tag moved', () => {
+    const moved = { ...lock(), plugins: lock().plugins.map((p) => ({ ...p, resolvedDigest: digest('0') })) };
+    expect(keepOtherPlatforms(arm64(lock()), moved, ['linux/amd64']).plugins[0]!.platforms.map((p) => p.platform)).toEqual(['linux/amd64']);
   });
 });

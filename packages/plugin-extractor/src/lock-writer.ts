@@ -1,4 +1,4 @@
-import { isArtifactSource, type LockedPlugin, type PluginsLock } from '@falco-airgap/manifest';
+import { isArtifactSource, type LockedPlugin, type Platform, type PluginsLock } from '@falco-airgap/manifest';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
 /** One difference between the lock on disk and what a run resolved. */
@@ -104,4 +104,27 @@ function fillUnknownLayers(lock: PluginsLock, previous: PluginsLock | undefined)
 function sameLayers(a: PluginsLock, b: PluginsLock): boolean {
   const layers = (lock: PluginsLock) => JSON.stringify(lock.plugins.flatMap((p) => p.platforms.map((q) => `${p.name} ${q.platform} ${q.layerDigest}`)).sort());
   return layers(a) === layers(b);
+}
+
+/**
+ * A run limited with --platform keeps the lock entries of the other platforms, as long as the
+ * plugin still resolves to the same digest (those files were not touched); otherwise they go.
+ */
+export function keepOtherPlatforms(previous: PluginsLock | undefined, resolved: PluginsLock, extracted: readonly Platform[]): PluginsLock {
+  if (!previous) return resolved;
+  return {
+    ...resolved,
+    plugins: resolved.plugins.map((plugin): LockedPlugin => {
+      const before = previous.plugins.find((p) => p.name === plugin.name);
+      if (
+        !before ||
+        before.resolvedDigest !== plugin.resolvedDigest ||
+        before.version !== plugin.version ||
+        JSON.stringify(before.source) !== JSON.stringify(plugin.source)
+      )
+        return plugin;
+      const kept = before.platforms.filter((p) => !extracted.includes(p.platform));
+      return { ...plugin, platforms: [...plugin.platforms, ...kept] };
+    }),
+  };
 }

@@ -1,4 +1,5 @@
 import type { Platform, PluginsLock } from '@falco-airgap/manifest';
+import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { advancePointer, CHANNEL_HISTORY_LIMIT, rewindPointer, serializeChannelPointer, type ChannelPointer } from './channel-pointer.ts';
 import { checksumMatches, digestFile, type FileDigest } from './checksum.ts';
@@ -234,34 +235,70 @@ export class PluginStore extends ReleaseReader {
   private async syncBlob(file: ReleaseFile, root: string, dryRun: boolean, signal: AbortSignal | undefined): Promise<PublishedBlob> {
     const path = insideRoot(root, file.path);
     const key = this.layout.blobKey(file.sha256);
-    this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status: 'checking' });
-    const [local, remote] = await Promise.all([this.digestLocal(path, file, signal), this.objects.head(key, { signal })]);
+    const event = (status: 'checking' | 'uploading' | 'uploaded' | 'present') => this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status });
     const done = (action: PublishedBlob['action']): PublishedBlob => ({ sha256: file.sha256, path: file.path, size: file.size, action });
-    if (remote && remote.size === file.size && checksumMatches(remote.checksumSha256, local)) {
-      this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status: 'present' });
-      return done('present');
+    event('checking');
+    // A file that goes up in one piece is checked by S3 against the lock's sha256 on arrival, so it
+    // is only hashed here when it goes up in parts (the composite checksum needs the part digests).
+    const multipart = file.size > this.multipartThreshold;
+    const [local, remote] = await Promise.all([multipart ? this.digestLocal(path, file, signal) : this.checkLocalSize(path, file), this.objects.head(key, { signal })]);
+    const lockDigest = { sha256: file.sha256, size: file.size };
+    if (remote && remote.size === file.size) {
+      const digest = local ?? (isComposite(remote.checksumSha256) ? await this.digestLocal(path, file, signal) : lockDigest);
+      if (checksumMatches(remote.checksumSha256, digest)) {
+        event('present');
+        return done('present');
+      }
     }
     if (dryRun) return done('would-upload');
-    this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status: 'uploading' });
-    const result = await this.objects.upload(key, path, {
-      sha256: file.sha256,
-      size: file.size,
-      multipartThreshold: this.multipartThreshold,
-      partSize: this.partSize,
-      partConcurrency: this.partConcurrency,
-      metadata: { [BLOB_METADATA.sha256]: file.sha256, [BLOB_METADATA.partSize]: String(this.partSize) },
-      onProgress: (loaded, total) => this.emit({ type: 'blob-progress', sha256: file.sha256, loaded, total }),
-      signal,
-    });
-    // What the server computed over the bytes it received must be what was hashed here.
-    if (result.checksumSha256 !== undefined && !checksumMatches(result.checksumSha256, local)) {
+    event('uploading');
+    let result;
+    try {
+      result = await this.objects.upload(key, path, {
+        sha256: file.sha256,
+        size: file.size,
+        multipartThreshold: this.multipartThreshold,
+        partSize: this.partSize,
+        partConcurrency: this.partConcurrency,
+        metadata: { [BLOB_METADATA.sha256]: file.sha256, [BLOB_METADATA.partSize]: String(this.partSize) },
+        onProgress: (loaded, total) => this.emit({ type: 'blob-progress', sha256: file.sha256, loaded, total }),
+        signal,
+      });
+    } catch (error) {
+      // S3 refused the bytes: say which local file differs from the lock, when that is the reason.
+      if (isS3StoreError(error, S3StoreErrorCode.Sha256Mismatch) && !multipart) await this.digestLocal(path, file, signal);
+      throw error;
+    }
+    // What the server computed over the bytes it received must be what the lock (or the local hash) says.
+    if (result.checksumSha256 !== undefined && !checksumMatches(result.checksumSha256, local ?? lockDigest)) {
       throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `the uploaded ${file.path} does not have the checksum computed before upload (${result.checksumSha256})`, {
         key,
         hint: 'the file changed during the upload; re-run extract, then publish',
       });
     }
-    this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status: 'uploaded' });
+    event('uploaded');
     return done('uploaded');
+  }
+
+  private async checkLocalSize(path: string, file: ReleaseFile): Promise<undefined> {
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (error) {
+      throw this.localFailure(error, file);
+    }
+    if (size !== file.size) {
+      throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${file.path} has ${size} bytes, the lock says ${file.size}`, { hint: 're-run falco-airgap extract' });
+    }
+    return undefined;
+  }
+
+  private localFailure(error: unknown, file: ReleaseFile): unknown {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
+    return new S3StoreError(S3StoreErrorCode.LocalFileMissing, `${file.path} is in the lock but not in the extracted directory`, {
+      hint: 'run falco-airgap extract to populate plugins/extracted, or pass the right --extracted directory',
+      cause: error,
+    });
   }
 
   private async digestLocal(path: string, file: ReleaseFile, signal: AbortSignal | undefined): Promise<FileDigest> {
@@ -269,13 +306,7 @@ export class PluginStore extends ReleaseReader {
     try {
       digest = await digestFile(path, { partSize: this.partSize, signal });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new S3StoreError(S3StoreErrorCode.LocalFileMissing, `${file.path} is in the lock but not in the extracted directory`, {
-          hint: 'run falco-airgap extract to populate plugins/extracted, or pass the right --extracted directory',
-          cause: error,
-        });
-      }
-      throw error;
+      throw this.localFailure(error, file);
     }
     if (digest.size !== file.size) {
       throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${file.path} has ${digest.size} bytes, the lock says ${file.size}`, { hint: 're-run falco-airgap extract' });
@@ -361,6 +392,8 @@ export class PluginStore extends ReleaseReader {
   }
 
 }
+
+const isComposite = (checksum: string | undefined) => checksum !== undefined && /-\d+$/.test(checksum);
 
 function summarize(release: ReleaseDocument): ReleaseSummary {
   const plugins = new Map(release.plugins.map((p) => [p.name, p.version]));

@@ -1,0 +1,11 @@
+import { createS3Client, PluginStore, S3ObjectStore } from '@falco-airgap/s3-plugin-store';
+import { loadLock } from '@falco-airgap/manifest';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+const MiB = 1024 * 1024;
+const lock = await loadLock('/tmp/pubexp/tree/plugins/plugins-lock.yaml');
+const client = createS3Client({ endpoint: process.env.TESTBED_S3_ENDPOINT, credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } });
+await client.send(new CreateBucketCommand({ Bucket: 'pubexp' })).catch(() => {});
+const store = new PluginStore({ objects: new S3ObjectStore({ client, bucket: 'pubexp' }), prefix: `p${Date.now()}` });
+const t = performance.now();
+await store.publish(lock, '/tmp/pubexp/tree/plugins/extracted');
+console.log(Math.round(performance.now() - t), 'ms');
