@@ -32,8 +32,18 @@ const rounds = Number(values.rounds);
 
 const env = requireTestbed('TESTBED_S3_ENDPOINT', 'TESTBED_S3_ACCESS_KEY', 'TESTBED_S3_SECRET_KEY', 'TESTBED_S3_REGION');
 const endpoint = env.TESTBED_S3_ENDPOINT!;
-const awsEnv = { AWS_ACCESS_KEY_ID: env.TESTBED_S3_ACCESS_KEY!, AWS_SECRET_ACCESS_KEY: env.TESTBED_S3_SECRET_KEY!, AWS_REGION: env.TESTBED_S3_REGION!, AWS_DEFAULT_REGION: env.TESTBED_S3_REGION! };
-const client = new S3Client({ endpoint, region: awsEnv.AWS_REGION, forcePathStyle: true, credentials: { accessKeyId: awsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: awsEnv.AWS_SECRET_ACCESS_KEY } });
+const awsEnv = {
+  AWS_ACCESS_KEY_ID: env.TESTBED_S3_ACCESS_KEY!,
+  AWS_SECRET_ACCESS_KEY: env.TESTBED_S3_SECRET_KEY!,
+  AWS_REGION: env.TESTBED_S3_REGION!,
+  AWS_DEFAULT_REGION: env.TESTBED_S3_REGION!,
+};
+const client = new S3Client({
+  endpoint,
+  region: awsEnv.AWS_REGION,
+  forcePathStyle: true,
+  credentials: { accessKeyId: awsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: awsEnv.AWS_SECRET_ACCESS_KEY },
+});
 const bucket = `bench-s3-${randomBytes(4).toString('hex')}`;
 
 interface Timed {
@@ -46,7 +56,10 @@ interface Timed {
 function run(command: string, args: string[], extraEnv: Record<string, string> = {}): Promise<Timed> {
   return new Promise((resolveRun, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...awsEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...awsEnv, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -89,7 +102,13 @@ async function writeTree(root: string): Promise<{ lockPath: string; extracted: s
   const plugins: LockedPlugin[] = [];
   let totalBytes = 0;
   for (const plugin of PLUGINS) {
-    const locked: LockedPlugin = { name: plugin.name, version: '1.0.0', source: { artifact: `registry.example/plugin/${plugin.name}:1.0.0` }, resolvedDigest: `sha256:${'1'.repeat(64)}`, platforms: [] };
+    const locked: LockedPlugin = {
+      name: plugin.name,
+      version: '1.0.0',
+      source: { artifact: `registry.example/plugin/${plugin.name}:1.0.0` },
+      resolvedDigest: `sha256:${'1'.repeat(64)}`,
+      platforms: [],
+    };
     for (const platform of PLATFORMS) {
       const bytes = randomBytes(plugin.mib * MiB);
       const path = `${platformDirectory(platform)}/lib${plugin.name}.so`;
@@ -110,7 +129,15 @@ async function writeTree(root: string): Promise<{ lockPath: string; extracted: s
     }
     plugins.push(locked);
   }
-  const lock: PluginsLock = { apiVersion: 'falco-airgap/v1alpha1', kind: 'PluginsLock', generatedAt: new Date().toISOString(), falco: { version: '0.44.1' }, manifestSha256: '0'.repeat(64), plugins, rulesfiles: [] };
+  const lock: PluginsLock = {
+    apiVersion: 'falco-airgap/v1alpha1',
+    kind: 'PluginsLock',
+    generatedAt: new Date().toISOString(),
+    falco: { version: '0.44.1' },
+    manifestSha256: '0'.repeat(64),
+    plugins,
+    rulesfiles: [],
+  };
   const lockPath = join(root, 'plugins/plugins-lock.yaml');
   await writeFile(lockPath, serializeLock(lock));
   return { lockPath, extracted, totalBytes };
@@ -132,7 +159,9 @@ async function main(): Promise<void> {
   const awsVersion = spawnSync('aws', ['--version'], { encoding: 'utf8' });
   if (awsVersion.status !== 0) throw new Error('the AWS CLI is missing: pip install awscli');
   // Builds what is measured: the CLI with its libraries (nx skips what is current), then the loader binary.
-  await mustRun('npx', ['nx', 'run-many', '-t', 'build', '-p', '@falco-airgap/cli', '@falco-airgap/s3-plugin-store', '--output-style=static'], { PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` });
+  await mustRun('npx', ['nx', 'run-many', '-t', 'build', '-p', '@falco-airgap/cli', '@falco-airgap/s3-plugin-store', '--output-style=static'], {
+    PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}`,
+  });
   const work = await mkdtemp(join(tmpdir(), 'bench-s3-'));
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   try {
@@ -153,7 +182,8 @@ async function main(): Promise<void> {
     const awsMs: number[] = [];
     const oursMs: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      const aws = () => mustRun('aws', ['s3', 'cp', '--recursive', '--only-show-errors', '--endpoint-url', endpoint, tree.extracted, `s3://${bucket}/aws-${i}/`]);
+      const aws = () =>
+        mustRun('aws', ['s3', 'cp', '--recursive', '--only-show-errors', '--endpoint-url', endpoint, tree.extracted, `s3://${bucket}/aws-${i}/`]);
       const ours = () => cli(['--quiet', 'publish', '--bucket', bucket, '--prefix', `ours-${i}`, '--endpoint', endpoint, '--lock', tree.lockPath]);
       const [first, second] = i % 2 === 0 ? [aws, ours] : [ours, aws];
       const a = await first();
@@ -181,7 +211,15 @@ async function main(): Promise<void> {
     // Loader: 5 plugins for linux/amd64, a fresh plugin directory per run, no cache.
     await cli(['--quiet', 'publish', '--bucket', bucket, '--prefix', 'loader', '--endpoint', endpoint, '--lock', tree.lockPath, '--channel', 'bench']);
     for (const p of PLUGINS) {
-      await mustRun('aws', ['s3', 'cp', '--only-show-errors', '--endpoint-url', endpoint, join(tree.extracted, 'linux-amd64', `lib${p.name}.so`), `s3://${bucket}/seed/lib${p.name}.so`]);
+      await mustRun('aws', [
+        's3',
+        'cp',
+        '--only-show-errors',
+        '--endpoint-url',
+        endpoint,
+        join(tree.extracted, 'linux-amd64', `lib${p.name}.so`),
+        `s3://${bucket}/seed/lib${p.name}.so`,
+      ]);
     }
     const marker = join(work, 'exec-mark');
     const fakeFalco = join(work, 'falco');
@@ -200,7 +238,13 @@ async function main(): Promise<void> {
       const seedDest = join(work, `seed-dest-${i}`);
       const loaderDest = join(work, `loader-dest-${i}`);
       const seed = () =>
-        startToExec('sh', [join(repoRoot, 'bench/s3/seed-prestart.sh'), fakeFalco], { BUCKET: bucket, PREFIX: 'seed', PLUGINS: PLUGINS.map((p) => p.name).join(' '), DEST: seedDest, ENDPOINT: endpoint });
+        startToExec('sh', [join(repoRoot, 'bench/s3/seed-prestart.sh'), fakeFalco], {
+          BUCKET: bucket,
+          PREFIX: 'seed',
+          PLUGINS: PLUGINS.map((p) => p.name).join(' '),
+          DEST: seedDest,
+          ENDPOINT: endpoint,
+        });
       const ours = () =>
         startToExec('sh', [join(repoRoot, 'apps/s3-loader/entrypoint.sh'), fakeFalco], {
           FALCO_S3_LOADER_BIN: loader,

@@ -49,7 +49,9 @@ try {
 } catch (error) {
   console.warn(`strip failed, keeping the debug sections: ${(error as Error).message}`);
 }
-const { inject } = createRequire(import.meta.url)('postject') as { inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void> };
+const { inject } = createRequire(import.meta.url)('postject') as {
+  inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
+};
 await inject(temporary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
 renameSync(temporary, output);
 rmSync(work, { recursive: true, force: true });

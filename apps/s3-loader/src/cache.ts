@@ -58,7 +58,12 @@ export class PluginCache {
   }
 
   async saveRelease(release: ReleaseDocument, selector: CacheSelector, savedAt: Date): Promise<void> {
-    const entry: CachedReleaseFile = { channel: selector.channel, release: selector.release, savedAt: savedAt.toISOString(), document: serializeRelease(release) };
+    const entry: CachedReleaseFile = {
+      channel: selector.channel,
+      release: selector.release,
+      savedAt: savedAt.toISOString(),
+      document: serializeRelease(release),
+    };
     await writeFileAtomically(this.releaseFile, JSON.stringify(entry));
   }
 

@@ -64,7 +64,12 @@ export function parseLoaderArgs(argv: readonly string[], env: Record<string, str
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(Object.entries(FLAGS).map(([name, spec]) => [name, { type: spec.type }]));
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } }, allowPositionals: false, strict: true }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      allowPositionals: false,
+      strict: true,
+    }));
   } catch (cause) {
     throw bad((cause as Error).message);
   }
@@ -90,7 +95,8 @@ export function parseLoaderArgs(argv: readonly string[], env: Record<string, str
   if (!bucket) throw bad(`no bucket: set --bucket or ${ENV_PREFIX}BUCKET`);
   const channel = read('channel');
   const release = read('release');
-  if ((channel === undefined) === (release === undefined)) throw bad(`set exactly one of --channel (${ENV_PREFIX}CHANNEL) and --release (${ENV_PREFIX}RELEASE)`);
+  if ((channel === undefined) === (release === undefined))
+    throw bad(`set exactly one of --channel (${ENV_PREFIX}CHANNEL) and --release (${ENV_PREFIX}RELEASE)`);
   const destination = absolute('dest', read('dest') ?? DEFAULT_DESTINATION);
   const onUnavailable = read('on-unavailable') ?? 'fail';
   if (onUnavailable !== 'fail' && onUnavailable !== 'use-cached') throw bad(`--on-unavailable must be fail or use-cached, not "${onUnavailable}"`);
@@ -161,7 +167,9 @@ function count(flag: string, text: string, min: number, max: number): number {
 }
 
 export function usage(version: string): string {
-  const lines = Object.entries(FLAGS).map(([name, spec]) => `  --${(name + (spec.type === 'string' ? ' <value>' : '')).padEnd(24)} ${spec.help}  [${ENV_PREFIX}${spec.env}]`);
+  const lines = Object.entries(FLAGS).map(
+    ([name, spec]) => `  --${(name + (spec.type === 'string' ? ' <value>' : '')).padEnd(24)} ${spec.help}  [${ENV_PREFIX}${spec.env}]`,
+  );
   return [
     `falco-s3-loader ${version}: install the Falco plugins of a release from S3, verified, before Falco starts.`,
     '',

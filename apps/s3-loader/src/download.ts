@@ -19,7 +19,10 @@ export interface DownloadTarget {
 export async function downloadVerified(objects: ObjectReader, target: DownloadTarget, options: { signal?: AbortSignal | undefined }): Promise<void> {
   const stream = await objects.getStream(target.key, { signal: options.signal });
   if (!stream) {
-    throw new S3StoreError(S3StoreErrorCode.BlobMissing, `${target.key} is missing from the bucket`, { key: target.key, hint: 'publish the lock of this release again' });
+    throw new S3StoreError(S3StoreErrorCode.BlobMissing, `${target.key} is missing from the bucket`, {
+      key: target.key,
+      hint: 'publish the lock of this release again',
+    });
   }
   // A body longer than announced is refused before it fills the disk.
   if (stream.size !== target.size) {
@@ -36,7 +39,8 @@ export async function downloadVerified(objects: ObjectReader, target: DownloadTa
       async function* (source: AsyncIterable<Uint8Array>) {
         for await (const chunk of source) {
           received += chunk.length;
-          if (received > target.size) throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${target.key} is longer than ${target.size} bytes`, { key: target.key });
+          if (received > target.size)
+            throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${target.key} is longer than ${target.size} bytes`, { key: target.key });
           hash.update(chunk);
           collectGarbageEvery(chunk.length);
           yield chunk;
@@ -47,14 +51,22 @@ export async function downloadVerified(objects: ObjectReader, target: DownloadTa
     );
   } catch (error) {
     if (isS3StoreError(error)) throw error;
-    if (options.signal?.aborted) throw new S3StoreError(S3StoreErrorCode.Aborted, `the download of ${target.key} was interrupted`, { key: target.key, cause: error });
+    if (options.signal?.aborted)
+      throw new S3StoreError(S3StoreErrorCode.Aborted, `the download of ${target.key} was interrupted`, { key: target.key, cause: error });
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     // Disk errors are the node's problem, not S3's: only a broken body is worth a retry.
     if (/^E(NOSPC|ROFS|ACCES|PERM|DQUOT)$/.test(reason)) throw error;
-    throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} broke off after ${received} bytes (${reason})`, { key: target.key, hint: 'the connection to S3 broke; run again', cause: error });
+    throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} broke off after ${received} bytes (${reason})`, {
+      key: target.key,
+      hint: 'the connection to S3 broke; run again',
+      cause: error,
+    });
   }
   if (received !== target.size) {
-    throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} ended after ${received} of ${target.size} bytes`, { key: target.key, hint: 'the connection broke; run again' });
+    throw new S3StoreError(S3StoreErrorCode.Unavailable, `the download of ${target.key} ended after ${received} of ${target.size} bytes`, {
+      key: target.key,
+      hint: 'the connection broke; run again',
+    });
   }
   const sha256 = hash.digest('hex');
   if (sha256 !== target.sha256) {
@@ -81,7 +93,12 @@ function collectGarbageEvery(bytes: number): void {
 }
 
 /** Retries only what a retry can fix: a broken connection or an unavailable server, never wrong bytes. */
-export async function withRetries<T>(retries: number, signal: AbortSignal | undefined, task: () => Promise<T>, onRetry?: (attempt: number, error: unknown) => void): Promise<T> {
+export async function withRetries<T>(
+  retries: number,
+  signal: AbortSignal | undefined,
+  task: () => Promise<T>,
+  onRetry?: (attempt: number, error: unknown) => void,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await task();

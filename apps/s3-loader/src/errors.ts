@@ -43,7 +43,14 @@ export const LoaderExit = {
 } as const;
 export type LoaderExit = (typeof LoaderExit)[keyof typeof LoaderExit];
 
-const NOT_FOUND = new Set(['S3STORE_RELEASE_NOT_FOUND', 'S3STORE_CHANNEL_NOT_FOUND', 'S3STORE_BLOB_MISSING', 'S3STORE_ACCESS_DENIED', 'S3STORE_BUCKET_NOT_FOUND', 'LOADER_NO_PLUGINS_FOR_PLATFORM']);
+const NOT_FOUND = new Set([
+  'S3STORE_RELEASE_NOT_FOUND',
+  'S3STORE_CHANNEL_NOT_FOUND',
+  'S3STORE_BLOB_MISSING',
+  'S3STORE_ACCESS_DENIED',
+  'S3STORE_BUCKET_NOT_FOUND',
+  'LOADER_NO_PLUGINS_FOR_PLATFORM',
+]);
 const UNAVAILABLE = new Set(['S3STORE_UNAVAILABLE', 'LOADER_NO_USABLE_CACHE']);
 
 export function loaderExitCodeFor(error: unknown): LoaderExit {

@@ -49,9 +49,27 @@ const journalPathOf = (stateFile: string) => `${stateFile}.journal`;
 
 /** What a release installs on this platform: its plugins, and its rules files when a rules directory is set. */
 export function itemsFor(release: ReleaseDocument, options: { platform: Platform; destination: string; rulesDestination?: string | undefined }): InstallItem[] {
-  const plugins = pluginsFor(release, options.platform).map((p): InstallItem => ({ kind: 'plugin', name: p.name, version: p.version, dir: options.destination, file: p.file, sha256: p.sha256, size: p.size, blob: p.blob }));
+  const plugins = pluginsFor(release, options.platform).map((p): InstallItem => ({
+    kind: 'plugin',
+    name: p.name,
+    version: p.version,
+    dir: options.destination,
+    file: p.file,
+    sha256: p.sha256,
+    size: p.size,
+    blob: p.blob,
+  }));
   const rules = options.rulesDestination
-    ? release.rulesfiles.map((r): InstallItem => ({ kind: 'rules', name: r.name, version: r.version, dir: options.rulesDestination!, file: r.file, sha256: r.sha256, size: r.size, blob: r.blob }))
+    ? release.rulesfiles.map((r): InstallItem => ({
+        kind: 'rules',
+        name: r.name,
+        version: r.version,
+        dir: options.rulesDestination!,
+        file: r.file,
+        sha256: r.sha256,
+        size: r.size,
+        blob: r.blob,
+      }))
     : [];
   return [...plugins, ...rules];
 }
@@ -122,7 +140,8 @@ async function applyJournal(journal: Journal, stateFile: string, options: { veri
     dirs.add(dirname(move.to));
   }
   for (const item of options.verify ? journal.state.files : []) {
-    if (!(await hasContent(pathOf(item), item))) throw new LoaderError(LoaderErrorCode.InstallFailed, `${pathOf(item)} does not hold the bytes of ${item.name} ${item.version}`);
+    if (!(await hasContent(pathOf(item), item)))
+      throw new LoaderError(LoaderErrorCode.InstallFailed, `${pathOf(item)} does not hold the bytes of ${item.name} ${item.version}`);
   }
   for (const path of journal.remove) {
     await unlink(path).catch((error: NodeJS.ErrnoException) => {

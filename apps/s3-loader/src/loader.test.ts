@@ -217,7 +217,9 @@ describe('runLoader', () => {
       await writeFile(join(blobs, first!), 'rotten');
       await rm(dest, { recursive: true });
       state.down = true;
-      expect(await failure(run(objects, configFor({ cacheDir: join(dir, 'cache'), onUnavailable: 'use-cached' })))).toMatchObject({ code: 'LOADER_NO_USABLE_CACHE' });
+      expect(await failure(run(objects, configFor({ cacheDir: join(dir, 'cache'), onUnavailable: 'use-cached' })))).toMatchObject({
+        code: 'LOADER_NO_USABLE_CACHE',
+      });
       await expect(readdir(dest)).resolves.toEqual([]);
     });
   });

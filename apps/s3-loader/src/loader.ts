@@ -3,7 +3,20 @@ import { PluginCache } from './cache.ts';
 import type { LoaderConfig } from './config.ts';
 import { downloadVerified, withRetries } from './download.ts';
 import { LoaderError, LoaderErrorCode } from './errors.ts';
-import { installStaged, isInstalled, itemsFor, prepareStaging, readState, recoverInterruptedInstall, removeStaging, stagedPathOf, STATE_KIND, pathOf, type InstallItem, type InstallState } from './install.ts';
+import {
+  installStaged,
+  isInstalled,
+  itemsFor,
+  prepareStaging,
+  readState,
+  recoverInterruptedInstall,
+  removeStaging,
+  stagedPathOf,
+  STATE_KIND,
+  pathOf,
+  type InstallItem,
+  type InstallState,
+} from './install.ts';
 import type { Log } from './log.ts';
 
 export interface LoaderDependencies {
@@ -32,7 +45,8 @@ export async function runLoader(config: LoaderConfig, deps: LoaderDependencies):
   const selector = { channel: config.channel, release: config.release };
 
   const recovered = await recoverInterruptedInstall(config.stateFile, dirs);
-  if (recovered !== 'nothing') log({ level: 'warn', event: 'recovered', msg: `an earlier run was interrupted during install; its install was ${recovered}`, outcome: recovered });
+  if (recovered !== 'nothing')
+    log({ level: 'warn', event: 'recovered', msg: `an earlier run was interrupted during install; its install was ${recovered}`, outcome: recovered });
   const previous = await readState(config.stateFile);
 
   let release: ReleaseDocument;
@@ -42,7 +56,14 @@ export async function runLoader(config: LoaderConfig, deps: LoaderDependencies):
   try {
     release = await resolveRelease(config, deps);
     items = itemsOf(release, config);
-    log({ level: 'info', event: 'release', msg: `${config.channel ? `channel ${config.channel} follows` : 'pinned'} release ${release.id}`, release: release.id, channel: config.channel, files: items.length });
+    log({
+      level: 'info',
+      event: 'release',
+      msg: `${config.channel ? `channel ${config.channel} follows` : 'pinned'} release ${release.id}`,
+      release: release.id,
+      channel: config.channel,
+      files: items.length,
+    });
     if (previous?.release === release.id && (await isInstalled(items, signal))) {
       if (cache) await rememberInCache(cache, release, items, selector, now());
       log({ level: 'info', event: 'up-to-date', msg: `release ${release.id} is already installed`, release: release.id, ms: now().getTime() - started });
@@ -127,7 +148,15 @@ async function stageFromS3(items: readonly InstallItem[], cache: PluginCache | u
         (attempt, error) => log({ level: 'warn', event: 'retry', msg: (error as Error).message, file: item.file, attempt }),
       );
       downloaded += item.size;
-      log({ level: 'info', event: 'downloaded', msg: `${item.file} downloaded and verified`, file: item.file, bytes: item.size, sha256: item.sha256, ms: Date.now() - began });
+      log({
+        level: 'info',
+        event: 'downloaded',
+        msg: `${item.file} downloaded and verified`,
+        file: item.file,
+        bytes: item.size,
+        sha256: item.sha256,
+        ms: Date.now() - began,
+      });
     }
   };
   // Workers stop taking files after a failure; the first error wins and the others are awaited.
@@ -168,7 +197,13 @@ async function stageFromCache(
   return { release: cached.release, items };
 }
 
-async function rememberInCache(cache: PluginCache, release: ReleaseDocument, items: readonly InstallItem[], selector: { channel: string | undefined; release: string | undefined }, now: Date): Promise<void> {
+async function rememberInCache(
+  cache: PluginCache,
+  release: ReleaseDocument,
+  items: readonly InstallItem[],
+  selector: { channel: string | undefined; release: string | undefined },
+  now: Date,
+): Promise<void> {
   for (const item of items) await cache.put(item.sha256, item.size, pathOf(item));
   await cache.saveRelease(release, selector, now);
   await cache.prune(new Set(items.map((i) => i.sha256)));

@@ -5,7 +5,14 @@ import { credentialSource, S3Reader } from './s3-reader.ts';
 
 describeObjectReaderContract("the loader's S3Reader against the testbed S3 server", async () => {
   const testbed = await openTestbedBucket('reader');
-  const reader = new S3Reader({ bucket: testbed.bucket, region: testbed.region, endpoint: testbed.endpoint, credentials: credentialSource(testbed.env), timeoutMs: 10_000, maxSockets: 4 });
+  const reader = new S3Reader({
+    bucket: testbed.bucket,
+    region: testbed.region,
+    endpoint: testbed.endpoint,
+    credentials: credentialSource(testbed.env),
+    timeoutMs: 10_000,
+    maxSockets: 4,
+  });
   return {
     reader,
     writer: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }),

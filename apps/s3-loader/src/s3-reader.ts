@@ -1,4 +1,12 @@
-import { S3StoreError, S3StoreErrorCode, type ObjectInfo, type ObjectReader, type ObjectStream, type RequestOptions, type StoredObject } from '@falco-airgap/s3-plugin-store';
+import {
+  S3StoreError,
+  S3StoreErrorCode,
+  type ObjectInfo,
+  type ObjectReader,
+  type ObjectStream,
+  type RequestOptions,
+  type StoredObject,
+} from '@falco-airgap/s3-plugin-store';
 import http from 'node:http';
 import https from 'node:https';
 import { signS3Request } from './sigv4.ts';
@@ -104,7 +112,12 @@ export class S3Reader implements ObjectReader {
     let headers: Record<string, string>;
     try {
       const credentials = await this.options.credentials();
-      headers = signS3Request({ method, host: hostHeader, path, headers: method === 'HEAD' ? { 'x-amz-checksum-mode': 'ENABLED' } : {} }, credentials, this.options.region, new Date());
+      headers = signS3Request(
+        { method, host: hostHeader, path, headers: method === 'HEAD' ? { 'x-amz-checksum-mode': 'ENABLED' } : {} },
+        credentials,
+        this.options.region,
+        new Date(),
+      );
     } catch (error) {
       throw new S3StoreError(S3StoreErrorCode.NoCredentials, `no AWS credentials: ${(error as Error).message}`, {
         hint: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or give the pod an IRSA service account',
@@ -114,7 +127,9 @@ export class S3Reader implements ObjectReader {
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const client = protocol === 'https:' ? https : http;
       const request = client.request({ method, host, port: port || undefined, path, headers, agent: this.agent, signal }, resolve);
-      request.setTimeout(this.options.timeoutMs, () => request.destroy(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      request.setTimeout(this.options.timeoutMs, () =>
+        request.destroy(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
       request.on('error', reject);
       request.end();
     }).catch((error: unknown) => {
@@ -131,7 +146,11 @@ export class S3Reader implements ObjectReader {
   private httpFailure(status: number, code: string, message: string | undefined, key: string): S3StoreError {
     const where = `s3://${this.options.bucket}/${key}`;
     const detail = `${code}${message ? `: ${message}` : ''}`;
-    if (code === 'NoSuchBucket') return new S3StoreError(S3StoreErrorCode.BucketNotFound, `bucket ${this.options.bucket} does not exist`, { key, hint: 'check --bucket, --endpoint and --region' });
+    if (code === 'NoSuchBucket')
+      return new S3StoreError(S3StoreErrorCode.BucketNotFound, `bucket ${this.options.bucket} does not exist`, {
+        key,
+        hint: 'check --bucket, --endpoint and --region',
+      });
     if (status === 403) {
       // A reader without s3:ListBucket gets 403 for a missing key too, so both readings are given.
       return new S3StoreError(S3StoreErrorCode.AccessDenied, `${where} is missing or not readable (${detail})`, {
@@ -139,11 +158,18 @@ export class S3Reader implements ObjectReader {
         hint: 'check the channel or release name, and that the role has the reader policy of falco-airgap releases policy',
       });
     }
-    if (status >= 500) return new S3StoreError(S3StoreErrorCode.Unavailable, `S3 is unavailable: ${where} answered HTTP ${status} ${detail}`, { key, hint: 'retry later' });
+    if (status >= 500)
+      return new S3StoreError(S3StoreErrorCode.Unavailable, `S3 is unavailable: ${where} answered HTTP ${status} ${detail}`, { key, hint: 'retry later' });
     if (status === 301 || code === 'AuthorizationHeaderMalformed' || code === 'PermanentRedirect') {
-      return new S3StoreError(S3StoreErrorCode.RequestFailed, `${where}: the bucket is in another region (${detail})`, { key, hint: 'set --region to the region of the bucket' });
+      return new S3StoreError(S3StoreErrorCode.RequestFailed, `${where}: the bucket is in another region (${detail})`, {
+        key,
+        hint: 'set --region to the region of the bucket',
+      });
     }
-    return new S3StoreError(S3StoreErrorCode.RequestFailed, `${where} answered HTTP ${status} ${detail}`, { key, hint: 'see the S3 error; check --endpoint and --region' });
+    return new S3StoreError(S3StoreErrorCode.RequestFailed, `${where} answered HTTP ${status} ${detail}`, {
+      key,
+      hint: 'see the S3 error; check --endpoint and --region',
+    });
   }
 
   private transportFailure(error: unknown, key: string): S3StoreError {

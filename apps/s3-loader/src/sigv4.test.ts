@@ -20,11 +20,27 @@ class Sha256 {
 }
 
 // The SDK's own signer is the reference: the loader's signer must produce the same Authorization header.
-async function reference(method: string, host: string, path: string, headers: Record<string, string>, credentials: SigningCredentials, region: string, now: Date) {
+async function reference(
+  method: string,
+  host: string,
+  path: string,
+  headers: Record<string, string>,
+  credentials: SigningCredentials,
+  region: string,
+  now: Date,
+) {
   const signer = new SignatureV4({ service: 's3', region, credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
   const [hostname, port] = host.split(':');
   const signed = await signer.sign(
-    { method, protocol: 'https:', hostname: hostname!, port: port ? Number(port) : undefined, path, query: {}, headers: { ...headers, host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+    {
+      method,
+      protocol: 'https:',
+      hostname: hostname!,
+      port: port ? Number(port) : undefined,
+      path,
+      query: {},
+      headers: { ...headers, host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    },
     { signingDate: now },
   );
   return signed.headers.authorization;
@@ -37,7 +53,14 @@ describe('signS3Request', () => {
   it.each([
     ['GET', 'bucket.s3.eu-west-1.amazonaws.com', '/falco/plugins/channels/prod.json', {}, credentials, 'eu-west-1'],
     ['HEAD', '127.0.0.1:9000', '/bucket/blobs/sha256/abc', { 'x-amz-checksum-mode': 'ENABLED' }, credentials, 'us-east-1'],
-    ['GET', 's3.us-gov-west-1.amazonaws.com', '/corp.bucket/releases/falco-0.44.1-0123456789abcdef.json', {}, { ...credentials, sessionToken: 'FwoGZXIvYXdzEXAMPLETOKEN' }, 'us-gov-west-1'],
+    [
+      'GET',
+      's3.us-gov-west-1.amazonaws.com',
+      '/corp.bucket/releases/falco-0.44.1-0123456789abcdef.json',
+      {},
+      { ...credentials, sessionToken: 'FwoGZXIvYXdzEXAMPLETOKEN' },
+      'us-gov-west-1',
+    ],
   ] as const)('signs %s %s%s as the SDK does', async (method, host, path, headers, creds, region) => {
     const ours = signS3Request({ method, host, path, headers: { ...headers } }, creds, region, now);
     expect(ours.authorization).toBe(await reference(method, host, path, { ...headers }, creds, region, now));

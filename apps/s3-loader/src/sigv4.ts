@@ -26,9 +26,17 @@ const sha256Hex = (data: string) => createHash('sha256').update(data).digest('he
  * would bring most of the SDK's core with it.
  */
 export function signS3Request(request: RequestToSign, credentials: SigningCredentials, region: string, now: Date): Record<string, string> {
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
-  const headers: Record<string, string> = { ...lowercaseKeys(request.headers), host: request.host, 'x-amz-date': amzDate, 'x-amz-content-sha256': UNSIGNED_PAYLOAD };
+  const headers: Record<string, string> = {
+    ...lowercaseKeys(request.headers),
+    host: request.host,
+    'x-amz-date': amzDate,
+    'x-amz-content-sha256': UNSIGNED_PAYLOAD,
+  };
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
   const names = Object.keys(headers).sort();
   const canonicalHeaders = names.map((name) => `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}\n`).join('');

@@ -29,7 +29,11 @@ function newestSource(): number {
  */
 export function builtLoader(): string {
   if (!existsSync(BUILT_BINARY) || statSync(BUILT_BINARY).mtimeMs < newestSource()) {
-    execFileSync('npm', ['run', 'build', '-w', '@falco-airgap/s3-loader'], { cwd: repoRoot, stdio: 'pipe', env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` } });
+    execFileSync('npm', ['run', 'build', '-w', '@falco-airgap/s3-loader'], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+      env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` },
+    });
   }
   const copy = join(mkdtempSync(join(tmpdir(), 'falco-s3-loader-bin-')), 'falco-s3-loader');
   copyFileSync(BUILT_BINARY, copy);
@@ -48,7 +52,12 @@ export interface LoaderRun {
 }
 
 /** Runs a command with only the given environment (plus PATH), as a container would. */
-export function runProcess(command: string, args: readonly string[], env: Record<string, string>, options: { onSpawn?: (pid: number) => void } = {}): Promise<LoaderRun> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { onSpawn?: (pid: number) => void } = {},
+): Promise<LoaderRun> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

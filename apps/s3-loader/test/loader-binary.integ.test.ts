@@ -132,7 +132,11 @@ describe('the built falco-s3-loader', () => {
 
   it('exits 4 when the channel points to a release that does not exist', async () => {
     await testbed.client.send(
-      new PutObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/channels/dangling.json`, Body: JSON.stringify({ release: 'falco-0.44.1-00000000deadbeef', previous: [], updatedAt: 't' }) }),
+      new PutObjectCommand({
+        Bucket: testbed.bucket,
+        Key: `${PREFIX}/channels/dangling.json`,
+        Body: JSON.stringify({ release: 'falco-0.44.1-00000000deadbeef', previous: [], updatedAt: 't' }),
+      }),
     );
     const { env, dest } = containerEnv('dangling', { FALCO_S3_LOADER_CHANNEL: 'dangling' });
     const result = await runLoader(env);
@@ -164,7 +168,11 @@ describe('the built falco-s3-loader', () => {
       ['fail', true],
     ])('exits 5 under --on-unavailable %s (cache: %s) and installs nothing', async (policy, withCache) => {
       const cache = withCache ? cacheDir() : join(dir, `empty-cache-${policy}`);
-      const { env, dest } = containerEnv(`down-${policy}-${withCache}`, { FALCO_S3_LOADER_ENDPOINT: down, FALCO_S3_LOADER_ON_UNAVAILABLE: policy, FALCO_S3_LOADER_CACHE_DIR: cache });
+      const { env, dest } = containerEnv(`down-${policy}-${withCache}`, {
+        FALCO_S3_LOADER_ENDPOINT: down,
+        FALCO_S3_LOADER_ON_UNAVAILABLE: policy,
+        FALCO_S3_LOADER_CACHE_DIR: cache,
+      });
       const result = await runLoader(env);
       expect(result.code).toBe(5);
       expect(result.logs.at(-1)).toMatchObject({ exitCode: 5, code: policy === 'use-cached' ? 'LOADER_NO_USABLE_CACHE' : 'S3STORE_UNAVAILABLE' });
@@ -172,7 +180,11 @@ describe('the built falco-s3-loader', () => {
     });
 
     it('installs the verified cached set under --on-unavailable use-cached', async () => {
-      const { env, dest } = containerEnv('down-use-cached-true', { FALCO_S3_LOADER_ENDPOINT: down, FALCO_S3_LOADER_ON_UNAVAILABLE: 'use-cached', FALCO_S3_LOADER_CACHE_DIR: cacheDir() });
+      const { env, dest } = containerEnv('down-use-cached-true', {
+        FALCO_S3_LOADER_ENDPOINT: down,
+        FALCO_S3_LOADER_ON_UNAVAILABLE: 'use-cached',
+        FALCO_S3_LOADER_CACHE_DIR: cacheDir(),
+      });
       const result = await runLoader(env);
       expect(result.code).toBe(0);
       expect(result.logs.map((l) => l.event)).toContain('s3-unavailable');

@@ -41,6 +41,9 @@ export class DockerImageSource implements ImageSource {
 
   async stageFile(request: ImageFileRequest): Promise<StagedImageFile> {
     const { docker, client, stats } = this.#options;
+    if (request.keepSource) {
+      throw new ExtractError(ExtractErrorCode.OutputDir, '--keep-source is not supported with --via docker', 'use --via direct to keep the image filesystem');
+    }
     const { root, manifest } = await resolveImagePlatform(client, request.reference, request.platform, request.display, stats, request.signal);
     const pinned = `${request.reference.registry}/${request.reference.repository}@${manifest.digest}`;
     await this.#pull(pinned, request);
@@ -53,18 +56,21 @@ export class DockerImageSource implements ImageSource {
     } catch (cause) {
       throw engineError(`cannot create a container from ${pinned}`, cause);
     }
+    let staged: { stagedFile: string; sha256: string; size: number };
     try {
-      const staged = await this.#copyOut(container, request);
-      if (request.keepSource) {
-        throw new ExtractError(ExtractErrorCode.OutputDir, '--keep-source is not supported with --via docker', 'use --via direct to keep the image filesystem');
-      }
-      // The engine does not say which layer held the file; the lock keeps the layer from an earlier direct run, or the top one.
-      return { resolvedDigest: root.digest, manifestDigest: manifest.digest, layerDigest: undefined, ...staged };
-    } finally {
+      staged = await this.#copyOut(container, request);
+    } catch (error) {
+      // The copy's failure is what the user needs to see; a failed clean-up must not hide it.
       await container.remove({ force: true }).catch((cause: unknown) => {
-        throw engineError(`cannot remove the temporary container ${container.id}`, cause);
+        throw new AggregateError([error, cause], (error as Error).message);
       });
+      throw error;
     }
+    await container.remove({ force: true }).catch((cause: unknown) => {
+      throw engineError(`cannot remove the temporary container ${container.id}`, cause);
+    });
+    // The engine does not say which layer held the file: the lock keeps the one an earlier direct run recorded.
+    return { resolvedDigest: root.digest, manifestDigest: manifest.digest, layerDigest: undefined, ...staged };
   }
 
   async #pull(pinned: string, request: ImageFileRequest): Promise<void> {

@@ -17,7 +17,11 @@ describe('channel pointer', () => {
   });
 
   it('rolls back to the previous release and drops it from the history', () => {
-    expect(rewindPointer({ release: 'r3', previous: ['r2', 'r1'], updatedAt: 't' }, 'prod', 't2')).toEqual({ release: 'r2', previous: ['r1'], updatedAt: 't2' });
+    expect(rewindPointer({ release: 'r3', previous: ['r2', 'r1'], updatedAt: 't' }, 'prod', 't2')).toEqual({
+      release: 'r2',
+      previous: ['r1'],
+      updatedAt: 't2',
+    });
     expect(() => rewindPointer({ release: 'r1', previous: [], updatedAt: 't' }, 'prod', 't2')).toThrow(/no earlier release/);
   });
 

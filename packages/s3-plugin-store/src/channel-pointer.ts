@@ -13,7 +13,12 @@ export interface ChannelPointer {
 export const CHANNEL_HISTORY_LIMIT = 20;
 
 /** The pointer after promoting `release`; undefined when the channel already follows it (nothing to write). */
-export function advancePointer(current: ChannelPointer | undefined, release: string, updatedAt: string, historyLimit = CHANNEL_HISTORY_LIMIT): ChannelPointer | undefined {
+export function advancePointer(
+  current: ChannelPointer | undefined,
+  release: string,
+  updatedAt: string,
+  historyLimit = CHANNEL_HISTORY_LIMIT,
+): ChannelPointer | undefined {
   if (current?.release === release) return undefined;
   const previous = current ? [current.release, ...current.previous].slice(0, historyLimit) : [];
   return { release, previous, updatedAt };

@@ -28,7 +28,11 @@ export function compositeSha256(partDigests: readonly Uint8Array[]): string {
 export function partDigestsOf(bytes: Uint8Array, partSize: number): Buffer[] {
   const digests: Buffer[] = [];
   for (let offset = 0; offset < bytes.length; offset += partSize) {
-    digests.push(createHash('sha256').update(bytes.subarray(offset, offset + partSize)).digest());
+    digests.push(
+      createHash('sha256')
+        .update(bytes.subarray(offset, offset + partSize))
+        .digest(),
+    );
   }
   return digests;
 }

@@ -5,7 +5,13 @@ describe('storePolicies', () => {
   it('gives the publisher write access to its prefix only', () => {
     const { publisher } = storePolicies({ bucket: 'corp-falco', prefix: 'falco/plugins' });
     expect(publisher.Statement).toEqual([
-      { Sid: 'ListPluginStore', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::corp-falco', Condition: { StringLike: { 's3:prefix': ['falco/plugins/*'] } } },
+      {
+        Sid: 'ListPluginStore',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::corp-falco',
+        Condition: { StringLike: { 's3:prefix': ['falco/plugins/*'] } },
+      },
       {
         Sid: 'WritePluginStore',
         Effect: 'Allow',
@@ -22,7 +28,11 @@ describe('storePolicies', () => {
         Sid: 'ReadPluginStore',
         Effect: 'Allow',
         Action: ['s3:GetObject'],
-        Resource: ['arn:aws:s3:::corp-falco/falco/plugins/channels/prod.json', 'arn:aws:s3:::corp-falco/falco/plugins/releases/*', 'arn:aws:s3:::corp-falco/falco/plugins/blobs/sha256/*'],
+        Resource: [
+          'arn:aws:s3:::corp-falco/falco/plugins/channels/prod.json',
+          'arn:aws:s3:::corp-falco/falco/plugins/releases/*',
+          'arn:aws:s3:::corp-falco/falco/plugins/blobs/sha256/*',
+        ],
       },
     ]);
     expect(JSON.stringify(reader)).not.toMatch(/Put|Delete|List/);

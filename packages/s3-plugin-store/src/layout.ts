@@ -37,7 +37,9 @@ export function assertReleaseId(value: string): string {
 
 export function assertBucketName(value: string): string {
   if (!BUCKET_NAME.test(value) || value.includes('..')) {
-    throw new S3StoreError(S3StoreErrorCode.BadName, `"${value}" is not a valid S3 bucket name`, { hint: 'bucket names have 3 to 63 lowercase letters, digits, "." and "-"' });
+    throw new S3StoreError(S3StoreErrorCode.BadName, `"${value}" is not a valid S3 bucket name`, {
+      hint: 'bucket names have 3 to 63 lowercase letters, digits, "." and "-"',
+    });
   }
   return value;
 }

@@ -114,7 +114,13 @@ export function describeObjectStoreContract(name: string, open: () => Promise<{ 
       await writeFile(file, bytes);
       const sha256 = sha256Hex(bytes);
       const key = `${prefix}blobs/${sha256}`;
-      const result = await store.upload(key, file, { sha256, size: bytes.length, multipartThreshold: PART, partSize: PART, metadata: { 'part-size': String(PART) } });
+      const result = await store.upload(key, file, {
+        sha256,
+        size: bytes.length,
+        multipartThreshold: PART,
+        partSize: PART,
+        metadata: { 'part-size': String(PART) },
+      });
       const composite = compositeSha256(partDigestsOf(bytes, PART));
       expect(result).toMatchObject({ multipart: true, checksumSha256: composite });
       expect(await store.head(key)).toMatchObject({ size: bytes.length, checksumSha256: composite, metadata: { 'part-size': String(PART) } });

@@ -85,7 +85,9 @@ describe('publish against S3', () => {
     expect(counting.writes.filter((w) => w.startsWith('upload'))).toHaveLength(4);
 
     const big = first.lock.plugins.find((p) => p.name === 'container')!.platforms[0]!;
-    const head = await testbed.client.send(new HeadObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/blobs/sha256/${big.sha256}`, ChecksumMode: 'ENABLED' }));
+    const head = await testbed.client.send(
+      new HeadObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/blobs/sha256/${big.sha256}`, ChecksumMode: 'ENABLED' }),
+    );
     expect(head.ContentLength).toBe(12 * MiB);
     expect(head.ChecksumSHA256).toMatch(/-3$/);
     expect(head.Metadata).toMatchObject({ sha256: big.sha256, 'part-size': String(5 * MiB) });

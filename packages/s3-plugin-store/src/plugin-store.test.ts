@@ -69,7 +69,9 @@ describe('publish', () => {
       ['k8saudit', 'linux/amd64', 'libk8saudit.so'],
       ['k8saudit', 'linux/arm64', 'libk8saudit.so'],
     ]);
-    expect(release.rulesfiles).toEqual([expect.objectContaining({ name: 'falco-rules', file: 'falco_rules.yaml', blob: `blobs/sha256/${release.rulesfiles[0]!.sha256}` })]);
+    expect(release.rulesfiles).toEqual([
+      expect.objectContaining({ name: 'falco-rules', file: 'falco_rules.yaml', blob: `blobs/sha256/${release.rulesfiles[0]!.sha256}` }),
+    ]);
   });
 
   it('writes nothing at all when published again unchanged', async () => {
@@ -137,7 +139,14 @@ describe('publish', () => {
     const { lock, extractedDir } = await fixture();
     const result = await storeOn(objects).publish(lock, extractedDir, { platforms: ['linux/arm64'] });
     expect(new Set(result.release.plugins.map((p) => p.platform))).toEqual(new Set(['linux/arm64']));
-    await rejection(storeOn(objects).publish({ ...lock, plugins: lock.plugins.map((p) => ({ ...p, platforms: p.platforms.filter((x) => x.platform === 'linux/amd64') })) }, extractedDir, { platforms: ['linux/arm64'] }), 'S3STORE_PLATFORM_MISSING');
+    await rejection(
+      storeOn(objects).publish(
+        { ...lock, plugins: lock.plugins.map((p) => ({ ...p, platforms: p.platforms.filter((x) => x.platform === 'linux/amd64') })) },
+        extractedDir,
+        { platforms: ['linux/arm64'] },
+      ),
+      'S3STORE_PLATFORM_MISSING',
+    );
   });
 
   it('reports each blob and the release as events', async () => {
@@ -146,7 +155,10 @@ describe('publish', () => {
     await storeOn(new MemoryObjectStore(), events).publish(lock, extractedDir, { channel: 'prod' });
     expect(events.filter((e) => e.type === 'blob' && e.status === 'uploaded')).toHaveLength(5);
     expect(events.filter((e) => e.type === 'blob-progress').length).toBeGreaterThanOrEqual(5);
-    expect(events.filter((e) => e.type === 'release' || e.type === 'channel').map((e) => `${e.type} ${e.status}`)).toEqual(['release created', 'channel moved']);
+    expect(events.filter((e) => e.type === 'release' || e.type === 'channel').map((e) => `${e.type} ${e.status}`)).toEqual([
+      'release created',
+      'channel moved',
+    ]);
   });
 });
 
@@ -254,7 +266,10 @@ describe('channels', () => {
     const { objects, arm } = racingObjects();
     const { r1, r2 } = await twoReleases(objects);
     arm();
-    const [a, b] = await Promise.all([storeOn(objects).promote(r1, 'prod', { conflictRetries: 2 }), storeOn(objects).promote(r2, 'prod', { conflictRetries: 2 })]);
+    const [a, b] = await Promise.all([
+      storeOn(objects).promote(r1, 'prod', { conflictRetries: 2 }),
+      storeOn(objects).promote(r2, 'prod', { conflictRetries: 2 }),
+    ]);
     const final = await pointer(objects, 'prod');
     // Both moves are in the history: the later one is current, the earlier one is its previous.
     expect([final.release, ...final.previous].sort()).toEqual([r1, r2].sort());

@@ -150,7 +150,9 @@ export class PluginStore extends ReleaseReader {
 
     let channel: ChannelChange | undefined;
     if (options.channel !== undefined) {
-      channel = dryRun ? await this.planPromotion(release.id, options.channel, options.signal) : await this.movePointer(release.id, options.channel, { signal: options.signal });
+      channel = dryRun
+        ? await this.planPromotion(release.id, options.channel, options.signal)
+        : await this.movePointer(release.id, options.channel, { signal: options.signal });
     }
     return { release, releaseStatus, blobs, uploadedBytes, channel, dryRun };
   }
@@ -198,7 +200,15 @@ export class PluginStore extends ReleaseReader {
           return release && summarize(release);
         } catch (error) {
           if (!isS3StoreError(error) || error.category !== 'verification') throw error;
-          return { id, createdAt: undefined, falcoVersion: undefined, plugins: [], platforms: [], channels: [], problem: { code: error.code, message: error.message } };
+          return {
+            id,
+            createdAt: undefined,
+            falcoVersion: undefined,
+            plugins: [],
+            platforms: [],
+            channels: [],
+            problem: { code: error.code, message: error.message },
+          };
         }
       }),
     ]);
@@ -235,13 +245,17 @@ export class PluginStore extends ReleaseReader {
   private async syncBlob(file: ReleaseFile, root: string, dryRun: boolean, signal: AbortSignal | undefined): Promise<PublishedBlob> {
     const path = insideRoot(root, file.path);
     const key = this.layout.blobKey(file.sha256);
-    const event = (status: 'checking' | 'uploading' | 'uploaded' | 'present') => this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status });
+    const event = (status: 'checking' | 'uploading' | 'uploaded' | 'present') =>
+      this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status });
     const done = (action: PublishedBlob['action']): PublishedBlob => ({ sha256: file.sha256, path: file.path, size: file.size, action });
     event('checking');
     // A file that goes up in one piece is checked by S3 against the lock's sha256 on arrival, so it
     // is only hashed here when it goes up in parts (the composite checksum needs the part digests).
     const multipart = file.size > this.multipartThreshold;
-    const [local, remote] = await Promise.all([multipart ? this.digestLocal(path, file, signal) : this.checkLocalSize(path, file), this.objects.head(key, { signal })]);
+    const [local, remote] = await Promise.all([
+      multipart ? this.digestLocal(path, file, signal) : this.checkLocalSize(path, file),
+      this.objects.head(key, { signal }),
+    ]);
     const lockDigest = { sha256: file.sha256, size: file.size };
     if (remote && remote.size === file.size) {
       const digest = local ?? (isComposite(remote.checksumSha256) ? await this.digestLocal(path, file, signal) : lockDigest);
@@ -271,10 +285,14 @@ export class PluginStore extends ReleaseReader {
     }
     // What the server computed over the bytes it received must be what the lock (or the local hash) says.
     if (result.checksumSha256 !== undefined && !checksumMatches(result.checksumSha256, local ?? lockDigest)) {
-      throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `the uploaded ${file.path} does not have the checksum computed before upload (${result.checksumSha256})`, {
-        key,
-        hint: 'the file changed during the upload; re-run extract, then publish',
-      });
+      throw new S3StoreError(
+        S3StoreErrorCode.Sha256Mismatch,
+        `the uploaded ${file.path} does not have the checksum computed before upload (${result.checksumSha256})`,
+        {
+          key,
+          hint: 'the file changed during the upload; re-run extract, then publish',
+        },
+      );
     }
     event('uploaded');
     return done('uploaded');
@@ -288,7 +306,9 @@ export class PluginStore extends ReleaseReader {
       throw this.localFailure(error, file);
     }
     if (size !== file.size) {
-      throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${file.path} has ${size} bytes, the lock says ${file.size}`, { hint: 're-run falco-airgap extract' });
+      throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${file.path} has ${size} bytes, the lock says ${file.size}`, {
+        hint: 're-run falco-airgap extract',
+      });
     }
     return undefined;
   }
@@ -309,10 +329,14 @@ export class PluginStore extends ReleaseReader {
       throw this.localFailure(error, file);
     }
     if (digest.size !== file.size) {
-      throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${file.path} has ${digest.size} bytes, the lock says ${file.size}`, { hint: 're-run falco-airgap extract' });
+      throw new S3StoreError(S3StoreErrorCode.SizeMismatch, `${file.path} has ${digest.size} bytes, the lock says ${file.size}`, {
+        hint: 're-run falco-airgap extract',
+      });
     }
     if (digest.sha256 !== file.sha256) {
-      throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `${file.path} has sha256 ${digest.sha256}, the lock says ${file.sha256}`, { hint: 're-run falco-airgap extract' });
+      throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `${file.path} has sha256 ${digest.sha256}, the lock says ${file.sha256}`, {
+        hint: 're-run falco-airgap extract',
+      });
     }
     return digest;
   }
@@ -355,7 +379,13 @@ export class PluginStore extends ReleaseReader {
   }
 
   /** The one write of a pointer: create-only when new, compare-and-swap on the ETag read otherwise. */
-  private async writePointer(channel: string, next: ChannelPointer, current: ChannelState | undefined, target: string, signal: AbortSignal | undefined): Promise<void> {
+  private async writePointer(
+    channel: string,
+    next: ChannelPointer,
+    current: ChannelState | undefined,
+    target: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const key = this.layout.channelKey(channel);
     const condition = current ? { ifMatch: current.etag } : { ifNoneMatch: '*' as const };
     try {
@@ -363,11 +393,15 @@ export class PluginStore extends ReleaseReader {
     } catch (error) {
       if (!isS3StoreError(error, S3StoreErrorCode.PreconditionFailed)) throw error;
       const now = await this.readChannel(channel, signal).catch(() => undefined);
-      throw new S3StoreError(S3StoreErrorCode.ChannelConflict, `channel ${channel} changed while moving it to ${target}${now ? `: it now follows ${now.pointer.release}` : ''}`, {
-        key,
-        hint: 'another promotion or rollback won the race; check falco-airgap releases list, then run the command again',
-        cause: error,
-      });
+      throw new S3StoreError(
+        S3StoreErrorCode.ChannelConflict,
+        `channel ${channel} changed while moving it to ${target}${now ? `: it now follows ${now.pointer.release}` : ''}`,
+        {
+          key,
+          hint: 'another promotion or rollback won the race; check falco-airgap releases list, then run the command again',
+          cause: error,
+        },
+      );
     }
     this.emit({ type: 'channel', channel, from: current?.pointer.release, to: target, status: 'moved' });
   }
@@ -379,10 +413,14 @@ export class PluginStore extends ReleaseReader {
       const key = this.layout.blobKey(sha256);
       const info = await this.objects.head(key, { signal });
       if (!info || info.size !== sizes.get(sha256)) {
-        throw new S3StoreError(S3StoreErrorCode.BlobMissing, `release ${release.id} refers to ${key}, which the bucket ${info ? `holds with ${info.size} bytes instead of ${sizes.get(sha256)}` : 'does not hold'}`, {
-          key,
-          hint: 'publish the lock of that release again to restore its files',
-        });
+        throw new S3StoreError(
+          S3StoreErrorCode.BlobMissing,
+          `release ${release.id} refers to ${key}, which the bucket ${info ? `holds with ${info.size} bytes instead of ${sizes.get(sha256)}` : 'does not hold'}`,
+          {
+            key,
+            hint: 'publish the lock of that release again to restore its files',
+          },
+        );
       }
     });
   }
@@ -390,7 +428,6 @@ export class PluginStore extends ReleaseReader {
   private emit(event: StoreEvent): void {
     this.onEvent(event);
   }
-
 }
 
 const isComposite = (checksum: string | undefined) => checksum !== undefined && /-\d+$/.test(checksum);

@@ -56,7 +56,10 @@ export class ReleaseReader {
     if (!object) return undefined;
     const release = parseReleaseDocument(Buffer.from(object.body).toString('utf8'), key);
     if (release.id !== id) {
-      throw new S3StoreError(S3StoreErrorCode.ReleaseTampered, `${key} holds release ${release.id}`, { key, hint: 'release documents must not be copied or renamed; publish again' });
+      throw new S3StoreError(S3StoreErrorCode.ReleaseTampered, `${key} holds release ${release.id}`, {
+        key,
+        hint: 'release documents must not be copied or renamed; publish again',
+      });
     }
     return release;
   }

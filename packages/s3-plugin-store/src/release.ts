@@ -86,14 +86,24 @@ export function planRelease(lock: PluginsLock, options: { createdAt: string; pla
   for (const plugin of lock.plugins) {
     for (const p of plugin.platforms) {
       if (wanted && !wanted.has(p.platform)) continue;
-      plugins.push({ name: plugin.name, version: plugin.version, platform: p.platform, file: p.file, sha256: p.sha256, size: p.size, blob: blobPath(p.sha256) });
+      plugins.push({
+        name: plugin.name,
+        version: plugin.version,
+        platform: p.platform,
+        file: p.file,
+        sha256: p.sha256,
+        size: p.size,
+        blob: blobPath(p.sha256),
+      });
       add({ sha256: p.sha256, size: p.size, path: p.path });
     }
   }
   if (wanted) {
     for (const platform of wanted) {
       if (!plugins.some((p) => p.platform === platform)) {
-        throw new S3StoreError(S3StoreErrorCode.PlatformMissing, `the lock holds no plugin for ${platform}`, { hint: `add ${platform} to the manifest's platforms and re-run extract` });
+        throw new S3StoreError(S3StoreErrorCode.PlatformMissing, `the lock holds no plugin for ${platform}`, {
+          hint: `add ${platform} to the manifest's platforms and re-run extract`,
+        });
       }
     }
   }
@@ -108,7 +118,13 @@ export function planRelease(lock: PluginsLock, options: { createdAt: string; pla
   rulesfiles.sort(rulesOrder);
   const content = { falco: { version: lock.falco.version }, plugins, rulesfiles };
   checkReleaseContent(content, 'the lock');
-  const document: ReleaseDocument = { apiVersion: MANIFEST_API_VERSION, kind: RELEASE_KIND, id: releaseIdOf(content), createdAt: options.createdAt, ...content };
+  const document: ReleaseDocument = {
+    apiVersion: MANIFEST_API_VERSION,
+    kind: RELEASE_KIND,
+    id: releaseIdOf(content),
+    createdAt: options.createdAt,
+    ...content,
+  };
   return { document, files: [...files.values()].sort((a, b) => byText(a.path, b.path)) };
 }
 
@@ -155,7 +171,9 @@ export function parseReleaseDocument(text: string, where: string): ReleaseDocume
     if (!isSupportedPlatform(platform)) throw bad(`plugins[${i}].platform "${platform}" is not supported`);
     return { ...fileEntry(entry, `plugins[${i}]`, bad), platform };
   });
-  const rulesfiles = arrayField(root, 'rulesfiles', bad).map((item, i): ReleaseRulesFile => fileEntry(asObject(item, `rulesfiles[${i}]`, bad), `rulesfiles[${i}]`, bad));
+  const rulesfiles = arrayField(root, 'rulesfiles', bad).map((item, i): ReleaseRulesFile =>
+    fileEntry(asObject(item, `rulesfiles[${i}]`, bad), `rulesfiles[${i}]`, bad),
+  );
   const content = { falco: { version: falcoVersion }, plugins, rulesfiles };
   checkReleaseContent(content, where);
   if (releaseIdOf(content) !== id) {

@@ -143,7 +143,9 @@ export class S3ObjectStore implements ObjectStore {
     do {
       let out;
       try {
-        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: options.signal });
+        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }), {
+          abortSignal: options.signal,
+        });
       } catch (error) {
         throw this.failure(error, 'list', prefix);
       }
@@ -159,10 +161,9 @@ export class S3ObjectStore implements ObjectStore {
       const batch = keys.slice(i, i + DELETE_BATCH);
       let out;
       try {
-        out = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-          { abortSignal: options.signal },
-        );
+        out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), {
+          abortSignal: options.signal,
+        });
       } catch (error) {
         throw this.failure(error, 'delete', batch[0]!);
       }
@@ -196,22 +197,47 @@ export function toStoreError(error: unknown, at: { action: string; key: string; 
 
   if (name === 'AbortError') return fail(S3StoreErrorCode.Aborted, `${at.action} of ${where} was interrupted`, 're-run the command');
   if (name === 'PreconditionFailed' || status === 412 || name === 'ConditionalRequestConflict' || status === 409) {
-    return fail(S3StoreErrorCode.PreconditionFailed, `the conditional write of ${where} did not apply: the object changed meanwhile`, 'read it again and retry');
+    return fail(
+      S3StoreErrorCode.PreconditionFailed,
+      `the conditional write of ${where} did not apply: the object changed meanwhile`,
+      'read it again and retry',
+    );
   }
   if (name === 'BadDigest' || name === 'XAmzContentChecksumMismatch' || name === 'InvalidDigest' || name === 'XAmzContentSHA256Mismatch') {
-    return fail(S3StoreErrorCode.Sha256Mismatch, `S3 refused ${where}: the bytes sent do not match their SHA-256 checksum`, 'the local file changed while it was uploaded; re-run extract, then publish');
+    return fail(
+      S3StoreErrorCode.Sha256Mismatch,
+      `S3 refused ${where}: the bytes sent do not match their SHA-256 checksum`,
+      'the local file changed while it was uploaded; re-run extract, then publish',
+    );
   }
-  if (name === 'NoSuchBucket') return fail(S3StoreErrorCode.BucketNotFound, `bucket ${at.bucket} does not exist`, 'create the bucket or check --bucket, --endpoint and --region');
+  if (name === 'NoSuchBucket')
+    return fail(S3StoreErrorCode.BucketNotFound, `bucket ${at.bucket} does not exist`, 'create the bucket or check --bucket, --endpoint and --region');
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
-    return fail(S3StoreErrorCode.AccessDenied, `access denied to ${where} (${name || status})`, 'check the credentials and attach the policy printed by falco-airgap releases policy');
+    return fail(
+      S3StoreErrorCode.AccessDenied,
+      `access denied to ${where} (${name || status})`,
+      'check the credentials and attach the policy printed by falco-airgap releases policy',
+    );
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(detail)) {
-    return fail(S3StoreErrorCode.NoCredentials, `no AWS credentials found: ${detail}`, 'set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with an IRSA service account');
+    return fail(
+      S3StoreErrorCode.NoCredentials,
+      `no AWS credentials found: ${detail}`,
+      'set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with an IRSA service account',
+    );
   }
   const transient = status === undefined || status >= 500 || name === 'TimeoutError' || name === 'RequestTimeout' || name === 'SlowDown';
   if (transient) {
-    const reason = status ? `HTTP ${status} ${name}` : (error as NodeJS.ErrnoException).code ?? name ?? detail;
-    return fail(S3StoreErrorCode.Unavailable, `S3 is unavailable: ${at.action} of ${where} failed (${reason}: ${detail})`, 'check the endpoint and the network, then re-run');
+    const reason = status ? `HTTP ${status} ${name}` : ((error as NodeJS.ErrnoException).code ?? name ?? detail);
+    return fail(
+      S3StoreErrorCode.Unavailable,
+      `S3 is unavailable: ${at.action} of ${where} failed (${reason}: ${detail})`,
+      'check the endpoint and the network, then re-run',
+    );
   }
-  return fail(S3StoreErrorCode.RequestFailed, `${at.action} of ${where} failed: HTTP ${status} ${name}: ${detail}`, 'see the S3 error above; re-run with --verbose for the full response');
+  return fail(
+    S3StoreErrorCode.RequestFailed,
+    `${at.action} of ${where} failed: HTTP ${status} ${name}: ${detail}`,
+    'see the S3 error above; re-run with --verbose for the full response',
+  );
 }

@@ -1,4 +1,12 @@
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { serializeLock, type LockedPlugin, type PluginsLock } from '@falco-airgap/manifest';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,14 +29,19 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   // The CLI takes credentials from the AWS default chain, as in Jenkins.
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: env.TESTBED_S3_REGION });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_REGION: env.TESTBED_S3_REGION,
+  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   dir = await mkdtemp(join(tmpdir(), 'cli-publish-'));
 });
 afterAll(async () => {
   for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (saved[key] === undefined) delete process.env[key];
   const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-  if (listed.Contents?.length) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) } }));
+  if (listed.Contents?.length)
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) } }));
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
   client.destroy();
   await rm(dir, { recursive: true, force: true });
@@ -39,17 +52,44 @@ async function extractedTree(name: string, plugins: { name: string; version: str
   const root = join(dir, name);
   const locked: LockedPlugin[] = [];
   for (const plugin of plugins) {
-    const entry: LockedPlugin = { name: plugin.name, version: plugin.version, source: { artifact: `registry.example/plugin/${plugin.name}:${plugin.version}` }, resolvedDigest: `sha256:${'1'.repeat(64)}`, platforms: [] };
-    for (const [platform, arch, machine] of [['linux/amd64', 'amd64', 'x86-64'], ['linux/arm64', 'arm64', 'aarch64']] as const) {
+    const entry: LockedPlugin = {
+      name: plugin.name,
+      version: plugin.version,
+      source: { artifact: `registry.example/plugin/${plugin.name}:${plugin.version}` },
+      resolvedDigest: `sha256:${'1'.repeat(64)}`,
+      platforms: [],
+    };
+    for (const [platform, arch, machine] of [
+      ['linux/amd64', 'amd64', 'x86-64'],
+      ['linux/arm64', 'arm64', 'aarch64'],
+    ] as const) {
       const bytes = Buffer.concat([Buffer.from('\x7fELF'), randomBytes(20_000)]);
       const path = `linux-${arch}/lib${plugin.name}.so`;
       await mkdir(join(root, 'plugins/extracted', `linux-${arch}`), { recursive: true });
       await writeFile(join(root, 'plugins/extracted', path), bytes);
-      entry.platforms.push({ platform, manifestDigest: `sha256:${'2'.repeat(64)}`, layerDigest: `sha256:${'3'.repeat(64)}`, file: `lib${plugin.name}.so`, sha256: sha256(bytes), size: bytes.length, elfMachine: machine, pluginApiVersion: '3.10.0', path });
+      entry.platforms.push({
+        platform,
+        manifestDigest: `sha256:${'2'.repeat(64)}`,
+        layerDigest: `sha256:${'3'.repeat(64)}`,
+        file: `lib${plugin.name}.so`,
+        sha256: sha256(bytes),
+        size: bytes.length,
+        elfMachine: machine,
+        pluginApiVersion: '3.10.0',
+        path,
+      });
     }
     locked.push(entry);
   }
-  const lock: PluginsLock = { apiVersion: 'falco-airgap/v1alpha1', kind: 'PluginsLock', generatedAt: '2026-01-01T00:00:00.000Z', falco: { version: '0.44.1' }, manifestSha256: '0'.repeat(64), plugins: locked, rulesfiles: [] };
+  const lock: PluginsLock = {
+    apiVersion: 'falco-airgap/v1alpha1',
+    kind: 'PluginsLock',
+    generatedAt: '2026-01-01T00:00:00.000Z',
+    falco: { version: '0.44.1' },
+    manifestSha256: '0'.repeat(64),
+    plugins: locked,
+    rulesfiles: [],
+  };
   await writeFile(join(root, 'plugins/plugins-lock.yaml'), serializeLock(lock));
   return root;
 }
@@ -62,7 +102,13 @@ async function run(cwd: string, argv: string[]) {
   stdout.on('data', (chunk) => (out += chunk));
   stderr.on('data', (chunk) => (err += chunk));
   const code = await runCli(argv, { streams: { stdout, stderr }, cwd, env: { NO_COLOR: '1' }, signal: new AbortController().signal });
-  const lines = argv.includes('--json') && out.trim() ? out.trim().split('\n').map((l) => JSON.parse(l)) : [];
+  const lines =
+    argv.includes('--json') && out.trim()
+      ? out
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+      : [];
   return { code, stdout: out, stderr: err, events: lines.slice(0, -1), result: lines.at(-1) };
 }
 
@@ -80,7 +126,12 @@ describe('falco-airgap publish and releases against S3', () => {
     ]);
     const { code, events, result } = await run(cwd, ['--json', 'publish', ...store, '--channel', 'staging']);
     expect(code).toBe(0);
-    expect(result).toMatchObject({ type: 'result', ok: true, command: 'publish', data: { releaseStatus: 'created', uploadedBytes: 4 * 20_004, channel: { channel: 'staging', changed: true } } });
+    expect(result).toMatchObject({
+      type: 'result',
+      ok: true,
+      command: 'publish',
+      data: { releaseStatus: 'created', uploadedBytes: 4 * 20_004, channel: { channel: 'staging', changed: true } },
+    });
     first = result.data.release;
     expect(events.filter((e) => e.type === 'task' && e.status === 'done' && e.detail === 'uploaded')).toHaveLength(4);
     expect(events.some((e) => e.type === 'progress')).toBe(true);
@@ -91,7 +142,9 @@ describe('falco-airgap publish and releases against S3', () => {
   it('publishes nothing the second time and says so', async () => {
     const { code, stdout } = await run(cwd, ['publish', ...store, '--channel', 'staging']);
     expect(code).toBe(0);
-    expect(stdout).toBe(`release ${first} is already published in s3://${bucket}/falco/plugins: nothing uploaded; channel staging already follows ${first}: nothing to do\n`);
+    expect(stdout).toBe(
+      `release ${first} is already published in s3://${bucket}/falco/plugins: nothing uploaded; channel staging already follows ${first}: nothing to do\n`,
+    );
     const again = await run(cwd, ['--json', 'publish', ...store]);
     expect(again.result.data).toMatchObject({ release: first, releaseStatus: 'present', uploadedBytes: 0 });
   });
@@ -109,7 +162,10 @@ describe('falco-airgap publish and releases against S3', () => {
       [first, ['staging']],
     ]);
     const shown = await run(cwd, ['--json', 'releases', 'show', second, ...store]);
-    expect(shown.result.data).toMatchObject({ release: { id: second, plugins: [{ name: 'k8saudit', version: '0.19.0' }, { name: 'k8saudit' }] }, channels: ['prod'] });
+    expect(shown.result.data).toMatchObject({
+      release: { id: second, plugins: [{ name: 'k8saudit', version: '0.19.0' }, { name: 'k8saudit' }] },
+      channels: ['prod'],
+    });
 
     const rolled = await run(cwd, ['--json', 'releases', 'rollback', '--channel', 'prod', ...store]);
     expect(rolled.result.data).toEqual({ channel: 'prod', from: second, to: first, changed: true });

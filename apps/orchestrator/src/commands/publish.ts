@@ -25,7 +25,12 @@ export function addPublishCommand(program: Command, execute: Execute): void {
       .option('--channel <name>', 'then point this channel at the release, e.g. staging')
       .option('--lock <file>', 'lock written by extract', DEFAULT_LOCK_PATH)
       .option('--extracted <dir>', 'directory of the extracted files (default: extracted/ next to the lock)')
-      .option('--platform <os/arch>', 'only this platform (repeatable; default: every platform of the lock)', (v: string, all: string[]) => [...all, v], [] as string[])
+      .option(
+        '--platform <os/arch>',
+        'only this platform (repeatable; default: every platform of the lock)',
+        (v: string, all: string[]) => [...all, v],
+        [] as string[],
+      )
       .option('--concurrency <n>', 'files uploaded at once', '4')
       .option('--dry-run', 'hash and compare, print what would be uploaded, write nothing', false),
   ).action(execute('publish', (ctx, command) => publish(ctx, command.opts())));
@@ -34,7 +39,8 @@ export function addPublishCommand(program: Command, execute: Execute): void {
 /** `falco-airgap publish`: the lock's files into content-addressed blobs, one release document, optionally a channel move. */
 export async function publish(ctx: CommandContext, options: PublishCommandOptions): Promise<CommandOutcome> {
   const platforms = (options.platform ?? []).map((p): Platform => {
-    if (!isSupportedPlatform(p)) throw new CliError(`unsupported --platform "${p}"`, CliErrorCode.Usage, 'input', `use one of ${SUPPORTED_PLATFORMS.join(', ')}`);
+    if (!isSupportedPlatform(p))
+      throw new CliError(`unsupported --platform "${p}"`, CliErrorCode.Usage, 'input', `use one of ${SUPPORTED_PLATFORMS.join(', ')}`);
     return p;
   });
   const concurrency = Number(options.concurrency ?? '4');
@@ -53,7 +59,10 @@ export async function publish(ctx: CommandContext, options: PublishCommandOption
     close();
   }
   const where = `s3://${options.bucket}${store.layout.prefix ? `/${store.layout.prefix}` : ''}`;
-  return { summary: summarize(result, where), data: { bucket: options.bucket, prefix: store.layout.prefix, ...result, release: result.release.id, document: result.release } };
+  return {
+    summary: summarize(result, where),
+    data: { bucket: options.bucket, prefix: store.layout.prefix, ...result, release: result.release.id, document: result.release },
+  };
 }
 
 function summarize(result: PublishResult, where: string): string {
@@ -67,6 +76,7 @@ function summarize(result: PublishResult, where: string): string {
     const move = result.channel?.changed ? `; would move channel ${result.channel.channel} to it` : '';
     return `dry run against ${where}: would upload ${count(sent.length)} (${bytes}), ${present} already there; ${release}${move}`;
   }
-  if (sent.length === 0 && result.releaseStatus === 'present') return `release ${result.release.id} is already published in ${where}: nothing uploaded${channel}`;
+  if (sent.length === 0 && result.releaseStatus === 'present')
+    return `release ${result.release.id} is already published in ${where}: nothing uploaded${channel}`;
   return `published release ${result.release.id} to ${where}: uploaded ${count(sent.length)} (${bytes}), ${present} already there${channel}`;
 }

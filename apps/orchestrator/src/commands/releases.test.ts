@@ -31,7 +31,10 @@ describe('falco-airgap releases policy', () => {
   it('prints both documents as JSON a human can paste', async () => {
     const result = await run(['releases', 'policy', '--bucket', 'corp-falco']);
     expect(result.code).toBe(0);
-    const documents = result.stdout.split(/^# .*$/m).slice(1).map((part) => JSON.parse(part));
+    const documents = result.stdout
+      .split(/^# .*$/m)
+      .slice(1)
+      .map((part) => JSON.parse(part));
     expect(documents).toHaveLength(2);
     expect(documents[1].Statement[0].Action).toEqual(['s3:GetObject']);
   });

@@ -30,7 +30,11 @@ export function withStoreConnection(command: Command): Command {
 const loadStoreLibrary = () => import('@falco-airgap/s3-plugin-store');
 
 /** A store over the default S3 client: credentials from the AWS default chain (env, profiles/SSO, IRSA). */
-export async function openStore(ctx: CommandContext, options: StoreConnectionOptions, tuning: { concurrency?: number | undefined } = {}): Promise<{ store: PluginStore; close(): void }> {
+export async function openStore(
+  ctx: CommandContext,
+  options: StoreConnectionOptions,
+  tuning: { concurrency?: number | undefined } = {},
+): Promise<{ store: PluginStore; close(): void }> {
   if (options.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(options.endpoint)) {
     throw new CliError(`--endpoint "${options.endpoint}" is not an http(s) URL`, CliErrorCode.Usage, 'input', 'e.g. --endpoint http://minio.storage:9000');
   }
@@ -66,11 +70,23 @@ export function reportStoreEvent(reporter: Reporter, event: StoreEvent): void {
       reporter.event({ type: 'progress', id: `blob ${event.sha256}`, loaded: event.loaded, total: event.total });
       return;
     case 'release':
-      reporter.event({ type: 'task', id: 'release', title: `release ${event.id}`, status: event.status === 'created' ? 'done' : 'skipped', detail: event.status === 'created' ? 'written' : 'already published' });
+      reporter.event({
+        type: 'task',
+        id: 'release',
+        title: `release ${event.id}`,
+        status: event.status === 'created' ? 'done' : 'skipped',
+        detail: event.status === 'created' ? 'written' : 'already published',
+      });
       return;
     case 'channel':
       if (event.status === 'retrying') {
-        reporter.event({ type: 'diagnostic', severity: 'warning', code: 'S3STORE_CHANNEL_CONFLICT', message: `channel ${event.channel} changed meanwhile; trying again`, hint: 'another pipeline moved it at the same time' });
+        reporter.event({
+          type: 'diagnostic',
+          severity: 'warning',
+          code: 'S3STORE_CHANNEL_CONFLICT',
+          message: `channel ${event.channel} changed meanwhile; trying again`,
+          hint: 'another pipeline moved it at the same time',
+        });
         return;
       }
       reporter.event({
@@ -109,9 +125,12 @@ export function addReleasesCommands(program: Command, execute: Execute): void {
       .requiredOption('--channel <name>', 'channel the clusters follow, e.g. prod')
       .option('--conflict-retries <n>', 'when another promotion wins the race, re-apply on top of it this many times', '0'),
   ).action(execute('releases promote', (ctx, command) => releasesPromote(ctx, command.args[0]!, command.opts())));
-  withStoreConnection(releases.command('rollback').description('move a channel back to the release it followed before').requiredOption('--channel <name>', 'channel to roll back')).action(
-    execute('releases rollback', (ctx, command) => releasesRollback(ctx, command.opts())),
-  );
+  withStoreConnection(
+    releases
+      .command('rollback')
+      .description('move a channel back to the release it followed before')
+      .requiredOption('--channel <name>', 'channel to roll back'),
+  ).action(execute('releases rollback', (ctx, command) => releasesRollback(ctx, command.opts())));
   withStoreConnection(
     releases
       .command('gc')
@@ -139,8 +158,14 @@ export async function releasesList(ctx: CommandContext, options: StoreConnection
         ? `${r.id}  ${r.problem.code}: ${r.problem.message}`
         : `${r.id}  ${r.createdAt}  falco ${r.falcoVersion}  ${r.plugins.map((p) => `${p.name}@${p.version}`).join(', ')}  [${r.platforms.join(', ')}]${r.channels.length ? `  ← ${r.channels.join(', ')}` : ''}`,
     );
-    const summary = releases.length === 0 ? `no releases in s3://${options.bucket}/${store.layout.prefix}` : `${releases.length} release${releases.length === 1 ? '' : 's'}, ${channels.length} channel${channels.length === 1 ? '' : 's'}:\n${rows.join('\n')}`;
-    return { summary, data: { bucket: options.bucket, prefix: store.layout.prefix, releases, channels: channels.map((c) => ({ channel: c.channel, ...c.pointer })) } };
+    const summary =
+      releases.length === 0
+        ? `no releases in s3://${options.bucket}/${store.layout.prefix}`
+        : `${releases.length} release${releases.length === 1 ? '' : 's'}, ${channels.length} channel${channels.length === 1 ? '' : 's'}:\n${rows.join('\n')}`;
+    return {
+      summary,
+      data: { bucket: options.bucket, prefix: store.layout.prefix, releases, channels: channels.map((c) => ({ channel: c.channel, ...c.pointer })) },
+    };
   } finally {
     close();
   }
@@ -163,7 +188,11 @@ export async function releasesShow(ctx: CommandContext, id: string, options: Sto
   }
 }
 
-export async function releasesPromote(ctx: CommandContext, id: string, options: StoreConnectionOptions & { channel: string; conflictRetries?: string }): Promise<CommandOutcome> {
+export async function releasesPromote(
+  ctx: CommandContext,
+  id: string,
+  options: StoreConnectionOptions & { channel: string; conflictRetries?: string },
+): Promise<CommandOutcome> {
   const conflictRetries = wholeNumber(options.conflictRetries ?? '0', '--conflict-retries');
   const { store, close } = await openStore(ctx, options);
   try {
@@ -191,7 +220,13 @@ export async function releasesGc(ctx: CommandContext, options: StoreConnectionOp
   try {
     const result = await store.gc({ apply: options.apply === true, minAgeMs, signal: ctx.signal });
     for (const { release, sha256 } of result.missing) {
-      ctx.reporter.event({ type: 'diagnostic', severity: 'warning', code: 'S3STORE_BLOB_MISSING', message: `release ${release} refers to blob ${sha256}, which the bucket does not hold`, hint: 'publish the lock of that release again' });
+      ctx.reporter.event({
+        type: 'diagnostic',
+        severity: 'warning',
+        code: 'S3STORE_BLOB_MISSING',
+        message: `release ${release} refers to blob ${sha256}, which the bucket does not hold`,
+        hint: 'publish the lock of that release again',
+      });
     }
     const freed = `${result.delete.length} unreferenced blob${result.delete.length === 1 ? '' : 's'} (${formatBytes(result.reclaimableBytes)})`;
     const young = result.tooYoung.length ? `; ${result.tooYoung.length} younger than --min-age kept` : '';
@@ -213,9 +248,21 @@ export async function releasesGc(ctx: CommandContext, options: StoreConnectionOp
   }
 }
 
-export async function releasesPolicy(options: { bucket: string; prefix?: string; channel?: string; partition?: string; kmsKeyArn?: string }): Promise<CommandOutcome> {
+export async function releasesPolicy(options: {
+  bucket: string;
+  prefix?: string;
+  channel?: string;
+  partition?: string;
+  kmsKeyArn?: string;
+}): Promise<CommandOutcome> {
   const { storePolicies } = await loadStoreLibrary();
-  const policies = storePolicies({ bucket: options.bucket, prefix: options.prefix, channel: options.channel, partition: options.partition, kmsKeyArn: options.kmsKeyArn });
+  const policies = storePolicies({
+    bucket: options.bucket,
+    prefix: options.prefix,
+    channel: options.channel,
+    partition: options.partition,
+    kmsKeyArn: options.kmsKeyArn,
+  });
   const summary = [
     '# publisher: attach to the role that runs publish, promote, rollback and gc (e.g. Jenkins)',
     JSON.stringify(policies.publisher, null, 2),

@@ -22,7 +22,7 @@ describe('HumanReporter', () => {
     reporter.result('extract', 0, undefined);
     expect(text.err).toContain('pull k8saudit 2.0 KiB / 4.0 KiB');
     expect(text.err).toContain('\u001b[1A\u001b[0J');
-    expect(text.err.trimEnd().split('\n').at(-1)?.replace(/\u001b\[\d*[AJ]/g, '')).toBe('✔ pull k8saudit');
+    expect(text.err.trimEnd().split('\n').at(-1)?.replaceAll('\u001b[1A\u001b[0J', '')).toBe('✔ pull k8saudit');
   });
 
   it('prints one plain line per finished task when not on a TTY', () => {
