@@ -354,7 +354,7 @@ spec:
 - name: FALCO_S3_LOADER_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
-- name: FALCO_S3_LOADER_FORCE_PATH_STYLE
+- name: FALCO_S3_LOADER_PATH_STYLE
   value: {{ $s3.forcePathStyle | quote }}
 - name: FALCO_S3_LOADER_DEST
   value: /usr/share/falco/plugins
@@ -364,10 +364,8 @@ spec:
 - name: FALCO_S3_LOADER_CACHE_DIR
   value: /var/cache/falco-airgap/plugins
 {{- end }}
-- name: FALCO_S3_LOADER_TIMEOUT_SECONDS
-  value: {{ $s3.timeoutSeconds | quote }}
+- name: FALCO_S3_LOADER_TIMEOUT
+  value: {{ printf "%vs" $s3.timeoutSeconds | quote }}
 - name: FALCO_S3_LOADER_RETRIES
   value: {{ $s3.retries | quote }}
-- name: FALCO_S3_LOADER_LOG_FORMAT
-  value: json
 {{- end }}

@@ -105,7 +105,7 @@ export interface FalcoAirgapValues {
      */
     cacheHostPath: string;
     /**
-     * Deadline of the whole fetch.
+     * Connect and inactivity timeout of each S3 request made by the loader, in seconds.
      */
     timeoutSeconds: number;
     /**

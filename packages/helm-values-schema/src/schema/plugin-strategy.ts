@@ -73,7 +73,7 @@ export const s3: SchemaNode = object(
         example: '/var/lib/falco-airgap/plugin-cache',
       },
     ),
-    timeoutSeconds: integer('Deadline of the whole fetch.', 120, { minimum: 1, maximum: 3600 }),
+    timeoutSeconds: integer('Connect and inactivity timeout of each S3 request made by the loader, in seconds.', 30, { minimum: 1, maximum: 3600 }),
     retries: integer('Retries of each request.', 3, { minimum: 0, maximum: 20 }),
     irsaRoleArn: string(
       'IAM role for the ServiceAccount (EKS IRSA) with read access to the bucket prefix; becomes the eks.amazonaws.com/role-arn annotation.',
