@@ -28,9 +28,15 @@ const IMAGES_BY_STRATEGY: Record<PluginStrategy, string[]> = {
 export function planPipeline(manifest: PluginsManifest, options: PipelineOptions): PlannedStage[] {
   const extractItems = [
     ...manifest.plugins.flatMap((plugin) =>
-      manifest.platforms.map((platform) => `plugin ${plugin.name}@${plugin.version} ${platform} from ${isArtifactSource(plugin.from) ? plugin.from.artifact : `${plugin.from.image} (file ${plugin.from.path})`}`),
+      manifest.platforms.map(
+        (platform) =>
+          `plugin ${plugin.name}@${plugin.version} ${platform} from ${isArtifactSource(plugin.from) ? plugin.from.artifact : `${plugin.from.image} (file ${plugin.from.path})`}`,
+      ),
     ),
-    ...manifest.rulesfiles.map((rules) => `rulesfile ${rules.name}@${rules.version} from ${isArtifactSource(rules.from) ? rules.from.artifact : `${rules.from.image} (file ${rules.from.path})`}`),
+    ...manifest.rulesfiles.map(
+      (rules) =>
+        `rulesfile ${rules.name}@${rules.version} from ${isArtifactSource(rules.from) ? rules.from.artifact : `${rules.from.image} (file ${rules.from.path})`}`,
+    ),
   ];
   const images = IMAGES_BY_STRATEGY[options.strategy];
   const imageRefs = images.map((image) => `${options.registry}/${image}:${manifest.falco.version}`);
@@ -39,10 +45,18 @@ export function planPipeline(manifest: PluginsManifest, options: PipelineOptions
     {
       stage: 'publish',
       run: options.strategy === 's3',
-      reason: options.strategy === 's3' ? 'strategy s3: publish plugins as an immutable release and move the channel' : 'strategy sidecar: plugins ship inside the plugin-loader image',
+      reason:
+        options.strategy === 's3'
+          ? 'strategy s3: publish plugins as an immutable release and move the channel'
+          : 'strategy sidecar: plugins ship inside the plugin-loader image',
       items: options.strategy === 's3' ? [`release for env ${options.env}`] : [],
     },
-    { stage: 'build', run: options.build, reason: options.build ? `Falco ${manifest.falco.version} on AlmaLinux 9` : '--no-build', items: options.build ? images : [] },
+    {
+      stage: 'build',
+      run: options.build,
+      reason: options.build ? `Falco ${manifest.falco.version} on AlmaLinux 9` : '--no-build',
+      items: options.build ? images : [],
+    },
     { stage: 'push', run: options.build, reason: options.build ? `to ${options.registry}` : '--no-build', items: options.build ? imageRefs : [] },
     {
       stage: 'deploy',

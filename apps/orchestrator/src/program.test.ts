@@ -1,23 +1,15 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './program.ts';
+import { runInMemory } from './testing/run-in-memory.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const badDir = 'packages/manifest/test-fixtures/bad';
 
 async function run(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(argv, { streams: { stdout, stderr }, cwd: repoRoot, env: { NO_COLOR: '1' }, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
+  return runInMemory(argv, { cwd: repoRoot });
 }
 
 describe('falco-airgap manifest validate', () => {
@@ -40,8 +32,16 @@ describe('falco-airgap manifest validate', () => {
   it('streams JSON events ending with the result', async () => {
     const result = await run(['--json', 'manifest', 'validate', `${badDir}/03-duplicate-name.yaml`]);
     expect(result.code).toBe(2);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.at(-1)).toMatchObject({ type: 'result', ok: false, exitCode: 2, error: { code: 'MANIFEST_DUPLICATE_NAME', location: `${badDir}/03-duplicate-name.yaml:11:11` } });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.at(-1)).toMatchObject({
+      type: 'result',
+      ok: false,
+      exitCode: 2,
+      error: { code: 'MANIFEST_DUPLICATE_NAME', location: `${badDir}/03-duplicate-name.yaml:11:11` },
+    });
     expect(lines.slice(0, -1).every((line) => line.type !== 'result')).toBe(true);
   });
 
@@ -82,7 +82,13 @@ describe('falco-airgap usage', () => {
     const result = await run(['--json', 'pipeline', '--env', 'local', '--strategy', 's3', '--dry-run']);
     expect(result.code).toBe(0);
     const data = JSON.parse(result.stdout.trim().split('\n').at(-1)!).data;
-    expect(data.stages.map((s: { stage: string; run: boolean }) => `${s.stage}:${s.run}`)).toEqual(['extract:true', 'publish:true', 'build:true', 'push:true', 'deploy:true']);
+    expect(data.stages.map((s: { stage: string; run: boolean }) => `${s.stage}:${s.run}`)).toEqual([
+      'extract:true',
+      'publish:true',
+      'build:true',
+      'push:true',
+      'deploy:true',
+    ]);
     expect(data.stages[0].items).toHaveLength(11);
   });
 

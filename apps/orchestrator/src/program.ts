@@ -29,16 +29,18 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   let exitCode: number = ExitCode.Success;
   const usageErrors: string[] = [];
 
-  const execute = (name: string, action: Action) => async (...args: unknown[]) => {
-    const command = args[args.length - 1] as Command;
-    const globals = readGlobals(command, environment);
-    const reporter = createReporter(globals, environment);
-    outcome = { name, reporter };
-    const ctx: CommandContext = { reporter, cwd: environment.cwd, signal: environment.signal, globals };
-    const result = await action(ctx, command);
-    if (result.summary) reporter.info(result.summary);
-    reporter.result(name, ExitCode.Success, result.data);
-  };
+  const execute =
+    (name: string, action: Action) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const globals = readGlobals(command, environment);
+      const reporter = createReporter(globals, environment);
+      outcome = { name, reporter };
+      const ctx: CommandContext = { reporter, cwd: environment.cwd, signal: environment.signal, globals };
+      const result = await action(ctx, command);
+      if (result.summary) reporter.info(result.summary);
+      reporter.result(name, ExitCode.Success, result.data);
+    };
 
   // Output settings must be in place before subcommands are added: they copy them when created.
   const program = new Command('falco-airgap').exitOverride().configureOutput({
@@ -59,7 +61,9 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       return ExitCode.InvalidInput;
     }
     const interrupted = environment.signal.aborted;
-    const failure = interrupted ? new CliError('interrupted', CliErrorCode.Interrupted, 'operational', 'nothing was left half-written; re-run the command to continue', error) : error;
+    const failure = interrupted
+      ? new CliError('interrupted', CliErrorCode.Interrupted, 'operational', 'nothing was left half-written; re-run the command to continue', error)
+      : error;
     exitCode = interrupted ? ExitCode.Interrupted : exitCodeFor(failure);
     const reporter = outcome?.reporter ?? createReporter(readGlobalsFromArgv(argv, environment), environment);
     report(failure, outcome?.name ?? 'falco-airgap', reporter, exitCode);
@@ -99,9 +103,18 @@ function defineCommands(program: Command, execute: (name: string, action: Action
     .description('pull the plugins and rules the manifest names, verify them, write plugins/extracted and plugins/plugins-lock.yaml')
     .option('--manifest <file>', 'plugins manifest', 'plugins/plugins-manifest.yaml')
     .option('--out <dir>', 'plugins directory: extracted/, source/ and plugins-lock.yaml go here', 'plugins')
-    .option('--platform <os/arch>', 'only this platform (repeatable; default: the manifest platforms)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--platform <os/arch>',
+      'only this platform (repeatable; default: the manifest platforms)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--locked', 'fail (exit 3) when anything resolves differently from plugins-lock.yaml', false)
-    .addOption(new Option('--via <how>', 'how image sources are read: from the registry, or through a Docker engine (DOCKER_HOST)').choices(['direct', 'docker']).default('direct'))
+    .addOption(
+      new Option('--via <how>', 'how image sources are read: from the registry, or through a Docker engine (DOCKER_HOST)')
+        .choices(['direct', 'docker'])
+        .default('direct'),
+    )
     .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false)
     .option('--ca-file <pem>', 'trust this CA (besides the public roots) for registries')
     .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])

@@ -9,9 +9,8 @@ import {
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../program.ts';
+import { runInMemory } from '../testing/run-in-memory.ts';
 
 // Loaded by path: tools/ sits outside this app's tsconfig rootDir.
 const testbedEnv = join(import.meta.dirname, '../../../../tools/testbed/env.ts');
@@ -29,15 +28,7 @@ const AUTH = env.TESTBED_REGISTRY_AUTH!;
 let root: string;
 
 async function cli(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const started = performance.now();
-  const code = await runCli(argv, { streams: { stdout, stderr }, cwd: root, env: { NO_COLOR: '1' }, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err, ms: performance.now() - started };
+  return runInMemory(argv, { cwd: root });
 }
 
 /** The shipped manifest with ghcr.io and docker.io replaced by a testbed registry. */

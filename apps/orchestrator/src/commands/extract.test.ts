@@ -4,18 +4,13 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../program.ts';
+import { runInMemory } from '../testing/run-in-memory.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../../..');
 let scratch: string;
 
 async function run(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (c) => (err += c));
-  stdout.resume();
-  const code = await runCli(argv, { streams: { stdout, stderr }, cwd: repoRoot, env: { NO_COLOR: '1' }, signal: new AbortController().signal });
-  return { code, stderr: err };
+  return runInMemory(argv, { cwd: repoRoot });
 }
 
 beforeAll(async () => {

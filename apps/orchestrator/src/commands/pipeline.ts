@@ -36,5 +36,8 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
       'add --dry-run to see what the pipeline would do',
     );
   }
-  return { data: { env: options.env, strategy: options.strategy, manifest: file, stages }, summary: `pipeline plan for env ${options.env} (strategy ${options.strategy}, dry run):\n${formatPlan(stages)}` };
+  return {
+    data: { env: options.env, strategy: options.strategy, manifest: file, stages },
+    summary: `pipeline plan for env ${options.env} (strategy ${options.strategy}, dry run):\n${formatPlan(stages)}`,
+  };
 }

@@ -12,9 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../program.ts';
+import { runInMemory } from '../testing/run-in-memory.ts';
 
 // Loaded by path: tools/ sits outside this app's tsconfig rootDir.
 const testbedEnv = join(import.meta.dirname, '../../../../tools/testbed/env.ts');
@@ -95,21 +94,15 @@ async function extractedTree(name: string, plugins: { name: string; version: str
 }
 
 async function run(cwd: string, argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(argv, { streams: { stdout, stderr }, cwd, env: { NO_COLOR: '1' }, signal: new AbortController().signal });
+  const { code, stdout, stderr } = await runInMemory(argv, { cwd });
   const lines =
-    argv.includes('--json') && out.trim()
-      ? out
+    argv.includes('--json') && stdout.trim()
+      ? stdout
           .trim()
           .split('\n')
           .map((l) => JSON.parse(l))
       : [];
-  return { code, stdout: out, stderr: err, events: lines.slice(0, -1), result: lines.at(-1) };
+  return { code, stdout, stderr, events: lines.slice(0, -1), result: lines.at(-1) };
 }
 
 const store = ['--bucket', bucket, '--prefix', 'falco/plugins', '--endpoint', env.TESTBED_S3_ENDPOINT!];

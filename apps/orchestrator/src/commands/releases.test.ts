@@ -1,16 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../program.ts';
+import { runInMemory } from '../testing/run-in-memory.ts';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const code = await runCli(argv, { streams: { stdout, stderr }, cwd: process.cwd(), env: { NO_COLOR: '1', ...env }, signal: new AbortController().signal });
-  return { code, stdout: out, stderr: err };
+  return runInMemory(argv, { env });
 }
 
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);

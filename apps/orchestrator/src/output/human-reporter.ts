@@ -40,7 +40,12 @@ export class HumanReporter implements Reporter {
     if (event.type === 'diagnostic') {
       this.clear();
       const { style } = this.options;
-      const label = event.severity === 'error' ? style.red(`error[${event.code}]`) : event.severity === 'warning' ? style.yellow(`warning[${event.code}]`) : style.dim(`info[${event.code}]`);
+      const label =
+        event.severity === 'error'
+          ? style.red(`error[${event.code}]`)
+          : event.severity === 'warning'
+            ? style.yellow(`warning[${event.code}]`)
+            : style.dim(`info[${event.code}]`);
       const where = event.location ? `${event.location}: ` : '';
       this.options.streams.stderr.write(`${label}: ${where}${event.message}${event.hint ? ` — ${event.hint}` : ''}\n`);
       this.draw();
@@ -88,8 +93,15 @@ export class HumanReporter implements Reporter {
   private render(task: TaskLine): string {
     const { style } = this.options;
     const mark =
-      task.status === 'done' ? style.green('✔') : task.status === 'failed' ? style.red('✖') : task.status === 'skipped' ? style.dim('↓') : style.yellow(FRAMES[this.frame % FRAMES.length]!);
-    const progress = task.status === 'running' && task.loaded !== undefined ? ` ${formatBytes(task.loaded)}${task.total ? ` / ${formatBytes(task.total)}` : ''}` : '';
+      task.status === 'done'
+        ? style.green('✔')
+        : task.status === 'failed'
+          ? style.red('✖')
+          : task.status === 'skipped'
+            ? style.dim('↓')
+            : style.yellow(FRAMES[this.frame % FRAMES.length]!);
+    const progress =
+      task.status === 'running' && task.loaded !== undefined ? ` ${formatBytes(task.loaded)}${task.total ? ` / ${formatBytes(task.total)}` : ''}` : '';
     const detail = task.detail ? style.dim(` ${task.detail}`) : '';
     return `${mark} ${task.title}${progress}${detail}`;
   }
