@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +91,25 @@ describe('falco-airgap usage', () => {
       'deploy:true',
     ]);
     expect(data.stages[0].items).toHaveLength(11);
+  });
+
+  it('refuses stages it cannot run before touching anything, with exit 2', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pipeline-'));
+    try {
+      cpSync(join(repoRoot, 'plugins/plugins-manifest.yaml'), join(cwd, 'manifest.yaml'));
+      const result = await runInMemory(['pipeline', '--env', 'local', '--manifest', 'manifest.yaml'], { cwd });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('error[CLI_STAGE_UNAVAILABLE]: this version of falco-airgap cannot run the build, push, deploy stages yet');
+      expect(readdirSync(cwd)).toEqual(['manifest.yaml']);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('asks for a bucket before running an s3 pipeline', async () => {
+    const result = await run(['pipeline', '--env', 'prod', '--strategy', 's3', '--no-build', '--no-deploy']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error[CLI_USAGE]: strategy s3 publishes to S3, but no bucket is set — pass --bucket or set FALCO_AIRGAP_S3_BUCKET');
   });
 
   it('refuses an unknown strategy with exit 2', async () => {

@@ -128,20 +128,24 @@ function defineCommands(program: Command, execute: (name: string, action: Action
 
   program
     .command('pipeline')
-    .description('run every stage for one environment: extract, publish (s3), build, push, deploy')
-    .requiredOption('--env <name>', 'environment to deliver to (e.g. local, staging, prod)')
+    .description('run the stages for one environment in order: extract, publish (s3), build, push, deploy')
+    .requiredOption('--env <name>', 'environment to deliver to (e.g. local, staging, prod); the S3 channel it follows by default')
     .addOption(new Option('--strategy <strategy>', 'how plugins reach the Falco pods').choices(['sidecar', 's3']).default('sidecar'))
     .option('--manifest <file>', 'plugins manifest', 'plugins/plugins-manifest.yaml')
+    .option('--out <dir>', 'plugins directory written by the extract stage', 'plugins')
     .option('--registry <host>', 'registry the images are pushed to', 'localhost:5000')
+    .option('--ca-file <pem>', 'trust this CA (besides the public roots) for registries')
+    .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--cache-dir <dir>', 'blob cache of the extract stage')
+    .addOption(new Option('--bucket <name>', 'S3 bucket of the plugin store (strategy s3)').env('FALCO_AIRGAP_S3_BUCKET'))
+    .addOption(new Option('--prefix <prefix>', 'key prefix of the store inside the bucket').env('FALCO_AIRGAP_S3_PREFIX'))
+    .addOption(new Option('--endpoint <url>', 'S3-compatible server (MinIO, Ceph, ...)').env('FALCO_AIRGAP_S3_ENDPOINT'))
+    .option('--region <region>', 'AWS region (default: AWS_REGION, then us-east-1)')
+    .option('--channel <name>', 'channel the published release is promoted to (default: the --env name)')
     .option('--no-build', 'skip building and pushing images')
     .option('--no-deploy', 'skip the deploy stage')
     .option('--dry-run', 'print the plan and change nothing', false)
-    .action(
-      execute('pipeline', (ctx, command) => {
-        const opts = command.opts<{ env: string; strategy: string; manifest: string; registry: string; build: boolean; deploy: boolean; dryRun: boolean }>();
-        return pipeline(ctx, opts);
-      }),
-    );
+    .action(execute('pipeline', (ctx, command) => pipeline(ctx, command.opts())));
 }
 
 function readGlobals(command: Command, environment: CliEnvironment): GlobalOptions {
