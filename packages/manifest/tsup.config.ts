@@ -1,1 +1,2 @@
-import { packageConfig } from '../../tools/build/tsup-preset.ts'; export default packageConfig();
+import { packageConfig } from '../../tools/build/tsup-preset.ts';
+export default packageConfig();

@@ -59,9 +59,7 @@ export function serializeLock(lock: PluginsLock): string {
     resolvedDigest: rules.resolvedDigest,
     manifestDigest: rules.manifestDigest,
     layerDigest: rules.layerDigest,
-    files: [...rules.files]
-      .sort((a, b) => compare(a.path, b.path))
-      .map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: f.path })),
+    files: [...rules.files].sort((a, b) => compare(a.path, b.path)).map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: f.path })),
   }));
   const document = {
     apiVersion: MANIFEST_API_VERSION,
@@ -79,16 +77,32 @@ export function serializeLock(lock: PluginsLock): string {
 export function parseLock(text: string, file = DEFAULT_LOCK_PATH): PluginsLock {
   const reader = new YamlReader(text, file);
   if (reader.issues.length) throw new ManifestError(reader.issues);
-  const top = reader.mapping({ node: reader.root, path: '' }, ['apiVersion', 'kind', 'generatedAt', 'falco', 'manifestSha256', 'plugins', 'rulesfiles'], ['apiVersion', 'kind', 'generatedAt', 'falco', 'manifestSha256', 'plugins', 'rulesfiles']);
+  const top = reader.mapping(
+    { node: reader.root, path: '' },
+    ['apiVersion', 'kind', 'generatedAt', 'falco', 'manifestSha256', 'plugins', 'rulesfiles'],
+    ['apiVersion', 'kind', 'generatedAt', 'falco', 'manifestSha256', 'plugins', 'rulesfiles'],
+  );
   if (!top) throw new ManifestError(reader.issues);
   const lockCheck = new LockChecker(reader);
   const apiVersion = reader.string(top.get('apiVersion'));
   if (apiVersion !== undefined && apiVersion !== MANIFEST_API_VERSION) {
-    reader.report(ManifestErrorCode.BadApiVersion, top.get('apiVersion')!.node, 'apiVersion', `unsupported apiVersion "${apiVersion}"`, `re-run extract to write a ${MANIFEST_API_VERSION} lock`);
+    reader.report(
+      ManifestErrorCode.BadApiVersion,
+      top.get('apiVersion')!.node,
+      'apiVersion',
+      `unsupported apiVersion "${apiVersion}"`,
+      `re-run extract to write a ${MANIFEST_API_VERSION} lock`,
+    );
   }
   const kind = reader.string(top.get('kind'));
   if (kind !== undefined && kind !== LOCK_KIND) {
-    reader.report(ManifestErrorCode.BadKind, top.get('kind')!.node, 'kind', `kind must be ${LOCK_KIND}, got "${kind}"`, 'point at plugins-lock.yaml, not the manifest');
+    reader.report(
+      ManifestErrorCode.BadKind,
+      top.get('kind')!.node,
+      'kind',
+      `kind must be ${LOCK_KIND}, got "${kind}"`,
+      'point at plugins-lock.yaml, not the manifest',
+    );
   }
   const generatedAt = reader.string(top.get('generatedAt'));
   const falcoFields = top.get('falco') ? reader.mapping(top.get('falco')!, ['version'], ['version']) : undefined;
@@ -159,7 +173,13 @@ class LockChecker {
   relativePath(at: Located | undefined): string | undefined {
     const value = this.reader.string(at);
     if (value !== undefined && at && (value.startsWith('/') || value.split('/').some((s) => s === '..' || s === '' || s === '.'))) {
-      this.reader.report(ManifestErrorCode.BadLockEntry, at.node, at.path, `"${value}" is not a relative path inside plugins/extracted`, 'a lock must never point outside the extracted directory; re-run extract');
+      this.reader.report(
+        ManifestErrorCode.BadLockEntry,
+        at.node,
+        at.path,
+        `"${value}" is not a relative path inside plugins/extracted`,
+        'a lock must never point outside the extracted directory; re-run extract',
+      );
       return undefined;
     }
     return value;
@@ -171,12 +191,22 @@ class LockChecker {
     if (!fields) return undefined;
     if (fields.has('artifact')) return { artifact: this.reader.string(fields.get('artifact'))! };
     if (fields.has('image') && fields.has('path')) return { image: this.reader.string(fields.get('image'))!, path: this.reader.string(fields.get('path'))! };
-    this.reader.report(ManifestErrorCode.BadSource, at.node, at.path, 'source must name an artifact, or an image and a path', 're-run extract to regenerate the lock');
+    this.reader.report(
+      ManifestErrorCode.BadSource,
+      at.node,
+      at.path,
+      'source must name an artifact, or an image and a path',
+      're-run extract to regenerate the lock',
+    );
     return undefined;
   }
 
   plugin(at: Located): Partial<LockedPlugin> {
-    const fields = this.reader.mapping(at, ['name', 'version', 'source', 'resolvedDigest', 'platforms'], ['name', 'version', 'source', 'resolvedDigest', 'platforms']);
+    const fields = this.reader.mapping(
+      at,
+      ['name', 'version', 'source', 'resolvedDigest', 'platforms'],
+      ['name', 'version', 'source', 'resolvedDigest', 'platforms'],
+    );
     if (!fields) return {};
     const platformsAt = fields.get('platforms');
     return {
@@ -195,7 +225,13 @@ class LockChecker {
     const platformAt = fields.get('platform');
     const platform = this.reader.string(platformAt);
     if (platform !== undefined && platformAt && !isSupportedPlatform(platform)) {
-      this.reader.report(ManifestErrorCode.UnsupportedPlatform, platformAt.node, platformAt.path, `unsupported platform "${platform}"`, 're-run extract to regenerate the lock');
+      this.reader.report(
+        ManifestErrorCode.UnsupportedPlatform,
+        platformAt.node,
+        platformAt.path,
+        `unsupported platform "${platform}"`,
+        're-run extract to regenerate the lock',
+      );
     }
     return {
       platform: platform as Platform,

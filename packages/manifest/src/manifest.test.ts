@@ -52,7 +52,14 @@ describe('parseManifest', () => {
   }
 
   it('reports every problem of a document, not just the first', () => {
-    const text = ['apiVersion: falco-airgap/v1alpha1', 'kind: PluginsManifest', 'falco: {version: "1"}', 'platforms: [linux/mips]', 'plugins:', '  - {name: a, version: x, from: {artifact: "r/a"}}'].join('\n');
+    const text = [
+      'apiVersion: falco-airgap/v1alpha1',
+      'kind: PluginsManifest',
+      'falco: {version: "1"}',
+      'platforms: [linux/mips]',
+      'plugins:',
+      '  - {name: a, version: x, from: {artifact: "r/a"}}',
+    ].join('\n');
     const error = (() => {
       try {
         parseManifest(text, 'm.yaml');
@@ -61,11 +68,18 @@ describe('parseManifest', () => {
       }
       throw new Error('accepted');
     })();
-    expect(error.issues.map((i) => i.code)).toEqual(['MANIFEST_BAD_SEMVER', 'MANIFEST_UNSUPPORTED_PLATFORM', 'MANIFEST_BAD_SEMVER', 'MANIFEST_REF_NO_TAG_OR_DIGEST']);
+    expect(error.issues.map((i) => i.code)).toEqual([
+      'MANIFEST_BAD_SEMVER',
+      'MANIFEST_UNSUPPORTED_PLATFORM',
+      'MANIFEST_BAD_SEMVER',
+      'MANIFEST_REF_NO_TAG_OR_DIGEST',
+    ]);
   });
 
   it('suggests the key the user probably meant', () => {
-    const text = ['apiVersion: falco-airgap/v1alpha1', 'kind: PluginsManifest', 'falco: {version: 0.44.1}', 'platform: [linux/amd64]', 'plugins: []'].join('\n');
+    const text = ['apiVersion: falco-airgap/v1alpha1', 'kind: PluginsManifest', 'falco: {version: 0.44.1}', 'platform: [linux/amd64]', 'plugins: []'].join(
+      '\n',
+    );
     expect(() => parseManifest(text)).toThrow(ManifestError);
     try {
       parseManifest(text);
@@ -77,7 +91,14 @@ describe('parseManifest', () => {
 
   it('accepts digest-pinned references', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
-    const text = ['apiVersion: falco-airgap/v1alpha1', 'kind: PluginsManifest', 'falco: {version: 0.44.1}', 'platforms: [linux/arm64]', 'plugins:', `  - {name: json, version: 0.7.4, from: {artifact: "ghcr.io/falcosecurity/plugins/plugin/json:0.7.4@${digest}"}}`].join('\n');
+    const text = [
+      'apiVersion: falco-airgap/v1alpha1',
+      'kind: PluginsManifest',
+      'falco: {version: 0.44.1}',
+      'platforms: [linux/arm64]',
+      'plugins:',
+      `  - {name: json, version: 0.7.4, from: {artifact: "ghcr.io/falcosecurity/plugins/plugin/json:0.7.4@${digest}"}}`,
+    ].join('\n');
     expect(parseManifest(text).plugins[0]!.from).toEqual({ artifact: `ghcr.io/falcosecurity/plugins/plugin/json:0.7.4@${digest}` });
   });
 });

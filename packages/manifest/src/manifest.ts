@@ -16,15 +16,31 @@ export function parseManifest(text: string, file = DEFAULT_MANIFEST_PATH): Plugi
   const reader = new YamlReader(text, file);
   if (reader.issues.length) throw new ManifestError(reader.issues);
   if (reader.root === null) {
-    reader.report(ManifestErrorCode.Empty, null, '', 'the manifest is empty', `start from the documented example: apiVersion: ${MANIFEST_API_VERSION}, kind: ${MANIFEST_KIND}`);
+    reader.report(
+      ManifestErrorCode.Empty,
+      null,
+      '',
+      'the manifest is empty',
+      `start from the documented example: apiVersion: ${MANIFEST_API_VERSION}, kind: ${MANIFEST_KIND}`,
+    );
     throw new ManifestError(reader.issues);
   }
-  const top = reader.mapping({ node: reader.root, path: '' }, ['apiVersion', 'kind', 'falco', 'platforms', 'plugins', 'rulesfiles'], ['apiVersion', 'kind', 'falco', 'platforms']);
+  const top = reader.mapping(
+    { node: reader.root, path: '' },
+    ['apiVersion', 'kind', 'falco', 'platforms', 'plugins', 'rulesfiles'],
+    ['apiVersion', 'kind', 'falco', 'platforms'],
+  );
   if (!top) throw new ManifestError(reader.issues);
 
   const apiVersion = reader.string(top.get('apiVersion'));
   if (apiVersion !== undefined && apiVersion !== MANIFEST_API_VERSION) {
-    reader.report(ManifestErrorCode.BadApiVersion, top.get('apiVersion')!.node, 'apiVersion', `unsupported apiVersion "${apiVersion}"`, `use apiVersion: ${MANIFEST_API_VERSION}`);
+    reader.report(
+      ManifestErrorCode.BadApiVersion,
+      top.get('apiVersion')!.node,
+      'apiVersion',
+      `unsupported apiVersion "${apiVersion}"`,
+      `use apiVersion: ${MANIFEST_API_VERSION}`,
+    );
   }
   const kind = reader.string(top.get('kind'));
   if (kind !== undefined && kind !== MANIFEST_KIND) {
@@ -76,7 +92,8 @@ function readSemver(reader: YamlReader, at: Located | undefined): string | undef
   const value = reader.string(at);
   if (value === undefined || !at) return undefined;
   if (!isSemver(value)) {
-    const hint = value.startsWith('v') && isSemver(value.slice(1)) ? `drop the leading "v": "${value.slice(1)}"` : 'use a full semantic version such as "0.18.0"';
+    const hint =
+      value.startsWith('v') && isSemver(value.slice(1)) ? `drop the leading "v": "${value.slice(1)}"` : 'use a full semantic version such as "0.18.0"';
     reader.report(ManifestErrorCode.BadSemver, at.node, at.path, `"${value}" is not a semantic version (MAJOR.MINOR.PATCH)`, hint);
     return undefined;
   }
@@ -95,7 +112,13 @@ function readPlatforms(reader: YamlReader, at: Located | undefined): Platform[] 
     const value = reader.string(item);
     if (value === undefined) continue;
     if (!isSupportedPlatform(value)) {
-      reader.report(ManifestErrorCode.UnsupportedPlatform, item.node, item.path, `unsupported platform "${value}"`, `supported platforms: ${SUPPORTED_PLATFORMS.join(', ')}`);
+      reader.report(
+        ManifestErrorCode.UnsupportedPlatform,
+        item.node,
+        item.path,
+        `unsupported platform "${value}"`,
+        `supported platforms: ${SUPPORTED_PLATFORMS.join(', ')}`,
+      );
     } else if (platforms.includes(value)) {
       reader.report(ManifestErrorCode.DuplicatePlatform, item.node, item.path, `platform "${value}" is listed twice`, 'remove the duplicate');
     } else {
@@ -118,9 +141,21 @@ function readEntries(reader: YamlReader, at: Located | undefined, what: 'plugin'
     const name = reader.string(nameAt);
     if (name !== undefined && nameAt) {
       if (!NAME.test(name)) {
-        reader.report(ManifestErrorCode.BadName, nameAt.node, nameAt.path, `${what} name "${name}" is not valid`, 'use lowercase letters, digits and dashes, as in the upstream registry');
+        reader.report(
+          ManifestErrorCode.BadName,
+          nameAt.node,
+          nameAt.path,
+          `${what} name "${name}" is not valid`,
+          'use lowercase letters, digits and dashes, as in the upstream registry',
+        );
       } else if (seen.has(name)) {
-        reader.report(ManifestErrorCode.DuplicateName, nameAt.node, nameAt.path, `${what} "${name}" is already declared at ${seen.get(name)}`, `give each ${what} one entry`);
+        reader.report(
+          ManifestErrorCode.DuplicateName,
+          nameAt.node,
+          nameAt.path,
+          `${what} "${name}" is already declared at ${seen.get(name)}`,
+          `give each ${what} one entry`,
+        );
       } else {
         const pos = reader.positionOf(nameAt.node);
         seen.set(name, `line ${pos.line}`);
@@ -140,12 +175,24 @@ function readSource(reader: YamlReader, at: Located | undefined): PluginSource |
   const hasArtifact = fields.has('artifact');
   const hasImage = fields.has('image');
   if (hasArtifact === hasImage) {
-    reader.report(ManifestErrorCode.BadSource, at.node, at.path, hasArtifact ? '"from" names both an artifact and an image' : '"from" names neither an artifact nor an image', 'use either "artifact: <ref>" or "image: <ref>" with "path: <file in image>"');
+    reader.report(
+      ManifestErrorCode.BadSource,
+      at.node,
+      at.path,
+      hasArtifact ? '"from" names both an artifact and an image' : '"from" names neither an artifact nor an image',
+      'use either "artifact: <ref>" or "image: <ref>" with "path: <file in image>"',
+    );
     return undefined;
   }
   if (hasArtifact) {
     if (fields.has('path')) {
-      reader.report(ManifestErrorCode.BadSource, fields.get('path')!.node, fields.get('path')!.path, '"path" only applies to image sources', 'remove "path", or use "image:" instead of "artifact:"');
+      reader.report(
+        ManifestErrorCode.BadSource,
+        fields.get('path')!.node,
+        fields.get('path')!.path,
+        '"path" only applies to image sources',
+        'remove "path", or use "image:" instead of "artifact:"',
+      );
     }
     const artifact = readReference(reader, fields.get('artifact'));
     return artifact === undefined ? undefined : { artifact };
@@ -153,12 +200,24 @@ function readSource(reader: YamlReader, at: Located | undefined): PluginSource |
   const image = readReference(reader, fields.get('image'));
   const pathAt = fields.get('path');
   if (!pathAt) {
-    reader.report(ManifestErrorCode.MissingKey, at.node, `${at.path}.path`, 'an image source needs "path", the file to take from the image', 'add e.g. path: /usr/share/falco/plugins/libcontainer.so');
+    reader.report(
+      ManifestErrorCode.MissingKey,
+      at.node,
+      `${at.path}.path`,
+      'an image source needs "path", the file to take from the image',
+      'add e.g. path: /usr/share/falco/plugins/libcontainer.so',
+    );
     return undefined;
   }
   const path = reader.string(pathAt);
   if (path !== undefined && !isSafeImagePath(path)) {
-    reader.report(ManifestErrorCode.BadPath, pathAt.node, pathAt.path, `"${path}" is not an absolute, normalised file path`, 'use an absolute path without "..", "." or empty segments, e.g. /usr/share/falco/plugins/libcontainer.so');
+    reader.report(
+      ManifestErrorCode.BadPath,
+      pathAt.node,
+      pathAt.path,
+      `"${path}" is not an absolute, normalised file path`,
+      'use an absolute path without "..", "." or empty segments, e.g. /usr/share/falco/plugins/libcontainer.so',
+    );
     return undefined;
   }
   return image === undefined || path === undefined ? undefined : { image, path };
@@ -170,11 +229,29 @@ function readReference(reader: YamlReader, at: Located | undefined): string | un
   const parsed = parseReference(value);
   if (parsed.ok) return value;
   if (parsed.problem === 'no-tag-or-digest') {
-    reader.report(ManifestErrorCode.ReferenceWithoutTagOrDigest, at.node, at.path, `${parsed.detail}`, `pin it: ${value}:<version> or ${value}@sha256:<digest>`);
+    reader.report(
+      ManifestErrorCode.ReferenceWithoutTagOrDigest,
+      at.node,
+      at.path,
+      `${parsed.detail}`,
+      `pin it: ${value}:<version> or ${value}@sha256:<digest>`,
+    );
   } else if (parsed.problem === 'bad-digest') {
-    reader.report(ManifestErrorCode.BadDigest, at.node, at.path, `invalid digest in "${value}": ${parsed.detail}`, 'copy the digest exactly as the registry reports it');
+    reader.report(
+      ManifestErrorCode.BadDigest,
+      at.node,
+      at.path,
+      `invalid digest in "${value}": ${parsed.detail}`,
+      'copy the digest exactly as the registry reports it',
+    );
   } else {
-    reader.report(ManifestErrorCode.BadReference, at.node, at.path, `invalid reference "${value}": ${parsed.detail}`, 'write it as registry/repository:tag, e.g. ghcr.io/falcosecurity/plugins/plugin/k8saudit:0.18.0');
+    reader.report(
+      ManifestErrorCode.BadReference,
+      at.node,
+      at.path,
+      `invalid reference "${value}": ${parsed.detail}`,
+      'write it as registry/repository:tag, e.g. ghcr.io/falcosecurity/plugins/plugin/k8saudit:0.18.0',
+    );
   }
   return undefined;
 }

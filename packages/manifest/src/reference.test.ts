@@ -3,8 +3,14 @@ import { parseReference } from './reference.ts';
 
 describe('parseReference', () => {
   it.each([
-    ['ghcr.io/falcosecurity/plugins/plugin/k8saudit:0.18.0', { registry: 'ghcr.io', repository: 'falcosecurity/plugins/plugin/k8saudit', tag: '0.18.0', digest: undefined }],
-    ['localhost:5000/falcosecurity/falco:0.44.1-debian', { registry: 'localhost:5000', repository: 'falcosecurity/falco', tag: '0.44.1-debian', digest: undefined }],
+    [
+      'ghcr.io/falcosecurity/plugins/plugin/k8saudit:0.18.0',
+      { registry: 'ghcr.io', repository: 'falcosecurity/plugins/plugin/k8saudit', tag: '0.18.0', digest: undefined },
+    ],
+    [
+      'localhost:5000/falcosecurity/falco:0.44.1-debian',
+      { registry: 'localhost:5000', repository: 'falcosecurity/falco', tag: '0.44.1-debian', digest: undefined },
+    ],
     ['falcosecurity/falco:0.44.1', { registry: 'docker.io', repository: 'falcosecurity/falco', tag: '0.44.1', digest: undefined }],
     ['alpine:3', { registry: 'docker.io', repository: 'library/alpine', tag: '3', digest: undefined }],
     [`127.0.0.1:5000/a/b@sha256:${'f'.repeat(64)}`, { registry: '127.0.0.1:5000', repository: 'a/b', tag: undefined, digest: `sha256:${'f'.repeat(64)}` }],

@@ -8,9 +8,7 @@ export interface ImageReference {
 
 export type ReferenceProblem = 'syntax' | 'no-tag-or-digest' | 'bad-digest';
 
-export type ReferenceParseResult =
-  | { ok: true; reference: ImageReference }
-  | { ok: false; problem: ReferenceProblem; detail: string };
+export type ReferenceParseResult = { ok: true; reference: ImageReference } | { ok: false; problem: ReferenceProblem; detail: string };
 
 const DEFAULT_REGISTRY = 'docker.io';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;

@@ -61,7 +61,13 @@ export class YamlReader {
   /** Reads a mapping, reporting keys outside `allowed` and missing `required` keys. */
   mapping(at: Located, allowed: readonly string[], required: readonly string[]): Map<string, Located> | undefined {
     if (!isMap(at.node)) {
-      this.report(ManifestErrorCode.NotAMapping, at.node, at.path, `${describe(at.path)} must be a mapping`, `write ${describe(at.path)} as "key: value" lines`);
+      this.report(
+        ManifestErrorCode.NotAMapping,
+        at.node,
+        at.path,
+        `${describe(at.path)} must be a mapping`,
+        `write ${describe(at.path)} as "key: value" lines`,
+      );
       return undefined;
     }
     const entries = new Map<string, Located>();
@@ -87,7 +93,13 @@ export class YamlReader {
     }
     for (const key of required) {
       if (!entries.has(key) && !this.hasKey(at.node as YAMLMap, key)) {
-        this.report(ManifestErrorCode.MissingKey, at.node, at.path ? `${at.path}.${key}` : key, `${describe(at.path)} is missing required key "${key}"`, `add "${key}:" to ${describe(at.path)}`);
+        this.report(
+          ManifestErrorCode.MissingKey,
+          at.node,
+          at.path ? `${at.path}.${key}` : key,
+          `${describe(at.path)} is missing required key "${key}"`,
+          `add "${key}:" to ${describe(at.path)}`,
+        );
       }
     }
     return entries;
@@ -110,7 +122,13 @@ export class YamlReader {
     if (!at) return undefined;
     if (!isScalar(at.node) || typeof at.node.value !== 'string' || at.node.value === '') {
       const got = isScalar(at.node) ? `${typeof at.node.value} ${JSON.stringify(at.node.value)}` : at.node ? 'a structure' : 'nothing';
-      this.report(ManifestErrorCode.WrongType, at.node, at.path, `${describe(at.path)} must be a non-empty string, got ${got}`, `quote the value: ${lastKey(at.path)}: "..."`);
+      this.report(
+        ManifestErrorCode.WrongType,
+        at.node,
+        at.path,
+        `${describe(at.path)} must be a non-empty string, got ${got}`,
+        `quote the value: ${lastKey(at.path)}: "..."`,
+      );
       return undefined;
     }
     return at.node.value;
@@ -131,5 +149,10 @@ function describe(path: string): string {
 }
 
 function lastKey(path: string): string {
-  return path.split('.').pop()?.replace(/\[\d+\]$/, '') ?? path;
+  return (
+    path
+      .split('.')
+      .pop()
+      ?.replace(/\[\d+\]$/, '') ?? path
+  );
 }

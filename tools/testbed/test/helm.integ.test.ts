@@ -15,7 +15,13 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 const helm = (...args: string[]) =>
   run(env.TESTBED_HELM!, args, {
-    env: { ...process.env, KUBECONFIG: env.TESTBED_KUBECONFIG, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') },
+    env: {
+      ...process.env,
+      KUBECONFIG: env.TESTBED_KUBECONFIG,
+      HELM_CACHE_HOME: join(home, 'cache'),
+      HELM_CONFIG_HOME: join(home, 'config'),
+      HELM_DATA_HOME: join(home, 'data'),
+    },
   });
 
 describe('helm', () => {
