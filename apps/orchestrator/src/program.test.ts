@@ -73,6 +73,12 @@ describe('falco-airgap usage', () => {
     expect(result.stdout).toContain('Usage: falco-airgap');
   });
 
+  it('refuses --config rather than ignoring it', async () => {
+    const result = await run(['--config', 'envs.yaml', 'manifest', 'validate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error[CLI_USAGE]: --config envs.yaml: this version reads no configuration file');
+  });
+
   it('prints the package version', async () => {
     const result = await run(['--version']);
     expect(result.code).toBe(0);

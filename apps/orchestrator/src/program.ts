@@ -36,6 +36,14 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       const globals = readGlobals(command, environment);
       const reporter = createReporter(globals, environment);
       outcome = { name, reporter };
+      if (globals.config !== undefined) {
+        throw new CliError(
+          `--config ${globals.config}: this version reads no configuration file`,
+          CliErrorCode.Usage,
+          'input',
+          'pass the settings as flags or FALCO_AIRGAP_* variables',
+        );
+      }
       const ctx: CommandContext = { reporter, cwd: environment.cwd, signal: environment.signal, globals };
       const result = await action(ctx, command);
       if (result.summary) reporter.info(result.summary);
@@ -80,7 +88,7 @@ function defineCommands(program: Command, execute: (name: string, action: Action
   program
     .description('Mirror Falco plugins and rules, build the images and deploy Falco into Kubernetes clusters without internet access.')
     .version(version, '-V, --version', 'print the falco-airgap version')
-    .option('--config <file>', 'configuration file', 'falco-airgap.config.yaml')
+    .option('--config <file>', 'configuration file of environments (not read by this version: use flags and FALCO_AIRGAP_* variables)')
     .option('--json', 'machine-readable output: one JSON object per line on stdout, ending with {"type":"result"}', false)
     .option('-q, --quiet', 'print only errors and the result', false)
     .option('-v, --verbose', 'print every step and stack traces of failures', false)
