@@ -122,22 +122,20 @@ describe('extract against the testbed registries', () => {
     expect(result.lock.plugins.find((p) => p.name === 'container')!.platforms.map((p) => p.pluginApiVersion)).toEqual(['3.11.0', '3.11.0']);
   });
 
-  it('re-runs without downloading a single blob (counted at the registry) in under a second', async () => {
+  it('re-runs without downloading a single blob (counted at the registry) or rewriting the lock', async () => {
     const out = join(root, 'rerun');
     const setup = { plainHttp: [PLAIN], cacheDir: join(root, 'cache-rerun') };
     await run(fixtureManifest(PLAIN), out, setup);
     const lockBefore = await readFile(join(out, 'plugins-lock.yaml'));
     const logOffset = (await readFile(env.TESTBED_REGISTRY_LOG!, 'utf8')).length;
-    const started = performance.now();
+    // How long the re-run takes is measured by bench/extract, not here.
     const again = await run(fixtureManifest(PLAIN), out, setup);
-    const elapsed = performance.now() - started;
     // The registry writes its access log asynchronously; give it a moment before counting.
     await new Promise((r) => setTimeout(r, 300));
     expect(await blobGets(env.TESTBED_REGISTRY_LOG!, logOffset)).toBe(0);
     expect(again.stats.blobsDownloaded).toBe(0);
     expect(again.lockStatus).toBe('unchanged');
     expect(await readFile(join(out, 'plugins-lock.yaml'))).toEqual(lockBefore);
-    expect(elapsed).toBeLessThan(1000);
   });
 
   it('pulls from the TLS + basic-auth registry with the testbed CA and docker-config credentials', async () => {

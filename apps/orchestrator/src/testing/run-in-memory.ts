@@ -5,8 +5,6 @@ export interface InMemoryRun {
   code: number;
   stdout: string;
   stderr: string;
-  /** Wall time of the run in milliseconds. */
-  ms: number;
 }
 
 /** Runs the CLI in-process with captured output, as tests need it: no colours, no TTY. */
@@ -17,12 +15,11 @@ export async function runInMemory(argv: string[], options: { cwd?: string; env?:
   let err = '';
   stdout.on('data', (chunk) => (out += chunk));
   stderr.on('data', (chunk) => (err += chunk));
-  const started = performance.now();
   const code = await runCli(argv, {
     streams: { stdout, stderr },
     cwd: options.cwd ?? process.cwd(),
     env: { NO_COLOR: '1', ...options.env },
     signal: options.signal ?? new AbortController().signal,
   });
-  return { code, stdout: out, stderr: err, ms: performance.now() - started };
+  return { code, stdout: out, stderr: err };
 }
