@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { FIXTURE_FALCO_IMAGE_TAG, FIXTURE_PLUGIN_DIR, FIXTURE_PLUGINS, fixtureRepository, publishFixtureSet, RegistryClient } from '@falco-airgap/fixtures';
+import { FIXTURE_FALCO_IMAGE_TAG, FIXTURE_PLUGIN_DIR, FIXTURE_PLUGINS, fixtureRepository, publishFixturesTo } from '@falco-airgap/fixtures';
 import { requireTestbed } from '../../tools/testbed/env.ts';
 
 const run = promisify(execFile);
@@ -108,12 +108,7 @@ async function skopeo(work: string): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const client = new RegistryClient({ registry, plainHttp: true });
-  try {
-    await publishFixtureSet(client);
-  } finally {
-    await client.close();
-  }
+  await publishFixturesTo({ registry, plainHttp: true });
   const root = await mkdtemp(join(tmpdir(), 'bench-extract-'));
   const imageManifest = join(root, 'image-only.yaml');
   const fullManifest = join(root, 'full.yaml');

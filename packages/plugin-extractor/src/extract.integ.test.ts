@@ -3,7 +3,7 @@ import {
   FIXTURE_PLUGINS,
   buildContainerImage,
   compilePlugin,
-  publishFixtureSet,
+  publishFixturesTo,
   pushArtifact,
   RegistryClient as FixtureRegistry,
 } from '@falco-airgap/fixtures';
@@ -60,20 +60,10 @@ let dockerConfigDir: string;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'extract-integ-'));
-  const plain = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
-  const auth = new FixtureRegistry({
-    registry: AUTH,
-    username: env.TESTBED_REGISTRY_AUTH_USER,
-    password: env.TESTBED_REGISTRY_AUTH_PASSWORD,
-    ca: await readFile(env.TESTBED_CA_FILE!),
-  });
-  try {
-    await publishFixtureSet(plain);
-    await publishFixtureSet(auth);
-  } finally {
-    await plain.close();
-    await auth.close();
-  }
+  await publishFixturesTo(
+    { registry: PLAIN, plainHttp: true },
+    { registry: AUTH, username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD, ca: await readFile(env.TESTBED_CA_FILE!) },
+  );
   // Credentials the way users have them: docker login wrote them into config.json.
   dockerConfigDir = join(root, 'docker-config');
   await mkdir(dockerConfigDir);

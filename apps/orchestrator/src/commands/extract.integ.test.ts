@@ -3,7 +3,7 @@ import {
   buildPluginArtifact,
   compilePlugin,
   pushArtifact,
-  publishFixtureSet,
+  publishFixturesTo,
   RegistryClient as FixtureRegistry,
 } from '@falco-airgap/fixtures';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -41,20 +41,10 @@ async function manifestFor(registry: string, file: string, transform: (text: str
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cli-extract-'));
-  const plain = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
-  const auth = new FixtureRegistry({
-    registry: AUTH,
-    username: env.TESTBED_REGISTRY_AUTH_USER,
-    password: env.TESTBED_REGISTRY_AUTH_PASSWORD,
-    ca: await readFile(env.TESTBED_CA_FILE!),
-  });
-  try {
-    await publishFixtureSet(plain);
-    await publishFixtureSet(auth);
-  } finally {
-    await plain.close();
-    await auth.close();
-  }
+  await publishFixturesTo(
+    { registry: PLAIN, plainHttp: true },
+    { registry: AUTH, username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD, ca: await readFile(env.TESTBED_CA_FILE!) },
+  );
   process.env.DOCKER_CONFIG = join(root, 'docker');
   await mkdir(process.env.DOCKER_CONFIG);
 }, 300_000);

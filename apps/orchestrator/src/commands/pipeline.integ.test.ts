@@ -1,5 +1,5 @@
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { publishFixtureSet, RegistryClient as FixtureRegistry } from '@falco-airgap/fixtures';
+import { publishFixturesTo } from '@falco-airgap/fixtures';
 import { parseLock } from '@falco-airgap/manifest';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,12 +21,7 @@ let root: string;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cli-pipeline-'));
-  const registry = new FixtureRegistry({ registry: REGISTRY, plainHttp: true });
-  try {
-    await publishFixtureSet(registry);
-  } finally {
-    await registry.close();
-  }
+  await publishFixturesTo({ registry: REGISTRY, plainHttp: true });
   const shipped = await readFile(join(import.meta.dirname, '../../../../plugins/plugins-manifest.yaml'), 'utf8');
   await writeFile(join(root, 'manifest.yaml'), shipped.replaceAll('ghcr.io/', `${REGISTRY}/`).replaceAll('docker.io/', `${REGISTRY}/`));
   // The CLI takes credentials from the AWS default chain, as in Jenkins.
