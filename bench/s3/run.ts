@@ -4,7 +4,8 @@
 //   node --conditions=@falco-airgap/source bench/s3/run.ts [--rounds N] [--out results.json]
 // It builds the CLI and the loader first; the AWS CLI comes from PyPI (pip install awscli).
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { platformDirectory, serializeLock, type LockedPlugin, type Platform, type PluginsLock } from '@falco-airgap/manifest';
+import { platformDirectory, type Platform } from '@falco-airgap/core';
+import { serializeLock, type LockedPlugin, type PluginsLock } from '@falco-airgap/manifest';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-import { FalcoAirgapError, type ErrorCategory } from '@falco-airgap/manifest';
+import { FalcoAirgapError, type ErrorCategory } from '@falco-airgap/core';
 
 export const CliErrorCode = {
   Usage: 'CLI_USAGE',

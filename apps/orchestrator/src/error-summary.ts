@@ -1,4 +1,5 @@
-import { formatPosition, isFalcoAirgapError, ManifestError } from '@falco-airgap/manifest';
+import { formatPosition, isFalcoAirgapError } from '@falco-airgap/core';
+import { ManifestError } from '@falco-airgap/manifest';
 import type { ErrorSummary } from './output/events.ts';
 import { CliErrorCode } from './cli-error.ts';
 

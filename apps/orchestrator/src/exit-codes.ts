@@ -1,4 +1,4 @@
-import { isFalcoAirgapError, type ErrorCategory } from '@falco-airgap/manifest';
+import { isFalcoAirgapError, type ErrorCategory } from '@falco-airgap/core';
 
 export const ExitCode = {
   Success: 0,

@@ -1,4 +1,4 @@
-import { isSupportedPlatform, type Platform } from '@falco-airgap/manifest';
+import { isSupportedPlatform, type Platform } from '@falco-airgap/core';
 import { assertBucketName, assertChannelName, assertReleaseId, normalizePrefix } from '@falco-airgap/s3-plugin-store';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';

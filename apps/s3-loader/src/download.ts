@@ -1,8 +1,8 @@
+import { retry } from '@falco-airgap/core';
 import { isS3StoreError, S3StoreError, S3StoreErrorCode, type ObjectReader } from '@falco-airgap/s3-plugin-store';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DownloadTarget {
   key: string;
@@ -93,19 +93,16 @@ function collectGarbageEvery(bytes: number): void {
 }
 
 /** Retries only what a retry can fix: a broken connection or an unavailable server, never wrong bytes. */
-export async function withRetries<T>(
+export function withRetries<T>(
   retries: number,
   signal: AbortSignal | undefined,
   task: () => Promise<T>,
   onRetry?: (attempt: number, error: unknown) => void,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await task();
-    } catch (error) {
-      if (attempt >= retries || !isS3StoreError(error, S3StoreErrorCode.Unavailable) || signal?.aborted) throw error;
-      onRetry?.(attempt + 1, error);
-      await sleep(Math.min(200 * 2 ** attempt, 3000), undefined, { signal });
-    }
-  }
+  return retry(task, {
+    policy: { attempts: retries + 1, baseDelayMs: 200, maxDelayMs: 3_000 },
+    signal,
+    shouldRetry: (error) => isS3StoreError(error, S3StoreErrorCode.Unavailable),
+    onRetry: (error, attempt) => onRetry?.(attempt, error),
+  });
 }

@@ -1,21 +1,18 @@
-import { FalcoAirgapError, isFalcoAirgapError, type ErrorCategory } from '@falco-airgap/manifest';
+import { defineErrorCodes, FalcoAirgapError, isFalcoAirgapError } from '@falco-airgap/core';
 
-export const LoaderErrorCode = {
-  Config: 'LOADER_CONFIG',
-  NoPluginsForPlatform: 'LOADER_NO_PLUGINS_FOR_PLATFORM',
-  NoUsableCache: 'LOADER_NO_USABLE_CACHE',
-  InstallFailed: 'LOADER_INSTALL_FAILED',
-  Interrupted: 'LOADER_INTERRUPTED',
-} as const;
+const loaderErrors = defineErrorCodes({
+  input: {
+    Config: 'LOADER_CONFIG',
+    NoPluginsForPlatform: 'LOADER_NO_PLUGINS_FOR_PLATFORM',
+  },
+  operational: {
+    NoUsableCache: 'LOADER_NO_USABLE_CACHE',
+    InstallFailed: 'LOADER_INSTALL_FAILED',
+    Interrupted: 'LOADER_INTERRUPTED',
+  },
+});
+export const LoaderErrorCode = loaderErrors.codes;
 export type LoaderErrorCode = (typeof LoaderErrorCode)[keyof typeof LoaderErrorCode];
-
-const CATEGORY: Record<LoaderErrorCode, ErrorCategory> = {
-  LOADER_CONFIG: 'input',
-  LOADER_NO_PLUGINS_FOR_PLATFORM: 'input',
-  LOADER_NO_USABLE_CACHE: 'operational',
-  LOADER_INSTALL_FAILED: 'operational',
-  LOADER_INTERRUPTED: 'operational',
-};
 
 /** Errors of the loader itself (configuration, installation); store errors pass through unchanged. */
 export class LoaderError extends FalcoAirgapError {
@@ -23,7 +20,7 @@ export class LoaderError extends FalcoAirgapError {
   declare readonly code: LoaderErrorCode;
 
   constructor(code: LoaderErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(message, { code, category: CATEGORY[code], hint: options.hint, cause: options.cause });
+    super(message, { code, category: loaderErrors.categoryOf(code), hint: options.hint, cause: options.cause });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Platform } from '@falco-airgap/manifest';
+import type { Platform } from '@falco-airgap/core';
 import { pluginsFor, type ReleaseDocument } from '@falco-airgap/s3-plugin-store';
 import { mkdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

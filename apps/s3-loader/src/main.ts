@@ -1,4 +1,4 @@
-import { isFalcoAirgapError } from '@falco-airgap/manifest';
+import { isFalcoAirgapError } from '@falco-airgap/core';
 import packageJson from '../package.json' with { type: 'json' };
 import { parseLoaderArgs, usage } from './config.ts';
 import { LoaderExit, loaderExitCodeFor } from './errors.ts';

@@ -1,4 +1,4 @@
-import { FalcoAirgapError, type SourcePosition } from '@falco-airgap/manifest';
+import { FalcoAirgapError, type SourcePosition } from '@falco-airgap/core';
 
 /** Stable codes for problems in the chart's values; the chart's own template checks fail with the same codes. */
 export const ValuesErrorCode = {

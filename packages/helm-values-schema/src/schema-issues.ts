@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { closestMatch as didYouMean } from '@falco-airgap/manifest';
+import { closestMatch as didYouMean } from '@falco-airgap/core';
 import { ValuesErrorCode, type ValuesIssue } from './errors.ts';
 import { MOVED_KEYS } from './moved-keys.ts';
 import type { SchemaNode } from './schema/nodes.ts';

@@ -1,4 +1,4 @@
-import type { SourcePosition } from '@falco-airgap/manifest';
+import type { SourcePosition } from '@falco-airgap/core';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ValuesError, ValuesErrorCode, type ValuesIssue } from './errors.ts';

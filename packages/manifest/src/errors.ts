@@ -1,45 +1,4 @@
-/**
- * What kind of failure an error is; the CLI maps it to an exit code
- * (input 2, verification 3, operational 1).
- */
-export type ErrorCategory = 'input' | 'verification' | 'operational';
-
-/** Where in an input file a problem sits (1-based line and column). */
-export interface SourcePosition {
-  file: string;
-  line: number;
-  column: number;
-}
-
-export interface FalcoAirgapErrorOptions {
-  code: string;
-  category: ErrorCategory;
-  /** What the user should do next. */
-  hint?: string | undefined;
-  position?: SourcePosition | undefined;
-  cause?: unknown;
-}
-
-/** Base of every error the falco-airgap libraries throw: a stable code, a category and a hint. */
-export class FalcoAirgapError extends Error {
-  override name = 'FalcoAirgapError';
-  readonly code: string;
-  readonly category: ErrorCategory;
-  readonly hint: string | undefined;
-  readonly position: SourcePosition | undefined;
-
-  constructor(message: string, options: FalcoAirgapErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code;
-    this.category = options.category;
-    this.hint = options.hint;
-    this.position = options.position;
-  }
-}
-
-export function isFalcoAirgapError(value: unknown): value is FalcoAirgapError {
-  return value instanceof FalcoAirgapError;
-}
+import { FalcoAirgapError, type SourcePosition } from '@falco-airgap/core';
 
 /** Stable codes for problems in plugins-manifest.yaml and plugins-lock.yaml. */
 export const ManifestErrorCode = {
@@ -96,8 +55,4 @@ export class ManifestError extends FalcoAirgapError {
     });
     this.issues = sorted;
   }
-}
-
-export function formatPosition(position: SourcePosition): string {
-  return `${position.file}:${position.line}:${position.column}`;
 }

@@ -1,20 +1,6 @@
-export {
-  FalcoAirgapError,
-  ManifestError,
-  ManifestErrorCode,
-  formatPosition,
-  isFalcoAirgapError,
-  type ErrorCategory,
-  type FalcoAirgapErrorOptions,
-  type ManifestIssue,
-  type SourcePosition,
-} from './errors.ts';
+export { ManifestError, ManifestErrorCode, type ManifestIssue } from './errors.ts';
 export { DEFAULT_MANIFEST_PATH, loadManifest, parseManifest } from './manifest.ts';
 export { DEFAULT_LOCK_PATH, loadLock, parseLock, serializeLock } from './lock.ts';
-export { formatReference, isDigest, parseReference, type ImageReference, type ReferenceParseResult } from './reference.ts';
-export { isSupportedPlatform, platformDirectory, splitPlatform, SUPPORTED_PLATFORMS, type Platform, type PlatformParts } from './platform.ts';
-export { isSemver } from './semver.ts';
-export { closestMatch } from './suggest.ts';
 export { pluginsLockJsonSchema, pluginsManifestJsonSchema } from './json-schema.ts';
 export {
   isArtifactSource,

@@ -1,4 +1,4 @@
-import { SUPPORTED_PLATFORMS } from './platform.ts';
+import { SUPPORTED_PLATFORMS } from '@falco-airgap/core';
 import { LOCK_KIND, MANIFEST_API_VERSION, MANIFEST_KIND } from './types.ts';
 
 // Editor support only: the parser is the authority and reports positions and codes the schema cannot.

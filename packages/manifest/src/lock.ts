@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { FalcoAirgapError, ManifestError, ManifestErrorCode } from './errors.ts';
-import { isSupportedPlatform, type Platform } from './platform.ts';
-import { isDigest } from './reference.ts';
-import { isSemver } from './semver.ts';
+import { FalcoAirgapError, isDigest, isSemver, isSupportedPlatform, type Platform } from '@falco-airgap/core';
+import { ManifestError, ManifestErrorCode } from './errors.ts';
 import {
   LOCK_KIND,
   MANIFEST_API_VERSION,

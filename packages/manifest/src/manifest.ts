@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { FalcoAirgapError, ManifestError, ManifestErrorCode } from './errors.ts';
-import { isSupportedPlatform, SUPPORTED_PLATFORMS, type Platform } from './platform.ts';
-import { parseReference } from './reference.ts';
-import { isSemver } from './semver.ts';
+import { FalcoAirgapError, isSemver, isSupportedPlatform, parseReference, SUPPORTED_PLATFORMS, type Platform } from '@falco-airgap/core';
+import { ManifestError, ManifestErrorCode } from './errors.ts';
 import { MANIFEST_API_VERSION, MANIFEST_KIND, type PluginEntry, type PluginsManifest, type PluginSource } from './types.ts';
 import { YamlReader, type Located } from './yaml-reader.ts';
 

@@ -1,4 +1,4 @@
-import type { Platform } from './platform.ts';
+import type { Platform } from '@falco-airgap/core';
 
 export const MANIFEST_API_VERSION = 'falco-airgap/v1alpha1';
 export const MANIFEST_KIND = 'PluginsManifest';

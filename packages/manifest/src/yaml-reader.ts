@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { ManifestErrorCode, type ManifestIssue, type SourcePosition } from './errors.ts';
-import { closestMatch } from './suggest.ts';
+import { closestMatch, type SourcePosition } from '@falco-airgap/core';
+import { ManifestErrorCode, type ManifestIssue } from './errors.ts';
 
 /** A YAML node together with the dotted path that led to it. */
 export interface Located {

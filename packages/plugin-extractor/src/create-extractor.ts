@@ -7,7 +7,7 @@ import { DirectImageSource } from './image-direct.ts';
 import { DockerImageSource } from './image-docker.ts';
 import { RegistryClient } from './oci-client.ts';
 import type { ExtractPorts } from './extract.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { RetryPolicy } from '@falco-airgap/core';
 import type { TransferStats } from './staged.ts';
 import { IMAGE_LAYER_LIMITS, type ArchiveLimits } from './tar-safety.ts';
 import { createHttpTransport, type HttpTransport } from './transport.ts';

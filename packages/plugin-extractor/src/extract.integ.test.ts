@@ -7,7 +7,8 @@ import {
   pushArtifact,
   RegistryClient as FixtureRegistry,
 } from '@falco-airgap/fixtures';
-import { parseReference, type PluginsManifest } from '@falco-airgap/manifest';
+import { parseReference } from '@falco-airgap/core';
+import { type PluginsManifest } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

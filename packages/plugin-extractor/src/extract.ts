@@ -1,26 +1,10 @@
-import {
-  isArtifactSource,
-  MANIFEST_API_VERSION,
-  LOCK_KIND,
-  parseLock,
-  parseReference,
-  platformDirectory,
-  serializeLock,
-  type ImageReference,
-  type LockedPlugin,
-  type LockedRulesfile,
-  type Platform,
-  type PluginEntry,
-  type PluginsLock,
-  type PluginsManifest,
-  type RulesfileEntry,
-} from '@falco-airgap/manifest';
+import { createLimit, parseReference, platformDirectory, type ImageReference, type Platform } from '@falco-airgap/core';
+import { isArtifactSource, MANIFEST_API_VERSION, LOCK_KIND, parseLock, serializeLock, type LockedPlugin, type LockedRulesfile, type PluginEntry, type PluginsLock, type PluginsManifest, type RulesfileEntry } from '@falco-airgap/manifest';
 import { readFile } from 'node:fs/promises';
 import { stageRulesfileArtifact, stagePluginArtifact, type ArtifactContext } from './artifact-source.ts';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 import { TaskProgress, type ExtractEvent } from './events.ts';
 import type { ImageSource } from './image-source.ts';
-import { createLimit } from './limit.ts';
 import { assertMatchesLock, keepOtherPlatforms, reconcileLock } from './lock-writer.ts';
 import type { RegistryClient } from './oci-client.ts';
 import { OutputDirectory, type InstallOutcome } from './output-dir.ts';

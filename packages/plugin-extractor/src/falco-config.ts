@@ -1,4 +1,4 @@
-import { isSemver } from '@falco-airgap/manifest';
+import { isSemver } from '@falco-airgap/core';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
 /** The config blob of a falcoctl artifact. */

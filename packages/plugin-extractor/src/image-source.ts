@@ -1,4 +1,4 @@
-import { splitPlatform, type ImageReference, type Platform } from '@falco-airgap/manifest';
+import { splitPlatform, type ImageReference, type Platform } from '@falco-airgap/core';
 import { readFile } from 'node:fs/promises';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 import type { TaskProgress } from './events.ts';

@@ -14,7 +14,7 @@ export {
   type RegistryCredentials,
 } from './docker-config.ts';
 export { parseWwwAuthenticate } from './auth.ts';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+
 export { parseManifestDocument, selectPlatform, type Descriptor, type ImageIndex, type ImageManifest } from './oci-index.ts';
 export { MediaType } from './media-types.ts';
 export { DirectImageSource } from './image-direct.ts';

@@ -1,4 +1,5 @@
-import { isArtifactSource, type LockedPlugin, type Platform, type PluginsLock } from '@falco-airgap/manifest';
+import { type Platform } from '@falco-airgap/core';
+import { isArtifactSource, type LockedPlugin, type PluginsLock } from '@falco-airgap/manifest';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
 /** One difference between the lock on disk and what a run resolved. */

@@ -1,13 +1,12 @@
-import type { ImageReference } from '@falco-airgap/manifest';
+import { createLimit, DEFAULT_RETRY_POLICY, retryDelayMs, sleep, type ImageReference, type RetryPolicy } from '@falco-airgap/core';
 import { RegistryAuth } from './auth.ts';
 import type { BlobCache } from './blob-cache.ts';
 import { digestOf, verifyBytes } from './digest.ts';
 import type { CredentialSource } from './docker-config.ts';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
-import { createLimit } from './limit.ts';
 import { ACCEPT_MANIFESTS } from './media-types.ts';
 import { parseManifestDocument, type Descriptor, type ManifestDocument } from './oci-index.ts';
-import { DEFAULT_RETRY_POLICY, isRetryableNetworkError, isRetryableStatus, retryDelayMs, sleep, type RetryPolicy } from './retry.ts';
+import { isRetryableNetworkError, isRetryableStatus } from './retry.ts';
 import type { HttpResponse, HttpTransport } from './transport.ts';
 
 /** Manifests and indexes larger than this are refused before reading them whole. */

@@ -1,4 +1,4 @@
-import { isDigest, splitPlatform, type Platform } from '@falco-airgap/manifest';
+import { isDigest, splitPlatform, type Platform } from '@falco-airgap/core';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES } from './media-types.ts';
 

@@ -1,4 +1,4 @@
-import { isSemver, type Platform } from '@falco-airgap/manifest';
+import { isSemver, type Platform } from '@falco-airgap/core';
 import { parseElf, readAtAddress, readCString, type ElfFile } from './elf.ts';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 

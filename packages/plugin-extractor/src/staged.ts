@@ -1,4 +1,4 @@
-import type { Platform } from '@falco-airgap/manifest';
+import type { Platform } from '@falco-airgap/core';
 
 /** A plugin file for one platform, verified and waiting in the staging area. */
 export interface StagedPluginFile {

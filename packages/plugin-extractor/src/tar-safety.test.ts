@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArchiveGuard, ARTIFACT_POLICY, IMAGE_LAYER_POLICY, safeEntryPath } from './tar-safety.ts';
-import { retryDelayMs, isRetryableNetworkError } from './retry.ts';
+import { retryDelayMs } from '@falco-airgap/core';
+import { isRetryableNetworkError } from './retry.ts';
 
 describe('archive entry paths', () => {
   it.each(['../x', 'a/../../x', '/etc/passwd', 'a\\..\\x', 'a\0b', '..'])('refuses %j', (name) => {

@@ -1,53 +1,35 @@
-import { FalcoAirgapError, type ErrorCategory } from '@falco-airgap/manifest';
+import { defineErrorCodes, FalcoAirgapError } from '@falco-airgap/core';
 
 /** Stable codes of everything the store can refuse or fail at; the category decides the exit code. */
-export const S3StoreErrorCode = {
-  // input (exit 2): flags, names, the lock, the local files, credentials
-  BadName: 'S3STORE_BAD_NAME',
-  LocalFileMissing: 'S3STORE_LOCAL_FILE_MISSING',
-  NoPreviousRelease: 'S3STORE_NO_PREVIOUS_RELEASE',
-  ReleaseNotFound: 'S3STORE_RELEASE_NOT_FOUND',
-  ChannelNotFound: 'S3STORE_CHANNEL_NOT_FOUND',
-  BucketNotFound: 'S3STORE_BUCKET_NOT_FOUND',
-  NoCredentials: 'S3STORE_NO_CREDENTIALS',
-  PlatformMissing: 'S3STORE_PLATFORM_MISSING',
-  // verification (exit 3): bytes are not what the lock or the release says they are
-  Sha256Mismatch: 'S3STORE_SHA256_MISMATCH',
-  SizeMismatch: 'S3STORE_SIZE_MISMATCH',
-  BadDocument: 'S3STORE_BAD_DOCUMENT',
-  ReleaseTampered: 'S3STORE_RELEASE_TAMPERED',
-  BlobMissing: 'S3STORE_BLOB_MISSING',
-  // operational (exit 1): the network, S3 itself, races with other writers
-  ChannelConflict: 'S3STORE_CHANNEL_CONFLICT',
-  PreconditionFailed: 'S3STORE_PRECONDITION_FAILED',
-  Unavailable: 'S3STORE_UNAVAILABLE',
-  AccessDenied: 'S3STORE_ACCESS_DENIED',
-  RequestFailed: 'S3STORE_REQUEST_FAILED',
-  Aborted: 'S3STORE_ABORTED',
-} as const;
+const storeErrors = defineErrorCodes({
+  input: {
+    BadName: 'S3STORE_BAD_NAME',
+    LocalFileMissing: 'S3STORE_LOCAL_FILE_MISSING',
+    NoPreviousRelease: 'S3STORE_NO_PREVIOUS_RELEASE',
+    ReleaseNotFound: 'S3STORE_RELEASE_NOT_FOUND',
+    ChannelNotFound: 'S3STORE_CHANNEL_NOT_FOUND',
+    BucketNotFound: 'S3STORE_BUCKET_NOT_FOUND',
+    NoCredentials: 'S3STORE_NO_CREDENTIALS',
+    PlatformMissing: 'S3STORE_PLATFORM_MISSING',
+  },
+  verification: {
+    Sha256Mismatch: 'S3STORE_SHA256_MISMATCH',
+    SizeMismatch: 'S3STORE_SIZE_MISMATCH',
+    BadDocument: 'S3STORE_BAD_DOCUMENT',
+    ReleaseTampered: 'S3STORE_RELEASE_TAMPERED',
+    BlobMissing: 'S3STORE_BLOB_MISSING',
+  },
+  operational: {
+    ChannelConflict: 'S3STORE_CHANNEL_CONFLICT',
+    PreconditionFailed: 'S3STORE_PRECONDITION_FAILED',
+    Unavailable: 'S3STORE_UNAVAILABLE',
+    AccessDenied: 'S3STORE_ACCESS_DENIED',
+    RequestFailed: 'S3STORE_REQUEST_FAILED',
+    Aborted: 'S3STORE_ABORTED',
+  },
+});
+export const S3StoreErrorCode = storeErrors.codes;
 export type S3StoreErrorCode = (typeof S3StoreErrorCode)[keyof typeof S3StoreErrorCode];
-
-const CATEGORY: Record<S3StoreErrorCode, ErrorCategory> = {
-  S3STORE_BAD_NAME: 'input',
-  S3STORE_LOCAL_FILE_MISSING: 'input',
-  S3STORE_NO_PREVIOUS_RELEASE: 'input',
-  S3STORE_RELEASE_NOT_FOUND: 'input',
-  S3STORE_CHANNEL_NOT_FOUND: 'input',
-  S3STORE_BUCKET_NOT_FOUND: 'input',
-  S3STORE_NO_CREDENTIALS: 'input',
-  S3STORE_PLATFORM_MISSING: 'input',
-  S3STORE_SHA256_MISMATCH: 'verification',
-  S3STORE_SIZE_MISMATCH: 'verification',
-  S3STORE_BAD_DOCUMENT: 'verification',
-  S3STORE_RELEASE_TAMPERED: 'verification',
-  S3STORE_BLOB_MISSING: 'verification',
-  S3STORE_CHANNEL_CONFLICT: 'operational',
-  S3STORE_PRECONDITION_FAILED: 'operational',
-  S3STORE_UNAVAILABLE: 'operational',
-  S3STORE_ACCESS_DENIED: 'operational',
-  S3STORE_REQUEST_FAILED: 'operational',
-  S3STORE_ABORTED: 'operational',
-};
 
 export interface S3StoreErrorDetails {
   hint?: string | undefined;
@@ -63,7 +45,7 @@ export class S3StoreError extends FalcoAirgapError {
   readonly key: string | undefined;
 
   constructor(code: S3StoreErrorCode, message: string, details: S3StoreErrorDetails = {}) {
-    super(message, { code, category: CATEGORY[code], hint: details.hint, cause: details.cause });
+    super(message, { code, category: storeErrors.categoryOf(code), hint: details.hint, cause: details.cause });
     this.key = details.key;
   }
 }

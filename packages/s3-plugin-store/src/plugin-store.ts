@@ -1,9 +1,9 @@
-import type { Platform, PluginsLock } from '@falco-airgap/manifest';
+import { mapConcurrently, type Platform } from '@falco-airgap/core';
+import type { PluginsLock } from '@falco-airgap/manifest';
 import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { advancePointer, CHANNEL_HISTORY_LIMIT, rewindPointer, serializeChannelPointer, type ChannelPointer } from './channel-pointer.ts';
 import { checksumMatches, digestFile, type FileDigest } from './checksum.ts';
-import { mapConcurrently } from './concurrency.ts';
 import { isS3StoreError, S3StoreError, S3StoreErrorCode } from './errors.ts';
 import type { StoreEvent, StoreEventListener } from './events.ts';
 import { planGc, type GcCandidate, type GcPlan } from './gc-plan.ts';

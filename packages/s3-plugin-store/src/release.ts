@@ -1,4 +1,5 @@
-import { isSemver, isSupportedPlatform, MANIFEST_API_VERSION, type Platform, type PluginsLock } from '@falco-airgap/manifest';
+import { isSemver, isSupportedPlatform, type Platform } from '@falco-airgap/core';
+import { MANIFEST_API_VERSION, type PluginsLock } from '@falco-airgap/manifest';
 import { sha256Hex } from './checksum.ts';
 import { S3StoreError, S3StoreErrorCode } from './errors.ts';
 import { isReleaseId, isSha256Hex } from './layout.ts';

@@ -1,4 +1,5 @@
-import { DEFAULT_MANIFEST_PATH, isSupportedPlatform, loadManifest, SUPPORTED_PLATFORMS, type Platform } from '@falco-airgap/manifest';
+import { isSupportedPlatform, SUPPORTED_PLATFORMS, type Platform } from '@falco-airgap/core';
+import { DEFAULT_MANIFEST_PATH, loadManifest } from '@falco-airgap/manifest';
 import { ARTIFACT_LIMITS, createExtractorPorts, extract as runExtract, type ExtractResult } from '@falco-airgap/plugin-extractor';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -1,4 +1,5 @@
-import { DEFAULT_LOCK_PATH, isSupportedPlatform, loadLock, SUPPORTED_PLATFORMS, type Platform } from '@falco-airgap/manifest';
+import { isSupportedPlatform, SUPPORTED_PLATFORMS, type Platform } from '@falco-airgap/core';
+import { DEFAULT_LOCK_PATH, loadLock } from '@falco-airgap/manifest';
 import type { PublishResult } from '@falco-airgap/s3-plugin-store';
 import type { Command } from 'commander';
 import { dirname, join, resolve } from 'node:path';

@@ -1,4 +1,5 @@
-import { platformDirectory, serializeLock, type LockedPlugin, type Platform, type PluginsLock } from '@falco-airgap/manifest';
+import { platformDirectory, type Platform } from '@falco-airgap/core';
+import { serializeLock, type LockedPlugin, type PluginsLock } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

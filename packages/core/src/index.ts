@@ -1,0 +1,27 @@
+export {
+  defineErrorCodes,
+  ERROR_CATEGORIES,
+  FalcoAirgapError,
+  formatPosition,
+  isFalcoAirgapError,
+  type ErrorCategory,
+  type ErrorCodes,
+  type ErrorCodeTable,
+  type FalcoAirgapErrorOptions,
+  type SourcePosition,
+} from './errors.ts';
+export { closestMatch } from './suggest.ts';
+export { isSupportedPlatform, platformDirectory, splitPlatform, SUPPORTED_PLATFORMS, type Platform, type PlatformParts } from './platform.ts';
+export { formatReference, isDigest, parseReference, type ImageReference, type ReferenceParseResult, type ReferenceProblem } from './reference.ts';
+export { isSemver } from './semver.ts';
+export {
+  createLimit,
+  DEFAULT_RETRY_POLICY,
+  mapConcurrently,
+  retry,
+  retryDelayMs,
+  sleep,
+  type RetryDecision,
+  type RetryOptions,
+  type RetryPolicy,
+} from './async.ts';
