@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static apache2-utils openssl curl iproute2 util-linux ca-certificates)
+APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu g++ g++-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static apache2-utils shellcheck openssl curl iproute2 util-linux ca-certificates)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -20,7 +20,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
 
-command -v go > /dev/null || { echo "setup: Go is required to build the testbed tools (helm, MinIO, Kubernetes, etcd, kwok)" >&2; exit 1; }
+command -v go > /dev/null || { echo "setup: Go is required to build the testbed tools (helm, MinIO, Kubernetes, etcd, kwok, falcoctl, real plugins)" >&2; exit 1; }
 
 # Node 24 is a devDependency: the install puts it into node_modules/.bin, which npm scripts put first on PATH.
 # `npm install` rather than `npm ci`: the lockfile pins every version, but registry mirrors that lack some other

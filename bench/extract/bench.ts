@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { FIXTURE_FALCO_IMAGE_TAG, FIXTURE_PLUGIN_DIR, FIXTURE_PLUGINS, fixtureRepository, publishFixturesTo } from '@falco-airgap/fixtures';
-import { requireTestbed } from '../../tools/testbed/env.ts';
+import { requireTestbed } from '@falco-airgap/testbed/env';
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../..');

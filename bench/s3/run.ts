@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { builtLoader } from '../../apps/s3-loader/test/built-binary.ts';
-import { requireTestbed } from '../../tools/testbed/env.ts';
+import { requireTestbed } from '@falco-airgap/testbed/env';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1024 * 1024;
@@ -125,6 +125,7 @@ async function writeTree(root: string): Promise<{ lockPath: string; extracted: s
         size: bytes.length,
         elfMachine: platform === 'linux/amd64' ? 'x86-64' : 'aarch64',
         pluginApiVersion: '3.10.0',
+        pluginApiVersionSource: 'artifact-config',
         path,
       });
     }

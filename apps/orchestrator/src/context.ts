@@ -1,3 +1,4 @@
+import type { ResolvedEnvironment } from './environment.ts';
 import type { Reporter } from './output/reporter.ts';
 
 export interface GlobalOptions {
@@ -8,12 +9,13 @@ export interface GlobalOptions {
   color: boolean;
 }
 
-/** What every command receives: where to report, where it runs, and how to stop early. */
+/** What every command receives: where to report, where it runs, how to stop early, and the environment read once at start. */
 export interface CommandContext {
   reporter: Reporter;
   cwd: string;
   signal: AbortSignal;
   globals: GlobalOptions;
+  environment: ResolvedEnvironment;
 }
 
 /** What a command hands back: data for --json, a summary line for humans. */

@@ -1,7 +1,9 @@
+import type { PluginStrategyName } from '@falco-airgap/helm-values-schema';
 import { isArtifactSource, type PluginsManifest } from '@falco-airgap/manifest';
 
-export type PluginStrategy = 'sidecar' | 's3';
-export const PLUGIN_STRATEGIES: readonly PluginStrategy[] = ['sidecar', 's3'];
+// The chart defines how plugins reach Falco; the pipeline follows its list.
+export { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
+export type PluginStrategy = PluginStrategyName;
 
 export interface PipelineOptions {
   env: string;
@@ -22,6 +24,13 @@ export interface PlannedStage {
 const IMAGES_BY_STRATEGY: Record<PluginStrategy, string[]> = {
   sidecar: ['falco', 'falco-plugin-loader'],
   s3: ['falco', 'falco-s3-loader'],
+  none: ['falco'],
+};
+
+const PUBLISH_REASON: Record<PluginStrategy, string> = {
+  sidecar: 'strategy sidecar: plugins ship inside the plugin-loader image',
+  s3: 'strategy s3: publish plugins as an immutable release and move the channel',
+  none: 'strategy none: no plugins are delivered',
 };
 
 /** The stages a pipeline run would take, as data: printed by --dry-run, executed otherwise. */
@@ -41,14 +50,13 @@ export function planPipeline(manifest: PluginsManifest, options: PipelineOptions
   const images = IMAGES_BY_STRATEGY[options.strategy];
   const imageRefs = images.map((image) => `${options.registry}/${image}:${manifest.falco.version}`);
   return [
-    { stage: 'extract', run: true, reason: 'mirror and verify what the manifest names, write plugins-lock.yaml', items: extractItems },
+    options.strategy === 'none'
+      ? { stage: 'extract', run: false, reason: 'strategy none: Falco runs only the plugins its image holds', items: [] }
+      : { stage: 'extract', run: true, reason: 'mirror and verify what the manifest names, write plugins-lock.yaml', items: extractItems },
     {
       stage: 'publish',
       run: options.strategy === 's3',
-      reason:
-        options.strategy === 's3'
-          ? 'strategy s3: publish plugins as an immutable release and move the channel'
-          : 'strategy sidecar: plugins ship inside the plugin-loader image',
+      reason: PUBLISH_REASON[options.strategy],
       items: options.strategy === 's3' ? [`release for env ${options.env}`] : [],
     },
     {

@@ -136,3 +136,26 @@ describe('the falco-airgap executable', () => {
     expect(failed.stderr).toContain(`error[MANIFEST_REF_NO_TAG_OR_DIGEST]: ${badDir}/06-ref-no-tag.yaml:11:17:`);
   });
 });
+
+describe('falco-airgap output contract', () => {
+  it('with --json still prints the error as text on stderr, besides the result on stdout', async () => {
+    const result = await run(['--json', 'manifest', 'validate', `${badDir}/06-ref-no-tag.yaml`]);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'result', error: { code: 'MANIFEST_REF_NO_TAG_OR_DIGEST' } });
+    expect(result.stderr).toContain(`error[MANIFEST_REF_NO_TAG_OR_DIGEST]: ${badDir}/06-ref-no-tag.yaml:11:17: `);
+  });
+
+  it('plans strategy none without extract or publish', async () => {
+    const result = await run(['--json', 'pipeline', '--env', 'local', '--strategy', 'none', '--dry-run']);
+    expect(result.code).toBe(0);
+    const data = JSON.parse(result.stdout.trim().split('\n').at(-1)!).data;
+    expect(data.stages.map((s: { stage: string; run: boolean }) => `${s.stage}:${s.run}`)).toEqual([
+      'extract:false',
+      'publish:false',
+      'build:true',
+      'push:true',
+      'deploy:true',
+    ]);
+    expect(data.stages[2].items).toEqual(['falco']);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFixtureLock, type FixturePlugin } from '../../../packages/s3-plugin-store/src/test-support/fixture-lock.ts';
+import { writeFixtureLock, type FixturePlugin } from '@falco-airgap/test-support';
 import type { LoaderConfig } from './config.ts';
 import { LoaderExit, loaderExitCodeFor } from './errors.ts';
 import { runLoader } from './loader.ts';

@@ -1,6 +1,6 @@
 import { S3ObjectStore } from '@falco-airgap/s3-plugin-store';
-import { describeObjectReaderContract } from '../../../packages/s3-plugin-store/src/object-store.contract.ts';
-import { openTestbedBucket } from '../../../packages/s3-plugin-store/src/test-support/testbed-s3.ts';
+import { describeObjectReaderContract } from '@falco-airgap/test-support';
+import { openTestbedBucket } from '@falco-airgap/test-support';
 import { credentialSource, S3Reader } from './s3-reader.ts';
 
 describeObjectReaderContract("the loader's S3Reader against the testbed S3 server", async () => {

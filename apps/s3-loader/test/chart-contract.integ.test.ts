@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot, requireTestbed } from '../../../tools/testbed/env.ts';
+import { repoRoot, requireTestbed } from '@falco-airgap/testbed/env';
 import { ENV_PREFIX, FLAGS, parseLoaderArgs } from '../src/config.ts';
 
 const run = promisify(execFile);

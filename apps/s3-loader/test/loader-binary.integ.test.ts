@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureLock, type FixturePlugin } from '../../../packages/s3-plugin-store/src/test-support/fixture-lock.ts';
-import { openTestbedBucket, type TestbedBucket } from '../../../packages/s3-plugin-store/src/test-support/testbed-s3.ts';
+import { writeFixtureLock, type FixturePlugin } from '@falco-airgap/test-support';
+import { openTestbedBucket, type TestbedBucket } from '@falco-airgap/test-support';
 import { builtLoader, closedPort, ENTRYPOINT, runProcess, throttlingProxy } from './built-binary.ts';
 
 const PREFIX = 'falco/plugins';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { containerOf, envOf, type PodSpec } from '../test-fixtures/manifests.ts';
-import { chartPath, testbedTools, type K8sObject } from '../test-fixtures/testbed-tools.ts';
+import { containerOf, envOf, type PodSpec } from './test-support/manifests.ts';
+import { chartPath, testbedTools, type K8sObject } from '@falco-airgap/test-support';
 
 // helm install, then helm upgrade, of the sidecar and s3 variants against the testbed API server;
 // kwok plays the kubelet, so the DaemonSet pods become Ready without pulling any image.

@@ -13,8 +13,8 @@ import {
   podSpecOf,
   theOne,
   workloadOf,
-} from '../test-fixtures/manifests.ts';
-import { chartPath, parseManifests, testbedTools, type K8sObject } from '../test-fixtures/testbed-tools.ts';
+} from './test-support/manifests.ts';
+import { chartPath, parseManifests, testbedTools, type K8sObject } from '@falco-airgap/test-support';
 import { validateValues } from './validate.ts';
 
 // The render matrix (strategy x controller/driver x serviceMonitor, least-privileged as a driver variant), asserted object

@@ -1,9 +1,8 @@
 import type { ErrorObject } from 'ajv';
-import { closestMatch as didYouMean } from '@falco-airgap/core';
+import { closestMatch as didYouMean, formatPath, pointerSegments, schemaErrorPath, unknownKey } from '@falco-airgap/core';
 import { ValuesErrorCode, type ValuesIssue } from './errors.ts';
 import { MOVED_KEYS } from './moved-keys.ts';
 import type { SchemaNode } from './schema/nodes.ts';
-import { formatPath, pointerSegments, type PathSegment } from './value-path.ts';
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -44,20 +43,18 @@ export function issueFromSchemaError(error: ErrorObject, value: unknown): Values
   const own = node?.['x-hint'];
   switch (error.keyword) {
     case 'additionalProperties': {
-      const key = String((error.params as { additionalProperty: string }).additionalProperty);
-      const keyPath: PathSegment[] = [...at, key];
-      const full = formatPath(keyPath);
-      const allowed = Object.keys(node?.properties ?? {});
+      const { key, allowed, suggestion } = unknownKey(error)!;
+      const full = formatPath(schemaErrorPath(error));
       const moved = MOVED_KEYS[full.replace(/\[\d+\]/g, '')];
-      const guess = didYouMean(key, allowed);
-      const hint = moved ?? (guess ? `did you mean ${formatPath([...at, guess])}?` : `remove it; ${path || 'the top level'} accepts ${allowed.join(', ')}`);
+      const hint =
+        moved ?? (suggestion ? `did you mean ${formatPath([...at, suggestion])}?` : `remove it; ${path || 'the top level'} accepts ${allowed.join(', ')}`);
       return { code: ValuesErrorCode.UnknownKey, path: full, message: `unknown key "${key}"${path ? ` in ${path}` : ' at the top level'}`, hint };
     }
     case 'required': {
       const key = String((error.params as { missingProperty: string }).missingProperty);
       return {
         code: ValuesErrorCode.MissingKey,
-        path: formatPath([...at, key]),
+        path: formatPath(schemaErrorPath(error)),
         message: `${key} is missing`,
         hint: 'set it, or drop the null that removed the chart default (helm deletes keys set to null)',
       };
@@ -98,7 +95,7 @@ export function issueFromSchemaError(error: ErrorObject, value: unknown): Values
       const key = String((error.params as { propertyName: string }).propertyName);
       return {
         code: ValuesErrorCode.BadKeyName,
-        path: formatPath([...at, key]),
+        path: formatPath(schemaErrorPath(error)),
         message: `"${key}" cannot be used as a name here`,
         hint: withExample(own ?? 'rename the key', node),
       };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { chartDir } from '../scripts/chart-paths.ts';
-import { badValuesFixtures } from '../test-fixtures/bad-values.ts';
+import { badValuesFixtures } from './test-support/bad-values.ts';
 import { chartDefaults } from './defaults.ts';
 import { ValuesError, ValuesErrorCode } from './errors.ts';
 import { mergeValues } from './merge.ts';

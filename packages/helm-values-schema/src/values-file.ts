@@ -1,10 +1,10 @@
-import type { SourcePosition } from '@falco-airgap/core';
+import { locatePath, type PositionLookup, type SourcePosition } from '@falco-airgap/core';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ValuesError, ValuesErrorCode, type ValuesIssue } from './errors.ts';
 import { mergeValues, type ValuesLayer } from './merge.ts';
 import { validateValues, type ValidateValuesOptions } from './validate.ts';
-import { parsePath, type PathSegment } from './value-path.ts';
+import { parsePath } from './value-path.ts';
 
 /** One parsed values file, kept with its YAML document so issues can point at lines. */
 export interface ValuesFile {
@@ -47,23 +47,21 @@ export function parseValuesFile(text: string, file: string): ValuesFile {
   return { file, values: values as ValuesLayer, document, lines };
 }
 
-function positionIn(layer: ValuesFile, segments: readonly PathSegment[]): SourcePosition | undefined {
-  // The deepest part of the path this file sets: a missing key points at its parent map.
-  for (let depth = segments.length; depth > 0; depth--) {
-    const node = layer.document.getIn(segments.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) {
-      const { line, col } = layer.lines.linePos(node.range[0]);
-      return { file: layer.file, line, column: col };
-    }
-  }
-  return undefined;
+/** Where a values file sets the value at a path (issues are located by the value they name). */
+function lookupIn(layer: ValuesFile): PositionLookup {
+  return (segments) => {
+    const node = layer.document.getIn(segments, true) as { range?: [number, number, number] } | undefined;
+    if (!node?.range) return undefined;
+    const { line, col } = layer.lines.linePos(node.range[0]);
+    return { file: layer.file, line, column: col };
+  };
 }
 
 /** Where an issue's value was set: the last layer that sets it (later layers win), if any does. */
 export function locateIssue(layers: readonly ValuesFile[], issue: ValuesIssue): SourcePosition | undefined {
   const segments = parsePath(issue.path);
   for (let i = layers.length - 1; i >= 0; i--) {
-    const position = positionIn(layers[i]!, segments);
+    const position = locatePath(segments, lookupIn(layers[i]!));
     if (position) return position;
   }
   return undefined;

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ManifestError } from './errors.ts';
 import { parseLock, serializeLock } from './lock.ts';
 import type { PluginsLock } from './types.ts';
@@ -29,6 +33,7 @@ function sampleLock(): PluginsLock {
             size: 10,
             elfMachine: 'aarch64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-arm64/libk8saudit.so',
           },
           {
@@ -40,6 +45,7 @@ function sampleLock(): PluginsLock {
             size: 11,
             elfMachine: 'x86-64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-amd64/libk8saudit.so',
           },
         ],
@@ -95,8 +101,39 @@ describe('plugins-lock.yaml', () => {
     }
   });
 
+  it('reads a lock written before pluginApiVersionSource as what extract read then, and refuses an unknown source', () => {
+    const text = serializeLock(sampleLock());
+    const older = text.replaceAll(/^ *pluginApiVersionSource: .*\n/gm, '');
+    expect(older).not.toContain('pluginApiVersionSource');
+    expect(
+      parseLock(older, 'lock.yaml')
+        .plugins.find((p) => p.name === 'k8saudit')!
+        .platforms.map((p) => p.pluginApiVersionSource),
+    ).toEqual(['artifact-config', 'artifact-config']);
+    expect(() => parseLock(text.replace('pluginApiVersionSource: artifact-config', 'pluginApiVersionSource: guess'), 'lock.yaml')).toThrow(
+      /"guess" is not one of elf-constant/,
+    );
+  });
+
   it('refuses a malformed sha256', () => {
     const text = serializeLock(sampleLock()).replace(`sha256: ${hex('d')}`, 'sha256: nothex');
     expect(() => parseLock(text, 'lock.yaml')).toThrow(/not a lowercase hex sha256/);
+  });
+
+  it('is read alike by parseLock and the shipped lock schema', () => {
+    const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'schema', 'plugins-lock.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+    const text = serializeLock(sampleLock());
+    expect(validate(parse(text))).toBe(true);
+    for (const [from, to] of [
+      ['path: linux-amd64/libk8saudit.so', 'path: ../../etc/passwd'],
+      ['path: linux-amd64/libk8saudit.so', 'path: linux-amd64//libk8saudit.so'],
+      [`sha256: ${hex('d')}`, 'sha256: nothex'],
+      ['version: 0.18.0', 'version: 0.18.0-01'],
+    ] as const) {
+      const bad = text.replace(from, to);
+      expect(() => parseLock(bad, 'lock.yaml'), to).toThrow(ManifestError);
+      expect(validate(parse(bad)), to).toBe(false);
+    }
   });
 });

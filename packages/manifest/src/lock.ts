@@ -3,12 +3,15 @@ import { stringify } from 'yaml';
 import { FalcoAirgapError, isDigest, isSemver, isSupportedPlatform, type Platform } from '@falco-airgap/core';
 import { ManifestError, ManifestErrorCode } from './errors.ts';
 import {
+  isArtifactSource,
   LOCK_KIND,
   MANIFEST_API_VERSION,
+  PLUGIN_API_VERSION_SOURCES,
   type LockedPlugin,
   type LockedPluginPlatform,
   type LockedRulesfile,
   type LockedRulesFile,
+  type PluginApiVersionSource,
   type PluginsLock,
   type PluginSource,
 } from './types.ts';
@@ -47,6 +50,7 @@ export function serializeLock(lock: PluginsLock): string {
         size: p.size,
         elfMachine: p.elfMachine,
         pluginApiVersion: p.pluginApiVersion,
+        pluginApiVersionSource: p.pluginApiVersionSource,
         path: p.path,
       })),
   }));
@@ -183,6 +187,21 @@ class LockChecker {
     return value;
   }
 
+  apiVersionSource(at: Located | undefined): PluginApiVersionSource | undefined {
+    const value = this.reader.string(at);
+    if (value !== undefined && at && !(PLUGIN_API_VERSION_SOURCES as readonly string[]).includes(value)) {
+      this.reader.report(
+        ManifestErrorCode.BadLockEntry,
+        at.node,
+        at.path,
+        `"${value}" is not one of ${PLUGIN_API_VERSION_SOURCES.join(', ')}`,
+        're-run extract to regenerate the lock',
+      );
+      return undefined;
+    }
+    return value as PluginApiVersionSource | undefined;
+  }
+
   source(at: Located | undefined): PluginSource | undefined {
     if (!at) return undefined;
     const fields = this.reader.mapping(at, ['artifact', 'image', 'path'], []);
@@ -207,18 +226,22 @@ class LockChecker {
     );
     if (!fields) return {};
     const platformsAt = fields.get('platforms');
+    const source = this.source(fields.get('source'));
     return {
       name: this.reader.string(fields.get('name')),
       version: this.semver(fields.get('version')),
-      source: this.source(fields.get('source')),
+      source,
       resolvedDigest: this.digest(fields.get('resolvedDigest')),
-      platforms: ((platformsAt ? this.reader.sequence(platformsAt) : undefined) ?? []).map((item) => this.pluginPlatform(item) as LockedPluginPlatform),
+      platforms: ((platformsAt ? this.reader.sequence(platformsAt) : undefined) ?? []).map(
+        (item) => this.pluginPlatform(item, source && (isArtifactSource(source) ? 'artifact-config' : 'elf-constant')) as LockedPluginPlatform,
+      ),
     };
   }
 
-  pluginPlatform(at: Located): Partial<LockedPluginPlatform> {
-    const keys = ['platform', 'manifestDigest', 'layerDigest', 'file', 'sha256', 'size', 'elfMachine', 'pluginApiVersion', 'path'];
-    const fields = this.reader.mapping(at, keys, keys);
+  /** `impliedSource` fills in pluginApiVersionSource for locks written before it was recorded: what extract read then. */
+  pluginPlatform(at: Located, impliedSource: PluginApiVersionSource | undefined): Partial<LockedPluginPlatform> {
+    const required = ['platform', 'manifestDigest', 'layerDigest', 'file', 'sha256', 'size', 'elfMachine', 'pluginApiVersion', 'path'];
+    const fields = this.reader.mapping(at, [...required, 'pluginApiVersionSource'], required);
     if (!fields) return {};
     const platformAt = fields.get('platform');
     const platform = this.reader.string(platformAt);
@@ -240,6 +263,7 @@ class LockChecker {
       size: this.reader.integer(fields.get('size')),
       elfMachine: this.reader.string(fields.get('elfMachine')),
       pluginApiVersion: this.semver(fields.get('pluginApiVersion')),
+      pluginApiVersionSource: fields.has('pluginApiVersionSource') ? this.apiVersionSource(fields.get('pluginApiVersionSource')) : impliedSource,
       path: this.relativePath(fields.get('path')),
     };
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from './errors.ts';
 import { parseManifest } from './manifest.ts';
+import { inlineManifests } from './test-support/manifest-texts.ts';
 
 const badDir = join(import.meta.dirname, '..', 'test-fixtures', 'bad');
 const shipped = join(import.meta.dirname, '..', '..', '..', 'plugins', 'plugins-manifest.yaml');
@@ -52,23 +53,7 @@ describe('parseManifest', () => {
   }
 
   it('reports every problem of a document, not just the first', () => {
-    const text = [
-      'apiVersion: falco-airgap/v1alpha1',
-      'kind: PluginsManifest',
-      'falco: {version: "1"}',
-      'platforms: [linux/mips]',
-      'plugins:',
-      '  - {name: a, version: x, from: {artifact: "r/a"}}',
-    ].join('\n');
-    const error = (() => {
-      try {
-        parseManifest(text, 'm.yaml');
-      } catch (err) {
-        return err as ManifestError;
-      }
-      throw new Error('accepted');
-    })();
-    expect(error.issues.map((i) => i.code)).toEqual([
+    expect(rejection(inlineManifests.fourProblems).issues.map((i) => i.code)).toEqual([
       'MANIFEST_BAD_SEMVER',
       'MANIFEST_UNSUPPORTED_PLATFORM',
       'MANIFEST_BAD_SEMVER',
@@ -77,28 +62,84 @@ describe('parseManifest', () => {
   });
 
   it('suggests the key the user probably meant', () => {
-    const text = ['apiVersion: falco-airgap/v1alpha1', 'kind: PluginsManifest', 'falco: {version: 0.44.1}', 'platform: [linux/amd64]', 'plugins: []'].join(
-      '\n',
-    );
-    expect(() => parseManifest(text)).toThrow(ManifestError);
-    try {
-      parseManifest(text);
-    } catch (err) {
-      const unknown = (err as ManifestError).issues.find((i) => i.code === 'MANIFEST_UNKNOWN_KEY')!;
-      expect(unknown.hint).toContain('did you mean "platforms"');
-    }
+    const unknown = rejection(inlineManifests.misspeltKey).issues.find((i) => i.code === 'MANIFEST_UNKNOWN_KEY')!;
+    expect(unknown).toMatchObject({ path: 'platform', message: 'unknown key "platform" in the document', position: { line: 4, column: 1 } });
+    expect(unknown.hint).toContain('did you mean "platforms"');
   });
 
   it('accepts digest-pinned references', () => {
-    const digest = `sha256:${'a'.repeat(64)}`;
-    const text = [
-      'apiVersion: falco-airgap/v1alpha1',
-      'kind: PluginsManifest',
-      'falco: {version: 0.44.1}',
-      'platforms: [linux/arm64]',
-      'plugins:',
-      `  - {name: json, version: 0.7.4, from: {artifact: "ghcr.io/falcosecurity/plugins/plugin/json:0.7.4@${digest}"}}`,
-    ].join('\n');
-    expect(parseManifest(text).plugins[0]!.from).toEqual({ artifact: `ghcr.io/falcosecurity/plugins/plugin/json:0.7.4@${digest}` });
+    expect(parseManifest(inlineManifests.pinnedByDigest).plugins[0]!.from).toEqual({
+      artifact: `ghcr.io/falcosecurity/plugins/plugin/json:0.7.4@sha256:${'a'.repeat(64)}`,
+    });
+  });
+
+  it('accepts a manifest with rulesfiles only', () => {
+    expect(parseManifest(inlineManifests.rulesfilesOnly)).toMatchObject({ plugins: [], rulesfiles: [{ name: 'falco-rules' }] });
+  });
+
+  it.each([
+    ['neitherSource', 'MANIFEST_BAD_SOURCE', 'plugins[0].from', '"from" names neither an artifact nor an image', '{path:'],
+    ['artifactWithPath', 'MANIFEST_BAD_SOURCE', 'plugins[0].from.path', '"path" only applies to image sources', '/libjson.so'],
+    ['unknownSourceKey', 'MANIFEST_UNKNOWN_KEY', 'plugins[0].from.tag', 'unknown key "tag" in "plugins[0].from"', 'tag:'],
+    ['emptyName', 'MANIFEST_WRONG_TYPE', 'plugins[0].name', '"plugins[0].name" must be a non-empty string, got an empty string', '""'],
+    ['imageRootPath', 'MANIFEST_BAD_PATH', 'plugins[0].from.path', '"/" is not an absolute, normalised file path', '/}'],
+    ['badRulesfileName', 'MANIFEST_BAD_NAME', 'rulesfiles[0].name', 'rulesfile name "Falco_Rules" is not valid', 'Falco_Rules'],
+    ['noPlatforms', 'MANIFEST_UNSUPPORTED_PLATFORM', 'platforms', 'platforms is empty', '[]'],
+    ['nothingToMirror', 'MANIFEST_EMPTY', '', 'the manifest lists no plugins and no rulesfiles', 'apiVersion'],
+    ['notAMapping', 'MANIFEST_NOT_A_MAPPING', '', 'the document must be a mapping', '- '],
+    ['collectionKey', 'MANIFEST_WRONG_TYPE', '', 'a mapping has a key that is not a plain string', '[a]'],
+  ] as const)('rejects %s with %s at %s', (name, code, path, message, pointsAt) => {
+    const text = inlineManifests[name];
+    const { issues } = rejection(text);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ code, path, message, position: positionOf(text, pointsAt) });
+    expect(issues[0]!.hint.length).toBeGreaterThan(10);
+  });
+
+  it('points an image source without a path at its "from" mapping', () => {
+    const text = readFileSync(join(badDir, '09-image-without-path.yaml'), 'utf8');
+    expect(rejection(text).issues).toEqual([
+      expect.objectContaining({ path: 'plugins[0].from.path', message: 'an image source needs "path", the file to take from the image' }),
+    ]);
+  });
+
+  it('reports a plugin listed twice once per repetition, naming the first line', () => {
+    const { issues } = rejection(inlineManifests.entryTwice);
+    expect(issues).toEqual([
+      expect.objectContaining({ code: 'MANIFEST_DUPLICATE_NAME', path: 'plugins[1].name', message: 'plugin "json" is already declared at line 6' }),
+    ]);
+  });
+
+  it('explains what is wrong with a reference the schema refuses', () => {
+    const junk = rejection(readFileSync(join(badDir, '22-reference-with-junk.yaml'), 'utf8')).issues[0]!;
+    expect(junk.message).toContain('cannot be empty or contain whitespace');
+    const digest = rejection(readFileSync(join(badDir, '11-bad-digest.yaml'), 'utf8')).issues[0]!;
+    expect(digest.message).toContain('is not a sha256:<64 hex> or sha512:<128 hex> digest');
+    const pin = rejection(readFileSync(join(badDir, '06-ref-no-tag.yaml'), 'utf8')).issues[0]!;
+    expect(pin.hint).toBe('pin it: ghcr.io/falcosecurity/plugins/plugin/json:<version> or ghcr.io/falcosecurity/plugins/plugin/json@sha256:<digest>');
+  });
+
+  it('refuses aliases that expand without bound, as a YAML problem', () => {
+    expect(rejection(inlineManifests.aliasBomb).issues.map((i) => i.code)).toEqual(['MANIFEST_YAML_SYNTAX']);
+  });
+
+  it('suggests dropping a leading "v" from a version', () => {
+    expect(rejection(readFileSync(join(badDir, '05-version-with-v.yaml'), 'utf8')).issues[0]!.hint).toBe('drop the leading "v": "0.7.4"');
   });
 });
+
+function rejection(text: string): ManifestError {
+  try {
+    parseManifest(text, 'm.yaml');
+  } catch (err) {
+    if (err instanceof ManifestError) return err;
+    throw err;
+  }
+  throw new Error('accepted');
+}
+
+// Where the first occurrence of `needle` sits in `text`, as a 1-based line and column.
+function positionOf(text: string, needle: string): { line: number; column: number } {
+  const before = text.slice(0, text.indexOf(needle)).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}

@@ -21,6 +21,8 @@ export interface PluginEntry {
   name: string;
   version: string;
   from: PluginSource;
+  /** The plugin API version the plugin requires, for sources that do not say it themselves (e.g. a file inside an image). */
+  requiredApiVersion?: string | undefined;
 }
 
 export interface RulesfileEntry {
@@ -43,6 +45,16 @@ export function isArtifactSource(source: PluginSource): source is ArtifactSource
   return 'artifact' in source;
 }
 
+/**
+ * Where a locked pluginApiVersion came from, most direct first: read from the library without running it
+ * (`elf-constant`: plugin_get_required_api_version returns a literal; `elf-sdk-default`: the plugin-sdk-go
+ * default the library embeds, which the plugin can lower but never raise; `elf-literal`: the one API version
+ * literal that function's code refers to), the falcoctl artifact config, the manifest entry's
+ * requiredApiVersion, or the plugin API of the manifest's Falco version (an assumption, not a fact of the file).
+ */
+export const PLUGIN_API_VERSION_SOURCES = ['elf-constant', 'elf-sdk-default', 'elf-literal', 'artifact-config', 'manifest', 'falco-version'] as const;
+export type PluginApiVersionSource = (typeof PLUGIN_API_VERSION_SOURCES)[number];
+
 /** One plugin file as resolved for one platform. */
 export interface LockedPluginPlatform {
   platform: Platform;
@@ -56,6 +68,8 @@ export interface LockedPluginPlatform {
   /** ELF e_machine as a name, e.g. `x86-64`, `aarch64`. */
   elfMachine: string;
   pluginApiVersion: string;
+  /** How pluginApiVersion was established. */
+  pluginApiVersionSource: PluginApiVersionSource;
   /** Path relative to plugins/extracted, e.g. `linux-amd64/libk8saudit.so`. */
   path: string;
 }

@@ -1,5 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
-import { closestMatch, type SourcePosition } from '@falco-airgap/core';
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { closestMatch, locatePath, type PathSegment, type PositionLookup, type SourcePosition } from '@falco-airgap/core';
 import { ManifestErrorCode, type ManifestIssue } from './errors.ts';
 
 /** A YAML node together with the dotted path that led to it. */
@@ -16,12 +16,14 @@ export class YamlReader {
   readonly issues: ManifestIssue[] = [];
   readonly file: string;
   readonly root: Node | null;
+  private readonly document: Document;
   private readonly lineCounter: LineCounter;
 
   constructor(text: string, file: string) {
     this.file = file;
     this.lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+    this.document = doc;
     for (const err of doc.errors) {
       const code = err.code === 'DUPLICATE_KEY' ? ManifestErrorCode.DuplicateKey : ManifestErrorCode.YamlSyntax;
       const hint = code === ManifestErrorCode.DuplicateKey ? 'remove one of the two keys' : 'fix the YAML syntax at this position';
@@ -52,6 +54,41 @@ export class YamlReader {
 
   positionOf(node: Node | null | undefined): SourcePosition {
     return this.positionAt(node?.range?.[0] ?? 0);
+  }
+
+  /** The document as plain data for schema validation; undefined, with issues, when it has keys that are not strings or aliases that expand without bound. */
+  value(): unknown {
+    visit(this.document, {
+      Pair: (_key, pair) => {
+        if (!isScalar(pair.key))
+          this.report(ManifestErrorCode.WrongType, pair.key as Node | null, '', 'a mapping has a key that is not a plain string', 'use plain string keys');
+      },
+    });
+    if (this.issues.length) return undefined;
+    try {
+      return this.document.toJS();
+    } catch (error) {
+      if (!(error instanceof ReferenceError)) throw error;
+      this.report(ManifestErrorCode.YamlSyntax, this.root, '', `invalid YAML: ${error.message}`, 'write the values out instead of nesting aliases');
+      return undefined;
+    }
+  }
+
+  /** Where the document holds the value at a path, or the key that leads to it. */
+  readonly lookup: PositionLookup = (segments, part) => {
+    if (part === 'key') {
+      const parent = this.document.getIn(segments.slice(0, -1), true);
+      const key = segments.at(-1);
+      const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(key)) : undefined;
+      return isNode(pair?.key) ? this.positionOf(pair.key) : undefined;
+    }
+    const node = this.document.getIn(segments, true);
+    return isNode(node) ? this.positionOf(node) : undefined;
+  };
+
+  /** The position of the deepest node along a path; the start of the document when it holds none of it. */
+  positionOfPath(segments: readonly PathSegment[]): SourcePosition {
+    return locatePath(segments, this.lookup) ?? this.positionOf(this.root);
   }
 
   report(code: ManifestErrorCode, node: Node | null | undefined, path: string, message: string, hint: string): void {

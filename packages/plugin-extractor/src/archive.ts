@@ -33,7 +33,7 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
     throw new ExtractError(
       ExtractErrorCode.WrongMediaType,
       `${guard.what} is zstd-compressed, which extract does not read`,
-      'use --via docker for images with zstd layers',
+      'use `via` docker for images with zstd layers',
     );
   }
   const gzip = magic[0] === 0x1f && magic[1] === 0x8b;

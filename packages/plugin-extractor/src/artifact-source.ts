@@ -1,13 +1,14 @@
 import { platformDirectory, type ImageReference, type Platform } from '@falco-airgap/core';
+import { MediaType, type Descriptor, type ImageManifest, type RegistryClient, type RepositoryLocation } from '@falco-airgap/oci';
 import { readFile } from 'node:fs/promises';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
-import type { TaskProgress } from './events.ts';
-import { checkConfigIdentity, parseFalcoArtifactConfig, requiredPluginApiVersion, type FalcoArtifactConfig } from './falco-config.ts';
+import type { BlobProgress } from './events.ts';
+import { establishApiVersion } from './api-version.ts';
+import { checkConfigIdentity, parseFalcoArtifactConfig, statedPluginApiVersion, type FalcoArtifactConfig } from './falco-config.ts';
 import { unpackArtifactLayer, type UnpackedFile } from './layer-unpack.ts';
-import { FALCO_ARTIFACT_TYPES, MediaType, type FalcoArtifactKind } from './media-types.ts';
-import type { RegistryClient, RepositoryLocation } from './oci-client.ts';
-import { selectPlatform, type Descriptor, type ImageManifest } from './oci-index.ts';
+import { FALCO_ARTIFACT_TYPES, type FalcoArtifactKind } from './media-types.ts';
 import type { OutputDirectory } from './output-dir.ts';
+import { selectPlatform } from './select-platform.ts';
 import { checkPluginFile } from './plugin-check.ts';
 import type { StagedPluginFile, StagedRulesfile, TransferStats } from './staged.ts';
 import type { ArchiveLimits } from './tar-safety.ts';
@@ -31,6 +32,13 @@ export interface ArtifactRequest {
   display: string;
 }
 
+/** What else can say which plugin API a plugin requires, when its config does not. */
+export interface ApiVersionContext {
+  /** The manifest entry's requiredApiVersion. */
+  manifestStatement: string | undefined;
+  falcoVersion: string;
+}
+
 /**
  * A falcoctl plugin artifact, for each platform: index -> platform manifest -> config (name,
  * version, plugin_api_version) and the one layer holding lib<name>.so, then the ELF check.
@@ -39,7 +47,8 @@ export async function stagePluginArtifact(
   ctx: ArtifactContext,
   request: ArtifactRequest,
   platform: Platform,
-  progress: TaskProgress,
+  progress: BlobProgress,
+  apiContext: ApiVersionContext,
 ): Promise<StagedPluginFile> {
   const location = { registry: request.reference.registry, repository: request.reference.repository };
   const root = await ctx.client.resolve(request.reference, ctx.signal);
@@ -62,7 +71,7 @@ export async function stagePluginArtifact(
   const what = `${request.display} (${platform})`;
   const { config, layer } = await readArtifactManifest(ctx, location, manifest.document, 'plugin', what, progress);
   checkConfigIdentity(config, request, `the config of ${what}`);
-  const apiVersion = requiredPluginApiVersion(config, `the config of ${what}`);
+  const configRequirement = statedPluginApiVersion(config, `the config of ${what}`);
 
   const stagedDir = await ctx.output.stagingDirectory(`${request.name}-${platformDirectory(platform)}`);
   const files = await unpackLayer(ctx, location, layer, stagedDir, what, progress);
@@ -76,13 +85,7 @@ export async function stagePluginArtifact(
     );
   }
   const facts = checkPluginFile(await readFile(file.stagedPath), platform, `${library} from ${what}`);
-  if (facts.requiredApiVersion !== undefined && facts.requiredApiVersion !== apiVersion) {
-    throw new ExtractError(
-      ExtractErrorCode.PluginApiVersion,
-      `${library} from ${what} requires plugin API ${facts.requiredApiVersion}, but its config says ${apiVersion}`,
-      'the artifact is inconsistent; do not use it, and report it to the publisher',
-    );
-  }
+  const apiVersion = establishApiVersion({ what: `${library} from ${what}`, configRequirement, library: facts.apiVersion, ...apiContext });
   return {
     platform,
     resolvedDigest: root.digest,
@@ -92,13 +95,15 @@ export async function stagePluginArtifact(
     sha256: file.sha256,
     size: file.size,
     elfMachine: facts.elfMachine,
-    pluginApiVersion: apiVersion,
+    pluginApiVersion: apiVersion.version,
+    pluginApiVersionSource: apiVersion.source,
+    warnings: apiVersion.warnings,
     source: { stagedDir, relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}`, files },
   };
 }
 
 /** A falcoctl rulesfile artifact: one manifest, config name/version checked, the layer's files. */
-export async function stageRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, progress: TaskProgress): Promise<StagedRulesfile> {
+export async function stageRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, progress: BlobProgress): Promise<StagedRulesfile> {
   const location = { registry: request.reference.registry, repository: request.reference.repository };
   const root = await ctx.client.resolve(request.reference, ctx.signal);
   if (root.document.kind !== 'manifest') {
@@ -138,7 +143,7 @@ async function readArtifactManifest(
   manifest: ImageManifest,
   kind: FalcoArtifactKind,
   what: string,
-  progress: TaskProgress,
+  progress: BlobProgress,
 ): Promise<{ config: FalcoArtifactConfig; layer: Descriptor }> {
   const types = FALCO_ARTIFACT_TYPES[kind];
   if (manifest.mediaType !== MediaType.ociManifest) {
@@ -191,7 +196,7 @@ async function unpackLayer(
   layer: Descriptor,
   stagedDir: string,
   what: string,
-  progress: TaskProgress,
+  progress: BlobProgress,
 ): Promise<UnpackedFile[]> {
   const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, onProgress: progress.blob(layer.digest, layer.size) });
   count(ctx.stats, fetched.downloaded);

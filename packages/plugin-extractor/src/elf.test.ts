@@ -24,12 +24,15 @@ describe('ELF parsing', () => {
     stripped.writeBigUInt64LE(0n, 40); // e_shoff
     stripped.writeUInt16LE(0, 60); // e_shnum
     stripped.writeUInt16LE(0, 62); // e_shstrndx
-    expect(checkPluginFile(stripped, 'linux/amd64', 'stripped')).toEqual({ elfMachine: 'x86-64', requiredApiVersion: '3.10.0' });
+    expect(checkPluginFile(stripped, 'linux/amd64', 'stripped')).toEqual({
+      elfMachine: 'x86-64',
+      apiVersion: { version: '3.10.0', source: 'elf-constant' },
+    });
   });
 
   it('reads the constant plugin API version without running anything, on both architectures', () => {
-    expect(checkPluginFile(amd64, 'linux/amd64', 'x').requiredApiVersion).toBe('3.10.0');
-    expect(checkPluginFile(arm64, 'linux/arm64', 'x').requiredApiVersion).toBe('3.10.0');
+    expect(checkPluginFile(amd64, 'linux/amd64', 'x').apiVersion).toEqual({ version: '3.10.0', source: 'elf-constant' });
+    expect(checkPluginFile(arm64, 'linux/arm64', 'x').apiVersion).toEqual({ version: '3.10.0', source: 'elf-constant' });
   });
 
   it.each([

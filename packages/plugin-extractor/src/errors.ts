@@ -1,4 +1,5 @@
 import { defineErrorCodes, FalcoAirgapError } from '@falco-airgap/core';
+import { isOciError, OciErrorCode } from '@falco-airgap/oci';
 
 /** Stable codes of everything extract can refuse or fail at; the category decides the exit code. */
 const extractErrors = defineErrorCodes({
@@ -60,4 +61,30 @@ export class ExtractError extends FalcoAirgapError {
 
 export function isExtractError(error: unknown, code?: ExtractErrorCode): error is ExtractError {
   return error instanceof ExtractError && (code === undefined || error.code === code);
+}
+
+/** What each registry failure is to extract; the table covers every OciErrorCode, so a new one cannot slip through. */
+const FROM_OCI: Readonly<Record<OciErrorCode, ExtractErrorCode>> = {
+  [OciErrorCode.Unauthorized]: ExtractErrorCode.Unauthorized,
+  [OciErrorCode.CredentialHelper]: ExtractErrorCode.CredentialHelper,
+  [OciErrorCode.DockerConfig]: ExtractErrorCode.DockerConfig,
+  [OciErrorCode.CaFile]: ExtractErrorCode.CaFile,
+  [OciErrorCode.UnknownTag]: ExtractErrorCode.UnknownTag,
+  [OciErrorCode.UploadSource]: ExtractErrorCode.WriteFailed,
+  [OciErrorCode.DigestMismatch]: ExtractErrorCode.DigestMismatch,
+  [OciErrorCode.SizeMismatch]: ExtractErrorCode.SizeMismatch,
+  [OciErrorCode.TruncatedBlob]: ExtractErrorCode.TruncatedBlob,
+  [OciErrorCode.WrongMediaType]: ExtractErrorCode.WrongMediaType,
+  [OciErrorCode.BadManifest]: ExtractErrorCode.BadManifest,
+  [OciErrorCode.ManifestUnknown]: ExtractErrorCode.RegistryError,
+  [OciErrorCode.BlobUnknown]: ExtractErrorCode.RegistryError,
+  [OciErrorCode.RegistryUnreachable]: ExtractErrorCode.RegistryUnreachable,
+  [OciErrorCode.RegistryError]: ExtractErrorCode.RegistryError,
+  [OciErrorCode.Aborted]: ExtractErrorCode.Aborted,
+  [OciErrorCode.CacheWrite]: ExtractErrorCode.WriteFailed,
+};
+
+/** A registry failure as extract reports it: same message and hint, the OciError kept as the cause. Anything else passes through. */
+export function toExtractError(error: unknown): unknown {
+  return isOciError(error) ? new ExtractError(FROM_OCI[error.code], error.message, error.hint, error) : error;
 }

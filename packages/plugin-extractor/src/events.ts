@@ -1,47 +1,70 @@
-/** A unit of work a user sees as one line: one plugin on one platform, one rulesfile. */
-export interface ExtractTaskEvent {
-  type: 'task';
-  id: string;
-  title: string;
-  status: 'running' | 'done' | 'failed' | 'skipped';
-  detail?: string;
+import type { Platform } from '@falco-airgap/core';
+import type { InstallOutcome } from './output-dir.ts';
+
+/** The manifest item an event is about: one plugin on one platform, or one rulesfile. */
+export type ExtractItem = { kind: 'plugin'; name: string; version: string; platform: Platform } | { kind: 'rulesfile'; name: string; version: string };
+
+/** An item starts: its reference is being resolved. */
+export interface ExtractResolveEvent {
+  type: 'resolve';
+  item: ExtractItem;
+  /** The reference as the manifest writes it. */
+  reference: string;
 }
 
-/** Bytes of one task's blobs that are in the cache so far (downloaded or found there). */
-export interface ExtractProgressEvent {
-  type: 'progress';
-  id: string;
+/** Bytes of one blob of an item that are in the cache so far (downloaded or found there). */
+export interface ExtractBlobEvent {
+  type: 'blob';
+  item: ExtractItem;
+  digest: string;
   loaded: number;
-  total?: number;
+  total: number;
 }
 
-export type ExtractEvent = ExtractTaskEvent | ExtractProgressEvent;
+/** An item is staged and verified, or failed; nothing is in the output directory yet. */
+export interface ExtractStageEvent {
+  type: 'stage';
+  item: ExtractItem;
+  status: 'staged' | 'failed';
+  /** The error code, when the extractor raised the failure. */
+  code?: string | undefined;
+}
 
-/** Sums the progress of a task's blobs and reports it: the first bytes, then every 64 KiB, and the last byte. */
-export class TaskProgress {
-  readonly #id: string;
-  readonly #emit: (event: ExtractEvent) => void;
-  readonly #loaded = new Map<string, number>();
-  readonly #totals = new Map<string, number>();
-  #lastEmitted = -1;
+/** A verified file was moved into the output directory, or was already there with the same bytes. */
+export interface ExtractInstallEvent {
+  type: 'install';
+  /** Relative to the output directory, e.g. extracted/linux-amd64/libk8saudit.so. */
+  path: string;
+  sha256: string;
+  status: InstallOutcome;
+}
 
-  constructor(id: string, emit: (event: ExtractEvent) => void) {
-    this.#id = id;
+/** Something the user should know that does not stop the run, e.g. a plugin API version that had to be taken from elsewhere. */
+export interface ExtractWarningEvent {
+  type: 'warning';
+  item: ExtractItem;
+  code: string;
+  message: string;
+  hint: string;
+}
+
+/** What extract reports while it works; the library never prints, callers draw these. */
+export type ExtractEvent = ExtractResolveEvent | ExtractBlobEvent | ExtractStageEvent | ExtractInstallEvent | ExtractWarningEvent;
+
+export type ExtractEventListener = (event: ExtractEvent) => void;
+
+/** Hands out the progress callbacks of one item's blobs, each reporting as a `blob` event. */
+export class BlobProgress {
+  readonly #item: ExtractItem;
+  readonly #emit: ExtractEventListener;
+
+  constructor(item: ExtractItem, emit: ExtractEventListener) {
+    this.#item = item;
     this.#emit = emit;
   }
 
   /** A callback for one blob's progress. */
   blob(digest: string, size: number): (loaded: number, total: number) => void {
-    this.#totals.set(digest, size);
-    this.#loaded.set(digest, 0);
-    return (loaded) => {
-      this.#loaded.set(digest, loaded);
-      const sum = [...this.#loaded.values()].reduce((a, b) => a + b, 0);
-      const total = [...this.#totals.values()].reduce((a, b) => a + b, 0);
-      if (sum === total || this.#lastEmitted < 0 || sum - this.#lastEmitted >= 64 * 1024) {
-        this.#lastEmitted = sum;
-        this.#emit({ type: 'progress', id: this.#id, loaded: sum, total });
-      }
-    };
+    return (loaded) => this.#emit({ type: 'blob', item: this.#item, digest, loaded, total: size });
   }
 }

@@ -1,12 +1,4 @@
-import {
-  FIXTURE_IMAGE_PLUGIN,
-  FIXTURE_PLUGINS,
-  buildContainerImage,
-  compilePlugin,
-  publishFixturesTo,
-  pushArtifact,
-  RegistryClient as FixtureRegistry,
-} from '@falco-airgap/fixtures';
+import { FIXTURE_IMAGE_PLUGIN, FIXTURE_PLUGINS, buildContainerImage, compilePlugin, publishArtifactTo, publishFixturesTo } from '@falco-airgap/fixtures';
 import { parseReference } from '@falco-airgap/core';
 import { type PluginsManifest } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
@@ -14,11 +6,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTestbed } from '../../../tools/testbed/env.ts';
+import { requireTestbed } from '@falco-airgap/testbed/env';
 import { createExtractorPorts, type ExtractorSetup } from './create-extractor.ts';
-import { DockerConfigCredentials } from './docker-config.ts';
+import { DockerConfigCredentials } from '@falco-airgap/oci';
+import { startFaultProxy } from '@falco-airgap/oci/test-support';
 import { extract, type ExtractResult } from './extract.ts';
-import { startFaultProxy } from './test-support/fault-proxy.ts';
 
 const env = requireTestbed(
   'TESTBED_REGISTRY',
@@ -74,7 +66,12 @@ beforeAll(async () => {
 
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-async function run(manifest: PluginsManifest, out: string, setup: ExtractorSetup, extra: { locked?: boolean } = {}): Promise<ExtractResult> {
+async function run(
+  manifest: PluginsManifest,
+  out: string,
+  setup: Omit<ExtractorSetup, 'cacheDir'> & { cacheDir?: string },
+  extra: { locked?: boolean } = {},
+): Promise<ExtractResult> {
   const ports = await createExtractorPorts({ cacheDir: join(root, 'cache-default'), ...setup });
   try {
     return await extract({ manifest, manifestSha256: 'b'.repeat(64), outDir: out, ...extra }, ports);
@@ -144,7 +141,7 @@ describe('extract against the testbed registries', () => {
       run(manifest, join(root, 'no-ca'), { credentials: new DockerConfigCredentials({ directory: dockerConfigDir }), cacheDir: join(root, 'cache-no-ca') }),
     ).rejects.toMatchObject({
       code: 'EXTRACT_REGISTRY_UNREACHABLE',
-      hint: expect.stringContaining('--ca-file'),
+      hint: expect.stringContaining('`caFile`'),
     });
     await expect(
       run(manifest, join(root, 'no-creds'), {
@@ -193,6 +190,26 @@ describe('extract against the testbed registries', () => {
     expect(result.lock.plugins[0]!.platforms[0]!.sha256).toBe(sha256(compilePlugin(FIXTURE_IMAGE_PLUGIN).find((b) => b.platform === 'linux/amd64')!.library));
   });
 
+  it('keeps its EXTRACT_* codes through --via docker for a path the image lacks and an engine that is not there', async () => {
+    const manifest: PluginsManifest = {
+      ...fixtureManifest(PLAIN),
+      rulesfiles: [],
+      platforms: ['linux/amd64'],
+      plugins: [
+        { name: 'container', version: '0.7.1', from: { image: `${PLAIN}/falcosecurity/falco:0.44.1-debian`, path: '/usr/share/falco/plugins/libabsent.so' } },
+      ],
+    };
+    const setup = { plainHttp: [PLAIN], cacheDir: join(root, 'cache-docker-errors'), via: 'docker' as const };
+    await expect(run(manifest, join(root, 'docker-absent-path'), { ...setup, dockerHost: env.TESTBED_DOCKER_HOST })).rejects.toMatchObject({
+      code: 'EXTRACT_PATH_NOT_FOUND',
+      category: 'input',
+    });
+    await expect(run(manifest, join(root, 'docker-no-engine'), { ...setup, dockerHost: `unix://${join(root, 'no-engine.sock')}` })).rejects.toMatchObject({
+      code: 'EXTRACT_DOCKER_ENGINE',
+      category: 'operational',
+    });
+  });
+
   it('follows a symlinked plugin path the same way through --via docker and --via direct', async () => {
     const builds = compilePlugin(FIXTURE_IMAGE_PLUGIN);
     const linked = buildContainerImage({
@@ -215,12 +232,7 @@ describe('extract against the testbed registries', () => {
       })),
     });
     const repository = `falco-airgap-test/extract-symlink-${process.pid}-${Date.now()}/falco`;
-    const client = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
-    try {
-      await pushArtifact(client, repository, linked, ['1.0.0']);
-    } finally {
-      await client.close();
-    }
+    await publishArtifactTo({ registry: PLAIN, plainHttp: true }, repository, linked, ['1.0.0']);
     const manifest: PluginsManifest = {
       ...fixtureManifest(PLAIN),
       rulesfiles: [],

@@ -14,7 +14,7 @@ import {
   OciMediaType,
   tarGz,
 } from '@falco-airgap/fixtures';
-import type { ExtractEvent } from './events.ts';
+import type { ExtractEvent, ExtractItem } from './events.ts';
 import {
   FakeRegistry,
   HOST,
@@ -69,13 +69,12 @@ describe('extract from artifacts', () => {
     expect(lock.plugins.find((p) => p.name === 'json')!.platforms[0]!.pluginApiVersion).toBe('3.9.0');
     expect(lock.rulesfiles[0]).toMatchObject({ name: 'falco-rules', files: [{ file: 'falco_rules.yaml', path: 'rules/falco_rules.yaml' }] });
     expect(result.stats.blobsDownloaded).toBe(1 + 2 + 1 + 2 + 2); // k8saudit config + 2 layers, json config + 2 layers, rules config + layer
-    expect(
-      events
-        .filter((e) => e.type === 'task' && e.status === 'done')
-        .map((e) => (e as { id: string }).id)
-        .sort(),
-    ).toEqual(['plugin/json/linux/amd64', 'plugin/json/linux/arm64', 'plugin/k8saudit/linux/amd64', 'plugin/k8saudit/linux/arm64', 'rulesfile/falco-rules']);
-    expect(events.some((e) => e.type === 'progress' && e.id === 'plugin/k8saudit/linux/amd64' && e.loaded === e.total)).toBe(true);
+    const items = ['plugin/json/linux/amd64', 'plugin/json/linux/arm64', 'plugin/k8saudit/linux/amd64', 'plugin/k8saudit/linux/arm64', 'rulesfile/falco-rules'];
+    const named = (item: ExtractItem) => (item.kind === 'plugin' ? `plugin/${item.name}/${item.platform}` : `rulesfile/${item.name}`);
+    expect(events.flatMap((e) => (e.type === 'resolve' ? [named(e.item)] : [])).sort()).toEqual(items);
+    expect(events.flatMap((e) => (e.type === 'stage' && e.status === 'staged' ? [named(e.item)] : [])).sort()).toEqual(items);
+    expect(events.some((e) => e.type === 'blob' && named(e.item) === 'plugin/k8saudit/linux/amd64' && e.loaded === e.total)).toBe(true);
+    expect(events.flatMap((e) => (e.type === 'install' ? [`${e.path} ${e.status}`] : [])).sort()).toEqual(result.files.map((f) => `${f.path} written`).sort());
     expect(await area.outsideOut()).toEqual([]);
   });
 

@@ -1,12 +1,25 @@
-import { createLimit, parseReference, platformDirectory, type ImageReference, type Platform } from '@falco-airgap/core';
-import { isArtifactSource, MANIFEST_API_VERSION, LOCK_KIND, parseLock, serializeLock, type LockedPlugin, type LockedRulesfile, type PluginEntry, type PluginsLock, type PluginsManifest, type RulesfileEntry } from '@falco-airgap/manifest';
+import { createLimit, isFalcoAirgapError, parseReference, platformDirectory, type ImageReference, type Platform } from '@falco-airgap/core';
+import {
+  isArtifactSource,
+  MANIFEST_API_VERSION,
+  LOCK_KIND,
+  parseLock,
+  serializeLock,
+  type LockedPlugin,
+  type LockedRulesfile,
+  type PluginEntry,
+  type PluginsLock,
+  type PluginsManifest,
+  type RulesfileEntry,
+} from '@falco-airgap/manifest';
+import type { RegistryClient } from '@falco-airgap/oci';
 import { readFile } from 'node:fs/promises';
-import { stageRulesfileArtifact, stagePluginArtifact, type ArtifactContext } from './artifact-source.ts';
-import { ExtractError, ExtractErrorCode } from './errors.ts';
-import { TaskProgress, type ExtractEvent } from './events.ts';
+import { establishApiVersion } from './api-version.ts';
+import { stageRulesfileArtifact, stagePluginArtifact, type ApiVersionContext, type ArtifactContext } from './artifact-source.ts';
+import { ExtractError, ExtractErrorCode, toExtractError } from './errors.ts';
+import { BlobProgress, type ExtractEventListener, type ExtractItem } from './events.ts';
 import type { ImageSource } from './image-source.ts';
 import { assertMatchesLock, keepOtherPlatforms, reconcileLock } from './lock-writer.ts';
-import type { RegistryClient } from './oci-client.ts';
 import { OutputDirectory, type InstallOutcome } from './output-dir.ts';
 import { checkPluginFile } from './plugin-check.ts';
 import type { StagedPluginFile, StagedRulesfile, TransferStats } from './staged.ts';
@@ -30,7 +43,7 @@ export interface ExtractRequest {
   artifactLimits?: ArchiveLimits | undefined;
   signal?: AbortSignal | undefined;
   now?: (() => Date) | undefined;
-  onEvent?: ((event: ExtractEvent) => void) | undefined;
+  onEvent?: ExtractEventListener | undefined;
 }
 
 /** What talks to the world, injected: the registry client and the way images are read. */
@@ -76,7 +89,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
     if (!request.manifest.platforms.includes(platform)) {
       throw new ExtractError(
         ExtractErrorCode.PlatformMissing,
-        `--platform ${platform} is not among the manifest's platforms (${request.manifest.platforms.join(', ')})`,
+        `\`platforms\` ${platform} is not among the manifest's platforms (${request.manifest.platforms.join(', ')})`,
         'add it to platforms in the manifest first',
       );
     }
@@ -94,36 +107,47 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       signal: request.signal,
     };
     const limit = createLimit(16);
-    const task = async <T>(id: string, title: string, work: (progress: TaskProgress) => Promise<T>): Promise<T> => {
-      emit({ type: 'task', id, title, status: 'running' });
+    const stage = async <T>(item: ExtractItem, reference: string, work: (progress: BlobProgress) => Promise<T>): Promise<T> => {
+      emit({ type: 'resolve', item, reference });
       try {
-        const result = await work(new TaskProgress(id, emit));
-        emit({ type: 'task', id, title, status: 'done' });
+        const result = await work(new BlobProgress(item, emit));
+        emit({ type: 'stage', item, status: 'staged' });
         return result;
       } catch (error) {
-        emit({ type: 'task', id, title, status: 'failed', detail: error instanceof ExtractError ? error.code : undefined });
-        throw error;
+        const failure = toExtractError(error);
+        emit({ type: 'stage', item, status: 'failed', code: isFalcoAirgapError(failure) ? failure.code : undefined });
+        throw failure;
       }
     };
 
     const plugins = request.manifest.plugins.map(async (entry): Promise<StagedPlugin> => {
       const reference = referenceOf(entry);
+      const apiContext: ApiVersionContext = { manifestStatement: entry.requiredApiVersion, falcoVersion: request.manifest.falco.version };
       const staged = await settleAll(
         platforms.map((platform) =>
-          limit(() =>
-            task(`plugin/${entry.name}/${platform}`, `plugin ${entry.name} ${entry.version} ${platform}`, (progress) =>
-              isArtifactSource(entry.from)
-                ? stagePluginArtifact(ctx, { name: entry.name, version: entry.version, reference, display: entry.from.artifact }, platform, progress)
-                : stageImagePlugin(ctx, ports.imageSource, entry, reference, platform, request.keepSource === true, progress),
-            ),
-          ),
+          limit(() => {
+            const item: ExtractItem = { kind: 'plugin', name: entry.name, version: entry.version, platform };
+            return stage(item, displayOf(entry), async (progress) => {
+              const file = isArtifactSource(entry.from)
+                ? await stagePluginArtifact(
+                    ctx,
+                    { name: entry.name, version: entry.version, reference, display: entry.from.artifact },
+                    platform,
+                    progress,
+                    apiContext,
+                  )
+                : await stageImagePlugin(ctx, ports.imageSource, entry, reference, platform, request.keepSource === true, progress, apiContext);
+              for (const warning of file.warnings) emit({ type: 'warning', item, ...warning });
+              return file;
+            });
+          }),
         ),
       );
       return { entry, platforms: staged };
     });
     const rulesfiles = request.manifest.rulesfiles.map((entry) =>
       limit(() =>
-        task(`rulesfile/${entry.name}`, `rulesfile ${entry.name} ${entry.version}`, async (progress): Promise<StagedRules> => {
+        stage({ kind: 'rulesfile', name: entry.name, version: entry.version }, displayOf(entry), async (progress): Promise<StagedRules> => {
           if (!isArtifactSource(entry.from)) {
             throw new ExtractError(
               ExtractErrorCode.BadReference,
@@ -153,17 +177,22 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
     const lock = reconcileLock(previous, { ...resolved, generatedAt: (request.now ?? (() => new Date()))().toISOString() });
 
     const files: ExtractedFile[] = [];
+    const install = async (stagedFile: string, path: string, sha256: string): Promise<void> => {
+      const status = await output.installFile(stagedFile, path, sha256);
+      files.push({ path, sha256, status });
+      emit({ type: 'install', path, sha256, status });
+    };
     for (const plugin of stagedPlugins) {
       for (const p of plugin.platforms) {
         const path = `${EXTRACTED_DIR}/${pluginPath(plugin.entry.name, p.platform)}`;
-        files.push({ path, sha256: p.sha256, status: await output.installFile(p.stagedFile, path, p.sha256) });
+        await install(p.stagedFile, path, p.sha256);
         if (p.source) await output.installDirectory(p.source.stagedDir, p.source.relativeDir, p.source.files);
       }
     }
     for (const { staged } of stagedRules) {
       for (const f of staged.files) {
         const path = `${EXTRACTED_DIR}/rules/${f.relativePath}`;
-        files.push({ path, sha256: f.sha256, status: await output.installFile(f.stagedFile, path, f.sha256) });
+        await install(f.stagedFile, path, f.sha256);
       }
       if (staged.source) await output.installDirectory(staged.source.stagedDir, staged.source.relativeDir, staged.source.files);
     }
@@ -181,7 +210,8 @@ async function stageImagePlugin(
   reference: ImageReference,
   platform: Platform,
   keepSource: boolean,
-  progress: TaskProgress,
+  progress: BlobProgress,
+  apiContext: ApiVersionContext,
 ): Promise<StagedPluginFile> {
   if (isArtifactSource(entry.from)) throw new Error('unreachable: artifact entry given to the image path');
   const display = entry.from.image;
@@ -189,13 +219,7 @@ async function stageImagePlugin(
   const staged = await source.stageFile({ reference, display, path: entry.from.path, platform, stagingDir, keepSource, progress, signal: ctx.signal });
   const what = `${entry.from.path} from ${display} (${platform})`;
   const facts = checkPluginFile(await readFile(staged.stagedFile), platform, what);
-  if (!facts.requiredApiVersion) {
-    throw new ExtractError(
-      ExtractErrorCode.PluginApiVersion,
-      `cannot tell which plugin API ${what} requires: plugin_get_required_api_version does not return a constant string`,
-      'take this plugin from its falcoctl artifact (from.artifact), whose config states the API version',
-    );
-  }
+  const apiVersion = establishApiVersion({ what, configRequirement: undefined, library: facts.apiVersion, ...apiContext });
   return {
     platform,
     resolvedDigest: staged.resolvedDigest,
@@ -205,16 +229,21 @@ async function stageImagePlugin(
     sha256: staged.sha256,
     size: staged.size,
     elfMachine: facts.elfMachine,
-    pluginApiVersion: facts.requiredApiVersion,
+    pluginApiVersion: apiVersion.version,
+    pluginApiVersionSource: apiVersion.source,
+    warnings: apiVersion.warnings,
     source: staged.filesystemDir
       ? { stagedDir: staged.filesystemDir, relativeDir: `source/${entry.name}-${entry.version}/${platformDirectory(platform)}` }
       : undefined,
   };
 }
 
+function displayOf(entry: PluginEntry | RulesfileEntry): string {
+  return isArtifactSource(entry.from) ? entry.from.artifact : entry.from.image;
+}
+
 function referenceOf(entry: PluginEntry | RulesfileEntry): ImageReference {
-  const text = isArtifactSource(entry.from) ? entry.from.artifact : entry.from.image;
-  const parsed = parseReference(text);
+  const parsed = parseReference(displayOf(entry));
   if (!parsed.ok)
     throw new ExtractError(
       ExtractErrorCode.BadReference,
@@ -274,6 +303,7 @@ function buildLock(request: ExtractRequest, plugins: StagedPlugin[], rules: Stag
         size: p.size,
         elfMachine: p.elfMachine,
         pluginApiVersion: p.pluginApiVersion,
+        pluginApiVersionSource: p.pluginApiVersionSource,
         path: pluginPath(entry.name, p.platform),
       })),
     })),
@@ -299,8 +329,8 @@ async function readPreviousLock(file: string, required: boolean): Promise<Plugin
     if (required)
       throw new ExtractError(
         ExtractErrorCode.LockMissing,
-        `--locked needs ${file}, which does not exist`,
-        'run extract once without --locked and commit the lock',
+        `\`locked\` needs ${file}, which does not exist`,
+        'run extract once without `locked` and commit the lock',
       );
     return undefined;
   }

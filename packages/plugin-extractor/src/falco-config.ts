@@ -55,29 +55,18 @@ export function checkConfigIdentity(config: FalcoArtifactConfig, expected: { nam
   }
 }
 
-/** The plugin_api_version requirement: present, semver, and a major version Falco loads. */
-export function requiredPluginApiVersion(config: FalcoArtifactConfig, what: string): string {
+/**
+ * The plugin_api_version requirement, checked to be a semantic version; null when the config states
+ * none, as falcoctl writes it for a plugin pushed without requirements.
+ */
+export function statedPluginApiVersion(config: FalcoArtifactConfig, what: string): string | null {
   const requirement = config.requirements.find((r) => r.name === 'plugin_api_version');
-  if (!requirement) {
-    throw new ExtractError(
-      ExtractErrorCode.PluginApiVersion,
-      `${what} does not state a plugin_api_version requirement`,
-      'every published plugin states the plugin API it needs; check the reference',
-    );
-  }
+  if (!requirement) return null;
   if (!isSemver(requirement.version)) {
     throw new ExtractError(
       ExtractErrorCode.PluginApiVersion,
       `${what} requires plugin_api_version "${requirement.version}", which is not a semantic version`,
       'check the reference',
-    );
-  }
-  const major = Number(requirement.version.split('.')[0]);
-  if (major !== SUPPORTED_PLUGIN_API_MAJOR) {
-    throw new ExtractError(
-      ExtractErrorCode.PluginApiVersion,
-      `${what} requires plugin API ${requirement.version}; Falco loads plugin API ${SUPPORTED_PLUGIN_API_MAJOR}.x`,
-      'pick a plugin version built for the plugin API of your Falco version',
     );
   }
   return requirement.version;

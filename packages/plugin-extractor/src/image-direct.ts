@@ -4,11 +4,11 @@ import { mkdir, symlink, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RegistryClient } from '@falco-airgap/oci';
 import { readArchive } from './archive.ts';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 import { resolveImagePlatform, type ImageFileRequest, type ImageSource, type StagedImageFile } from './image-source.ts';
 import { LayerTree, type LayerEntry } from './layer-apply.ts';
-import type { RegistryClient } from './oci-client.ts';
 import type { TransferStats } from './staged.ts';
 import { ArchiveGuard, IMAGE_LAYER_POLICY, safeEntryPath, type ArchiveLimits } from './tar-safety.ts';
 
@@ -19,7 +19,7 @@ export interface DirectImageSourceOptions {
 }
 
 /**
- * `--via direct`: no daemon. Downloads the platform's layers (cached by digest), adds up their
+ * `via` direct: no daemon. Downloads the platform's layers (cached by digest), adds up their
  * metadata with whiteouts into the final filesystem, then reads the file's bytes from the one
  * layer that provides it. Nothing but the wanted file is written unless keepSource is set.
  */

@@ -4,18 +4,17 @@ import { posix } from 'node:path';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type Dockerode from 'dockerode';
+import { EngineErrorCode, isEngineError, type ContainerEngine } from '@falco-airgap/container-engine';
+import type { CredentialSource, RegistryClient } from '@falco-airgap/oci';
 import { extract as tarExtract } from 'tar-stream';
-import type { CredentialSource } from './docker-config.ts';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import { resolveImagePlatform, type ImageFileRequest, type ImageSource, type StagedImageFile } from './image-source.ts';
-import type { RegistryClient } from './oci-client.ts';
 import type { TransferStats } from './staged.ts';
 import { ArchiveGuard, ARTIFACT_POLICY, type ArchiveLimits } from './tar-safety.ts';
 
 export interface DockerImageSourceOptions {
-  /** A dockerode client for the engine to use (DOCKER_HOST by default in the CLI). */
-  docker: Dockerode;
+  /** The engine that pulls the image and hands out the file. */
+  engine: ContainerEngine;
   /** Resolves tags to the platform manifest digest, so the engine pulls exactly what the lock names. */
   client: RegistryClient;
   credentials: CredentialSource;
@@ -23,8 +22,6 @@ export interface DockerImageSourceOptions {
   stats: TransferStats;
 }
 
-/** Go's os.ModeSymlink bit in the engine's path stat. */
-const MODE_SYMLINK = 1 << 27;
 const MAX_SYMLINK_HOPS = 40;
 
 /**
@@ -40,92 +37,83 @@ export class DockerImageSource implements ImageSource {
   }
 
   async stageFile(request: ImageFileRequest): Promise<StagedImageFile> {
-    const { docker, client, stats } = this.#options;
+    const { engine, client, stats } = this.#options;
     if (request.keepSource) {
       throw new ExtractError(ExtractErrorCode.OutputDir, '--keep-source is not supported with --via docker', 'use --via direct to keep the image filesystem');
     }
     const { root, manifest } = await resolveImagePlatform(client, request.reference, request.platform, request.display, stats, request.signal);
     const pinned = `${request.reference.registry}/${request.reference.repository}@${manifest.digest}`;
     await this.#pull(pinned, request);
-    let container: Dockerode.Container;
+    let containerId: string;
     try {
-      container = await docker.createContainer({
-        _query: { platform: request.platform },
-        _body: { Image: pinned, Cmd: ['falco-airgap-never-started'], Entrypoint: [''] },
-      } as unknown as Dockerode.ContainerCreateOptions);
+      containerId = await engine.createContainer(
+        { image: pinned, platform: request.platform, cmd: ['falco-airgap-never-started'], entrypoint: [''] },
+        { signal: request.signal },
+      );
     } catch (cause) {
       throw engineError(`cannot create a container from ${pinned}`, cause);
     }
     let staged: { stagedFile: string; sha256: string; size: number };
     try {
-      staged = await this.#copyOut(container, request);
+      staged = await this.#copyOut(containerId, request);
     } catch (error) {
       // The copy's failure is what the user needs to see; a failed clean-up must not hide it.
-      await container.remove({ force: true }).catch((cause: unknown) => {
+      await engine.removeContainer(containerId, { force: true }).catch((cause: unknown) => {
         throw new AggregateError([error, cause], (error as Error).message);
       });
       throw error;
     }
-    await container.remove({ force: true }).catch((cause: unknown) => {
-      throw engineError(`cannot remove the temporary container ${container.id}`, cause);
+    await engine.removeContainer(containerId, { force: true }).catch((cause: unknown) => {
+      throw engineError(`cannot remove the temporary container ${containerId}`, cause);
     });
     // The engine does not say which layer held the file: the lock keeps the one an earlier direct run recorded.
     return { resolvedDigest: root.digest, manifestDigest: manifest.digest, layerDigest: undefined, ...staged };
   }
 
   async #pull(pinned: string, request: ImageFileRequest): Promise<void> {
-    const { docker, credentials } = this.#options;
-    const creds = await credentials.lookup(request.reference.registry);
-    const authconfig = creds?.username
-      ? { username: creds.username, password: creds.password, serveraddress: request.reference.registry }
+    const { engine, credentials } = this.#options;
+    const registry = request.reference.registry;
+    const creds = await credentials.lookup(registry);
+    const auth = creds?.username
+      ? { serverAddress: registry, username: creds.username, password: creds.password }
       : creds?.identityToken
-        ? { identitytoken: creds.identityToken, serveraddress: request.reference.registry }
+        ? { serverAddress: registry, identityToken: creds.identityToken }
         : undefined;
-    let stream: NodeJS.ReadableStream;
     try {
-      stream = await docker.pull(pinned, { platform: request.platform, ...(authconfig ? { authconfig } : {}), abortSignal: request.signal });
+      await engine.pullImage(pinned, { platform: request.platform, auth, signal: request.signal });
     } catch (cause) {
+      // The registry's answer (refused, unknown manifest) as the engine relayed it, apart from engine trouble.
+      if (isEngineError(cause, EngineErrorCode.Unauthorized) || isEngineError(cause, EngineErrorCode.PullFailed)) {
+        throw new ExtractError(
+          cause.code === EngineErrorCode.Unauthorized ? ExtractErrorCode.Unauthorized : ExtractErrorCode.DockerEngine,
+          cause.message,
+          'check docker login for the registry and that the engine can reach it',
+          cause,
+        );
+      }
       throw engineError(`the engine cannot pull ${pinned}`, cause);
-    }
-    // The engine reports pull failures inside a 200 stream; followProgress alone would resolve.
-    const events = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) =>
-      docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) =>
-        error ? reject(engineError(`pulling ${pinned} failed`, error)) : resolve(output),
-      ),
-    );
-    const failed = events.find((e) => e.error || e.errorDetail);
-    if (failed) {
-      const message = failed.errorDetail?.message ?? failed.error ?? 'unknown error';
-      throw new ExtractError(
-        /unauthorized|authentication required|denied/i.test(message) ? ExtractErrorCode.Unauthorized : ExtractErrorCode.DockerEngine,
-        `the engine failed to pull ${pinned}: ${message}`,
-        'check docker login for the registry and that the engine can reach it',
-      );
     }
   }
 
-  async #copyOut(container: Dockerode.Container, request: ImageFileRequest): Promise<{ stagedFile: string; sha256: string; size: number }> {
+  async #copyOut(containerId: string, request: ImageFileRequest): Promise<{ stagedFile: string; sha256: string; size: number }> {
+    const { engine } = this.#options;
+    const nothingAt = (path: string, cause?: unknown) =>
+      new ExtractError(
+        ExtractErrorCode.PathNotFound,
+        `${request.display} (${request.platform}) has nothing at ${path}`,
+        'check from.path in the manifest',
+        cause,
+      );
     let path = posix.normalize(request.path);
     for (let hops = 0; ; hops++) {
-      let response: Readable & { headers?: Record<string, string> };
+      let stat;
       try {
-        response = (await container.getArchive({ path })) as Readable & { headers?: Record<string, string> };
+        stat = await engine.statPath(containerId, path, { signal: request.signal });
       } catch (cause) {
-        if ((cause as { statusCode?: number }).statusCode === 404) {
-          throw new ExtractError(
-            ExtractErrorCode.PathNotFound,
-            `${request.display} (${request.platform}) has nothing at ${path}`,
-            'check from.path in the manifest',
-          );
-        }
         throw engineError(`cannot read ${path} from the container`, cause);
       }
-      const stat = JSON.parse(Buffer.from(response.headers?.['x-docker-container-path-stat'] ?? 'e30=', 'base64').toString('utf8')) as {
-        mode?: number;
-        linkTarget?: string;
-      };
-      if (stat.mode !== undefined && (stat.mode & MODE_SYMLINK) !== 0 && stat.linkTarget) {
-        response.destroy();
+      if (!stat) throw nothingAt(path);
+      if (stat.kind === 'symlink' && stat.linkTarget) {
         if (hops >= MAX_SYMLINK_HOPS)
           throw new ExtractError(
             ExtractErrorCode.PathNotFound,
@@ -135,7 +123,14 @@ export class DockerImageSource implements ImageSource {
         path = posix.resolve(posix.dirname(path), stat.linkTarget);
         continue;
       }
-      return this.#readSingleFile(response, request);
+      let archive: Readable;
+      try {
+        archive = await engine.getArchive(containerId, path, { signal: request.signal });
+      } catch (cause) {
+        if (isEngineError(cause, EngineErrorCode.NotFound)) throw nothingAt(path, cause);
+        throw engineError(`cannot read ${path} from the container`, cause);
+      }
+      return this.#readSingleFile(archive, request);
     }
   }
 

@@ -1,10 +1,17 @@
 import { splitPlatform, type ImageReference, type Platform } from '@falco-airgap/core';
+import {
+  IMAGE_CONFIG_MEDIA_TYPES,
+  IMAGE_LAYER_MEDIA_TYPES,
+  type Descriptor,
+  type FetchedManifest,
+  type ImageManifest,
+  type RegistryClient,
+  type RepositoryLocation,
+} from '@falco-airgap/oci';
 import { readFile } from 'node:fs/promises';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
-import type { TaskProgress } from './events.ts';
-import { IMAGE_CONFIG_MEDIA_TYPES, IMAGE_LAYER_MEDIA_TYPES } from './media-types.ts';
-import type { FetchedManifest, RegistryClient, RepositoryLocation } from './oci-client.ts';
-import { selectPlatform, type Descriptor, type ImageManifest } from './oci-index.ts';
+import type { BlobProgress } from './events.ts';
+import { selectPlatform } from './select-platform.ts';
 import type { TransferStats } from './staged.ts';
 import { count } from './artifact-source.ts';
 
@@ -18,7 +25,7 @@ export interface ImageFileRequest {
   /** An empty directory to put the file in (and the filesystem, when keepSource). */
   stagingDir: string;
   keepSource: boolean;
-  progress: TaskProgress;
+  progress: BlobProgress;
   signal?: AbortSignal | undefined;
 }
 
@@ -69,7 +76,7 @@ export async function resolveImagePlatform(
       throw new ExtractError(
         ExtractErrorCode.WrongMediaType,
         `${display} has a layer of media type ${layer.mediaType}`,
-        'extract reads tar and tar+gzip layers; use --via docker for other formats',
+        'extract reads tar and tar+gzip layers; use `via` docker for other formats',
       );
     }
   }

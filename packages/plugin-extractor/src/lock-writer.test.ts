@@ -26,6 +26,7 @@ function lock(overrides: { sha?: string; layer?: string; generatedAt?: string; i
             size: 10,
             elfMachine: 'x86-64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-amd64/libk8saudit.so',
           },
         ],

@@ -32,6 +32,7 @@ function flatten(lock: PluginsLock): Map<string, string> {
       values.set(`${pk} size`, String(p.size));
       values.set(`${pk} ELF machine`, p.elfMachine);
       values.set(`${pk} plugin API version`, p.pluginApiVersion);
+      values.set(`${pk} plugin API version source`, p.pluginApiVersionSource);
       values.set(`${pk} path`, p.path);
     }
   }
@@ -64,7 +65,7 @@ export function formatLockChange(change: LockChange): string {
   return `${change.what}: locked ${change.locked}, resolved ${change.resolved}`;
 }
 
-/** The `--locked` check: refuse when anything resolves differently from the lock. */
+/** The `locked` check: refuse when anything resolves differently from the lock. */
 export function assertMatchesLock(locked: PluginsLock, resolved: PluginsLock, lockFile: string): void {
   const changes = diffLocks(locked, resolved);
   if (!changes.length) return;
@@ -72,7 +73,7 @@ export function assertMatchesLock(locked: PluginsLock, resolved: PluginsLock, lo
   throw new ExtractError(
     ExtractErrorCode.LockDrift,
     `${changes.length} difference${changes.length === 1 ? '' : 's'} from ${lockFile}: ${shown}${changes.length > 5 ? '; …' : ''}`,
-    'if the change is intended, run extract without --locked and commit the new lock; otherwise find out who moved the tag',
+    'if the change is intended, run extract without `locked` and commit the new lock; otherwise find out who moved the tag',
   );
 }
 
@@ -86,7 +87,7 @@ export function reconcileLock(previous: PluginsLock | undefined, resolved: Plugi
   return diffLocks(previous, filled).length === 0 && sameLayers(previous, filled) ? previous : filled;
 }
 
-/** An empty layerDigest (from --via docker) becomes the previous lock's, when that pinned the same manifest and bytes. */
+/** An empty layerDigest (from `via` docker) becomes the previous lock's, when that pinned the same manifest and bytes. */
 function fillUnknownLayers(lock: PluginsLock, previous: PluginsLock | undefined): PluginsLock {
   return {
     ...lock,
@@ -108,7 +109,7 @@ function sameLayers(a: PluginsLock, b: PluginsLock): boolean {
 }
 
 /**
- * A run limited with --platform keeps the lock entries of the other platforms, as long as the
+ * A run limited to some `platforms` keeps the lock entries of the other platforms, as long as the
  * plugin still resolves to the same digest (those files were not touched); otherwise they go.
  */
 export function keepOtherPlatforms(previous: PluginsLock | undefined, resolved: PluginsLock, extracted: readonly Platform[]): PluginsLock {

@@ -1,39 +1,14 @@
-/** Media types extract understands; anything else in a manifest is refused by name. */
-export const MediaType = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  ociImageConfig: 'application/vnd.oci.image.config.v1+json',
-  dockerImageConfig: 'application/vnd.docker.container.image.v1+json',
-  ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
-  ociLayerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  ociLayerNondistributableTarGzip: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-  dockerLayerTarGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-  falcoPluginConfig: 'application/vnd.cncf.falco.plugin.config.v1+json',
-  falcoPluginLayer: 'application/vnd.cncf.falco.plugin.layer.v1+tar.gz',
-  falcoRulesfileConfig: 'application/vnd.cncf.falco.rulesfile.config.v1+json',
-  falcoRulesfileLayer: 'application/vnd.cncf.falco.rulesfile.layer.v1+tar.gz',
+/** Media types of falcoctl artifacts (the generic OCI and Docker ones live in @falco-airgap/oci). */
+export const FalcoMediaType = {
+  pluginConfig: 'application/vnd.cncf.falco.plugin.config.v1+json',
+  pluginLayer: 'application/vnd.cncf.falco.plugin.layer.v1+tar.gz',
+  rulesfileConfig: 'application/vnd.cncf.falco.rulesfile.config.v1+json',
+  rulesfileLayer: 'application/vnd.cncf.falco.rulesfile.layer.v1+tar.gz',
 } as const;
-
-export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.ociIndex, MediaType.dockerManifestList];
-export const MANIFEST_MEDIA_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.dockerManifest];
-/** What we send in Accept: registries only hand out types a client claims to accept. */
-export const ACCEPT_MANIFESTS = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES].join(', ');
-
-export const IMAGE_CONFIG_MEDIA_TYPES: readonly string[] = [MediaType.ociImageConfig, MediaType.dockerImageConfig];
-export const IMAGE_LAYER_MEDIA_TYPES: readonly string[] = [
-  MediaType.ociLayerTar,
-  MediaType.ociLayerTarGzip,
-  MediaType.ociLayerNondistributableTarGzip,
-  MediaType.dockerLayerTarGzip,
-];
 
 /** Config and layer types of a falcoctl artifact, per kind. */
 export const FALCO_ARTIFACT_TYPES = {
-  plugin: { config: MediaType.falcoPluginConfig, layer: MediaType.falcoPluginLayer },
-  rulesfile: { config: MediaType.falcoRulesfileConfig, layer: MediaType.falcoRulesfileLayer },
+  plugin: { config: FalcoMediaType.pluginConfig, layer: FalcoMediaType.pluginLayer },
+  rulesfile: { config: FalcoMediaType.rulesfileConfig, layer: FalcoMediaType.rulesfileLayer },
 } as const;
 export type FalcoArtifactKind = keyof typeof FALCO_ARTIFACT_TYPES;
-
-export const TITLE_ANNOTATION = 'org.opencontainers.image.title';

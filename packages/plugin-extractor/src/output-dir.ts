@@ -29,7 +29,7 @@ export class OutputDirectory {
     });
     // The root is the user's choice and may be a symlink; inside it, no symlink is ever followed.
     const info = await stat(this.root);
-    if (!info.isDirectory()) throw new ExtractError(ExtractErrorCode.OutputDir, `${this.root} is not a directory`, 'pass --out with a directory');
+    if (!info.isDirectory()) throw new ExtractError(ExtractErrorCode.OutputDir, `${this.root} is not a directory`, 'point `outDir` at a directory');
     await rm(join(this.root, STAGING_DIR), { recursive: true, force: true });
     this.#staging = join(this.root, STAGING_DIR, randomBytes(6).toString('hex'));
     await mkdir(this.#staging, { recursive: true });

@@ -1,4 +1,6 @@
 import type { Platform } from '@falco-airgap/core';
+import type { PluginApiVersionSource } from '@falco-airgap/manifest';
+import type { ApiVersionWarning } from './api-version.ts';
 
 /** A plugin file for one platform, verified and waiting in the staging area. */
 export interface StagedPluginFile {
@@ -12,6 +14,9 @@ export interface StagedPluginFile {
   size: number;
   elfMachine: string;
   pluginApiVersion: string;
+  pluginApiVersionSource: PluginApiVersionSource;
+  /** How the API version was established when that deserves the user's attention. */
+  warnings: ApiVersionWarning[];
   /** An unpacked layer or filesystem to keep under plugins/source. */
   source?: StagedTree | undefined;
 }

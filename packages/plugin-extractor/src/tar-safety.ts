@@ -1,6 +1,6 @@
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
-/** Caps on what one archive may unpack to; raised with --max-uncompressed-bytes / --max-entries. */
+/** Caps on what one archive may unpack to; callers raise them through `artifactLimits`. */
 export interface ArchiveLimits {
   /** Bytes of the uncompressed tar stream (headers included): what a decompression bomb inflates. */
   maxBytes: number;
@@ -89,7 +89,7 @@ export class ArchiveGuard {
       throw new ExtractError(
         ExtractErrorCode.TarTooManyEntries,
         `${this.what} has more than ${this.limits.maxEntries} entries`,
-        'raise --max-entries if this archive is legitimate',
+        'raise `artifactLimits.maxEntries` if this archive is legitimate',
       );
     }
     const path = safeEntryPath(header.name, this.what);
@@ -131,7 +131,7 @@ export class ArchiveGuard {
       throw new ExtractError(
         ExtractErrorCode.TarTooLarge,
         `${this.what} unpacks to more than ${this.limits.maxBytes} bytes`,
-        'this looks like a decompression bomb; raise --max-uncompressed-bytes only if the archive is legitimate',
+        'this looks like a decompression bomb; raise `artifactLimits.maxBytes` only if the archive is legitimate',
       );
     }
   }

@@ -29,7 +29,7 @@ export function rewindPointer(current: ChannelPointer, channel: string, updatedA
   const [release, ...previous] = current.previous;
   if (release === undefined) {
     throw new S3StoreError(S3StoreErrorCode.NoPreviousRelease, `channel ${channel} has no earlier release to roll back to (it follows ${current.release})`, {
-      hint: 'promote a specific release instead: falco-airgap releases promote ID --channel ' + channel,
+      hint: `promote a specific release to channel ${channel} instead, with falco-airgap releases promote`,
     });
   }
   return { release, previous, updatedAt };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checksumMatches, compositeSha256, digestFile, hexToBase64, partDigestsOf, sha256Hex } from './checksum.ts';
-import { fixtureBytes } from './test-support/fixture-lock.ts';
+import { fixtureBytes } from '@falco-airgap/test-support';
 
 describe('digestFile', () => {
   it.each([

@@ -6,7 +6,7 @@ export interface GcCandidate extends ListedObject {
 }
 
 export interface GcPlan {
-  /** Blobs no release refers to and older than the minimum age: what `gc --apply` deletes. */
+  /** Blobs no release refers to and older than the minimum age: what gc deletes when applied. */
   delete: GcCandidate[];
   /** Unreferenced blobs kept because they are younger than the minimum age (a publish may be writing its release). */
   tooYoung: GcCandidate[];

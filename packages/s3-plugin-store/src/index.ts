@@ -18,7 +18,7 @@ export {
 export { CHANNEL_HISTORY_LIMIT, advancePointer, parseChannelPointer, rewindPointer, serializeChannelPointer, type ChannelPointer } from './channel-pointer.ts';
 export { planGc, type GcCandidate, type GcPlan } from './gc-plan.ts';
 export { storePolicies, type IamPolicyDocument, type IamStatement, type StorePolicies, type StorePolicyOptions } from './iam-policy.ts';
-export { checksumMatches, compositeSha256, digestFile, hexToBase64, sha256Hex, type FileDigest } from './checksum.ts';
+export { checksumMatches, compositeSha256, digestFile, hexToBase64, partDigestsOf, sha256Hex, type FileDigest } from './checksum.ts';
 export {
   BLOB_METADATA,
   DEFAULT_MULTIPART_THRESHOLD,

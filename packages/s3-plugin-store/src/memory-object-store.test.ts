@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from './memory-object-store.ts';
-import { describeObjectReaderContract, describeObjectStoreContract } from './object-store.contract.ts';
+import { describeObjectReaderContract, describeObjectStoreContract } from '@falco-airgap/test-support';
 
 describeObjectStoreContract('MemoryObjectStore', async () => ({ store: new MemoryObjectStore(), prefix: 'contract/' }));
 

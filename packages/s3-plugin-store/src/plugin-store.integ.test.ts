@@ -8,8 +8,8 @@ import { isS3StoreError } from './errors.ts';
 import type { ObjectStore, PutOptions, UploadOptions } from './object-store.ts';
 import { PluginStore, type ChannelChange } from './plugin-store.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
-import { writeFixtureLock, type FixtureLock, type FixturePlugin } from './test-support/fixture-lock.ts';
-import { openTestbedBucket, type TestbedBucket } from './test-support/testbed-s3.ts';
+import { writeFixtureLock, type FixtureLock, type FixturePlugin } from '@falco-airgap/test-support';
+import { openTestbedBucket, type TestbedBucket } from '@falco-airgap/test-support';
 
 const PREFIX = 'falco/plugins';
 const MiB = 1024 * 1024;

@@ -9,7 +9,7 @@ import type { StoreEvent } from './events.ts';
 import { MemoryObjectStore, type MemoryOperation } from './memory-object-store.ts';
 import { PluginStore } from './plugin-store.ts';
 import { parseReleaseDocument } from './release.ts';
-import { writeFixtureLock, type FixturePlugin } from './test-support/fixture-lock.ts';
+import { writeFixtureLock, type FixturePlugin } from '@falco-airgap/test-support';
 
 let dir: string;
 beforeEach(async () => {

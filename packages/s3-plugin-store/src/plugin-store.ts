@@ -316,7 +316,7 @@ export class PluginStore extends ReleaseReader {
   private localFailure(error: unknown, file: ReleaseFile): unknown {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
     return new S3StoreError(S3StoreErrorCode.LocalFileMissing, `${file.path} is in the lock but not in the extracted directory`, {
-      hint: 'run falco-airgap extract to populate plugins/extracted, or pass the right --extracted directory',
+      hint: 'run falco-airgap extract to populate plugins/extracted, or point `extractedDir` at the right directory',
       cause: error,
     });
   }

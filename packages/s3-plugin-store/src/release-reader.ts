@@ -38,7 +38,7 @@ export class ReleaseReader {
     if (!state) {
       throw new S3StoreError(S3StoreErrorCode.ChannelNotFound, `channel ${channel} does not exist in ${this.where()}`, {
         key: this.layout.channelKey(channel),
-        hint: `promote a release to it first: falco-airgap releases promote ID --channel ${channel}`,
+        hint: `promote a release to channel ${channel} first, with falco-airgap releases promote`,
       });
     }
     return state;

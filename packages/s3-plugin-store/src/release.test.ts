@@ -29,6 +29,7 @@ function lock(): PluginsLock {
             size: 10,
             elfMachine: 'aarch64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-arm64/libk8saudit.so',
           },
           {
@@ -40,6 +41,7 @@ function lock(): PluginsLock {
             size: 11,
             elfMachine: 'x86-64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-amd64/libk8saudit.so',
           },
         ],
@@ -60,6 +62,7 @@ function lock(): PluginsLock {
             size: 12,
             elfMachine: 'x86-64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-amd64/libjson.so',
           },
           {
@@ -71,6 +74,7 @@ function lock(): PluginsLock {
             size: 12,
             elfMachine: 'aarch64',
             pluginApiVersion: '3.10.0',
+            pluginApiVersionSource: 'artifact-config',
             path: 'linux-arm64/libjson.so',
           },
         ],

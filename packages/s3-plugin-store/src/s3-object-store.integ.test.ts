@@ -1,6 +1,6 @@
-import { describeObjectStoreContract } from './object-store.contract.ts';
+import { describeObjectStoreContract } from '@falco-airgap/test-support';
 import { S3ObjectStore } from './s3-object-store.ts';
-import { openTestbedBucket } from './test-support/testbed-s3.ts';
+import { openTestbedBucket } from '@falco-airgap/test-support';
 
 describeObjectStoreContract('S3ObjectStore against the testbed S3 server', async () => {
   const testbed = await openTestbedBucket('contract');

@@ -211,7 +211,7 @@ export function toStoreError(error: unknown, at: { action: string; key: string; 
     );
   }
   if (name === 'NoSuchBucket')
-    return fail(S3StoreErrorCode.BucketNotFound, `bucket ${at.bucket} does not exist`, 'create the bucket or check --bucket, --endpoint and --region');
+    return fail(S3StoreErrorCode.BucketNotFound, `bucket ${at.bucket} does not exist`, 'create the bucket or check `bucket`, `endpoint` and `region`');
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
     return fail(
       S3StoreErrorCode.AccessDenied,
@@ -238,6 +238,6 @@ export function toStoreError(error: unknown, at: { action: string; key: string; 
   return fail(
     S3StoreErrorCode.RequestFailed,
     `${at.action} of ${where} failed: HTTP ${status} ${name}: ${detail}`,
-    'see the S3 error above; re-run with --verbose for the full response',
+    'see the S3 error above; re-run with `verbose` for the full response',
   );
 }

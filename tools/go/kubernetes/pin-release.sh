@@ -17,6 +17,7 @@ upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^
   echo "module github.com/falco-airgap/falco-airgap/tools/go/kubernetes"
   echo
   # Same language version and GODEBUG defaults as the release's own build.
+  # shellcheck disable=SC1003 # sed's append command with an empty line, not a quote escape
   grep -E '^(go|godebug) ' "$upstream_mod" | sed 'a\\'
   echo "tool ("
   for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do printf '\tk8s.io/kubernetes/cmd/%s\n' "$cmd"; done

@@ -1,11 +1,4 @@
-import {
-  FIXTURE_PLUGINS,
-  buildPluginArtifact,
-  compilePlugin,
-  pushArtifact,
-  publishFixturesTo,
-  RegistryClient as FixtureRegistry,
-} from '@falco-airgap/fixtures';
+import { FIXTURE_PLUGINS, buildPluginArtifact, compilePlugin, publishArtifactTo, publishFixturesTo } from '@falco-airgap/fixtures';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +19,10 @@ const env = requireTestbed(
 const PLAIN = env.TESTBED_REGISTRY!;
 const AUTH = env.TESTBED_REGISTRY_AUTH!;
 let root: string;
+let dockerConfig: string;
 
 async function cli(argv: string[]) {
-  return runInMemory(argv, { cwd: root });
+  return runInMemory(argv, { cwd: root, env: { DOCKER_CONFIG: dockerConfig } });
 }
 
 /** The shipped manifest with ghcr.io and docker.io replaced by a testbed registry. */
@@ -45,12 +39,11 @@ beforeAll(async () => {
     { registry: PLAIN, plainHttp: true },
     { registry: AUTH, username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD, ca: await readFile(env.TESTBED_CA_FILE!) },
   );
-  process.env.DOCKER_CONFIG = join(root, 'docker');
-  await mkdir(process.env.DOCKER_CONFIG);
+  dockerConfig = join(root, 'docker');
+  await mkdir(dockerConfig);
 }, 300_000);
 
 afterAll(async () => {
-  delete process.env.DOCKER_CONFIG;
   await rm(root, { recursive: true, force: true });
 });
 
@@ -113,7 +106,7 @@ describe('falco-airgap extract (testbed)', () => {
     expect(noCredentials.stderr).toMatch(/error\[EXTRACT_UNAUTHORIZED\]: 127\.0\.0\.1:5443 refused access: .* — log in with docker login 127\.0\.0\.1:5443/);
 
     const auth = Buffer.from(`${env.TESTBED_REGISTRY_AUTH_USER}:${env.TESTBED_REGISTRY_AUTH_PASSWORD}`).toString('base64');
-    await writeFile(join(process.env.DOCKER_CONFIG!, 'config.json'), JSON.stringify({ auths: { [AUTH]: { auth } } }));
+    await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [AUTH]: { auth } } }));
     const noCa = await cli([...base, '--out', 'auth-no-ca', '--cache-dir', 'cache-auth-2']);
     expect(noCa.code).toBe(1);
     expect(noCa.stderr).toContain('error[EXTRACT_REGISTRY_UNREACHABLE]');
@@ -144,33 +137,32 @@ describe('falco-airgap extract (testbed)', () => {
 
     // A repository of our own, so moving its tag disturbs no other test.
     const repository = `falco-airgap-test/cli-locked-${process.pid}-${Date.now()}/k8saudit`;
-    const client = new FixtureRegistry({ registry: PLAIN, plainHttp: true });
+    const target = { registry: PLAIN, plainHttp: true };
     const plugin = FIXTURE_PLUGINS[0]!;
-    try {
-      await pushArtifact(
-        client,
-        repository,
-        buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: plugin.apiVersion, builds: compilePlugin(plugin) }),
-        [plugin.version],
-      );
-      const manifest = join(root, 'locked.yaml');
-      await writeFile(
-        manifest,
-        `apiVersion: falco-airgap/v1alpha1\nkind: PluginsManifest\nfalco:\n  version: 0.44.1\nplatforms: [linux/amd64]\nplugins:\n  - name: ${plugin.name}\n    version: ${plugin.version}\n    from:\n      artifact: ${PLAIN}/${repository}:${plugin.version}\nrulesfiles: []\n`,
-      );
-      const args = ['extract', '--manifest', manifest, '--out', 'locked', '--plain-http', PLAIN, '--cache-dir', 'cache-locked'];
-      expect((await cli(args)).code).toBe(0);
-      const lock = await readFile(join(root, 'locked/plugins-lock.yaml'), 'utf8');
-      const moved = compilePlugin({ ...plugin, apiVersion: '3.11.0' });
-      await pushArtifact(client, repository, buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: '3.11.0', builds: moved }), [
-        plugin.version,
-      ]);
-      const drift = await cli([...args, '--locked']);
-      expect(drift.code).toBe(3);
-      expect(drift.stderr).toMatch(/error\[EXTRACT_LOCK_DRIFT\]: \d+ differences from .*plugins-lock\.yaml: .*plugin k8saudit/);
-      expect(await readFile(join(root, 'locked/plugins-lock.yaml'), 'utf8')).toBe(lock);
-    } finally {
-      await client.close();
-    }
+    await publishArtifactTo(
+      target,
+      repository,
+      buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: plugin.apiVersion, builds: compilePlugin(plugin) }),
+      [plugin.version],
+    );
+    const manifest = join(root, 'locked.yaml');
+    await writeFile(
+      manifest,
+      `apiVersion: falco-airgap/v1alpha1\nkind: PluginsManifest\nfalco:\n  version: 0.44.1\nplatforms: [linux/amd64]\nplugins:\n  - name: ${plugin.name}\n    version: ${plugin.version}\n    from:\n      artifact: ${PLAIN}/${repository}:${plugin.version}\nrulesfiles: []\n`,
+    );
+    const args = ['extract', '--manifest', manifest, '--out', 'locked', '--plain-http', PLAIN, '--cache-dir', 'cache-locked'];
+    expect((await cli(args)).code).toBe(0);
+    const lock = await readFile(join(root, 'locked/plugins-lock.yaml'), 'utf8');
+    const moved = compilePlugin({ ...plugin, apiVersion: '3.11.0' });
+    await publishArtifactTo(
+      target,
+      repository,
+      buildPluginArtifact({ name: plugin.name, version: plugin.version, requiredApiVersion: '3.11.0', builds: moved }),
+      [plugin.version],
+    );
+    const drift = await cli([...args, '--locked']);
+    expect(drift.code).toBe(3);
+    expect(drift.stderr).toMatch(/error\[EXTRACT_LOCK_DRIFT\]: \d+ differences from .*plugins-lock\.yaml: .*plugin k8saudit/);
+    expect(await readFile(join(root, 'locked/plugins-lock.yaml'), 'utf8')).toBe(lock);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -33,6 +33,23 @@ describe('falco-airgap extract usage', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`error[${code}]`);
     expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
+  it('names flags, not library options, in messages and hints', async () => {
+    const out = join(scratch, 'flags');
+    const locked = await run(['extract', '--out', out, '--locked']);
+    expect(locked.stderr).toMatch(
+      /error\[EXTRACT_LOCK_MISSING\]: --locked needs .*plugins-lock\.yaml, which does not exist — run extract once without --locked and commit the lock/,
+    );
+    const manifest = join(scratch, 'amd64-only.yaml');
+    await writeFile(
+      manifest,
+      (await readFile(join(repoRoot, 'plugins/plugins-manifest.yaml'), 'utf8')).replace(/^platforms: .*$/m, 'platforms: [linux/amd64]'),
+    );
+    const platform = await run(['extract', '--manifest', manifest, '--out', out, '--platform', 'linux/arm64']);
+    expect(platform.code).toBe(2);
+    expect(platform.stderr).toContain("--platform linux/arm64 is not among the manifest's platforms (linux/amd64)");
+    expect(platform.stderr).not.toContain('`');
   });
 
   it('lists its flags in --help', async () => {

@@ -16,7 +16,8 @@ const REGISTRY = env.TESTBED_REGISTRY!;
 const credentials = { accessKeyId: env.TESTBED_S3_ACCESS_KEY!, secretAccessKey: env.TESTBED_S3_SECRET_KEY! };
 const s3 = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT, region: env.TESTBED_S3_REGION, forcePathStyle: true, credentials });
 const bucket = `cli-pipeline-${randomBytes(4).toString('hex')}`;
-const saved = { ...process.env };
+// The CLI takes credentials from the environment, as in Jenkins.
+const awsEnv = { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: env.TESTBED_S3_REGION };
 let root: string;
 
 beforeAll(async () => {
@@ -24,17 +25,10 @@ beforeAll(async () => {
   await publishFixturesTo({ registry: REGISTRY, plainHttp: true });
   const shipped = await readFile(join(import.meta.dirname, '../../../../plugins/plugins-manifest.yaml'), 'utf8');
   await writeFile(join(root, 'manifest.yaml'), shipped.replaceAll('ghcr.io/', `${REGISTRY}/`).replaceAll('docker.io/', `${REGISTRY}/`));
-  // The CLI takes credentials from the AWS default chain, as in Jenkins.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_REGION: env.TESTBED_S3_REGION,
-  });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 }, 300_000);
 
 afterAll(async () => {
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (saved[key] === undefined) delete process.env[key];
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   if (listed.Contents?.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) } }));
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
@@ -68,7 +62,7 @@ const resultOf = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)
 
 describe('falco-airgap pipeline (testbed)', () => {
   it('extracts from the registry and publishes a release the env channel follows, then does nothing the second time', async () => {
-    const first = await runInMemory(pipelineArgs, { cwd: root });
+    const first = await runInMemory(pipelineArgs, { cwd: root, env: awsEnv });
     expect(first.stderr).not.toContain('error[');
     expect(first.code).toBe(0);
     const lock = parseLock(await readFile(join(root, 'plugins/plugins-lock.yaml'), 'utf8'));
@@ -84,12 +78,13 @@ describe('falco-airgap pipeline (testbed)', () => {
 
     const listed = await runInMemory(['--json', 'releases', 'list', '--bucket', bucket, '--prefix', 'falco', '--endpoint', env.TESTBED_S3_ENDPOINT!], {
       cwd: root,
+      env: awsEnv,
     });
     expect(listed.code).toBe(0);
     expect(JSON.stringify(resultOf(listed.stdout).data)).toContain('staging');
 
     const lockBytes = await readFile(join(root, 'plugins/plugins-lock.yaml'), 'utf8');
-    const second = await runInMemory(pipelineArgs, { cwd: root });
+    const second = await runInMemory(pipelineArgs, { cwd: root, env: awsEnv });
     expect(second.code).toBe(0);
     const secondResult = resultOf(second.stdout);
     expect(secondResult.data.stages[1].data.release).toBe(release);

@@ -1,27 +1,22 @@
-import { DEFAULT_MANIFEST_PATH, loadManifest } from '@falco-airgap/manifest';
-import { join, resolve } from 'node:path';
+import { loadManifest } from '@falco-airgap/manifest';
+import { resolve } from 'node:path';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
+import { registryAccess, type RegistryFlags } from '../options/registry.ts';
+import { storeConnection, type StoreFlags } from '../options/store.ts';
 import { formatPlan, planPipeline, PLUGIN_STRATEGIES, type PlannedStage, type PluginStrategy } from '../pipeline-plan.ts';
-import { extract } from './extract.ts';
-import { publish } from './publish.ts';
+import { extractStage } from '../stages/extract-stage.ts';
+import { publishStage } from '../stages/publish-stage.ts';
 
-export interface PipelineCommandOptions {
+export interface PipelineCommandOptions extends RegistryFlags, StoreFlags {
   env: string;
   strategy: string;
   build: boolean;
   deploy: boolean;
   dryRun: boolean;
-  manifest?: string | undefined;
+  manifest: string;
   registry: string;
-  out?: string | undefined;
-  caFile?: string | undefined;
-  plainHttp?: string[] | undefined;
-  cacheDir?: string | undefined;
-  bucket?: string | undefined;
-  prefix?: string | undefined;
-  endpoint?: string | undefined;
-  region?: string | undefined;
+  out: string;
   channel?: string | undefined;
 }
 
@@ -31,9 +26,9 @@ const RUNNABLE: ReadonlySet<PlannedStage['stage']> = new Set(['extract', 'publis
 /** `falco-airgap pipeline`: plan the stages for an environment, then run them in order (or print them with --dry-run). */
 export async function pipeline(ctx: CommandContext, options: PipelineCommandOptions): Promise<CommandOutcome> {
   if (!PLUGIN_STRATEGIES.includes(options.strategy as PluginStrategy)) {
-    throw new CliError(`unknown strategy "${options.strategy}"`, CliErrorCode.Usage, 'input', `use --strategy ${PLUGIN_STRATEGIES.join(' or ')}`);
+    throw new CliError(`unknown strategy "${options.strategy}"`, CliErrorCode.Usage, 'input', `use --strategy ${PLUGIN_STRATEGIES.join(', ')}`);
   }
-  const file = options.manifest ?? DEFAULT_MANIFEST_PATH;
+  const file = options.manifest;
   const manifest = await loadManifest(resolve(ctx.cwd, file), file);
   const stages = planPipeline(manifest, {
     env: options.env,
@@ -58,28 +53,38 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
       'run the stages it has with --no-build --no-deploy, or see the plan with --dry-run',
     );
   }
-  const publishing = stages.some((s) => s.stage === 'publish' && s.run);
-  if (publishing && !options.bucket) {
+  const runs = (stage: PlannedStage['stage']) => stages.some((s) => s.stage === stage && s.run);
+  const bucket = options.bucket;
+  if (runs('publish') && !bucket) {
     throw new CliError('strategy s3 publishes to S3, but no bucket is set', CliErrorCode.Usage, 'input', 'pass --bucket or set FALCO_AIRGAP_S3_BUCKET');
   }
+  // Every flag is checked before the first stage changes anything.
+  const store = bucket && runs('publish') ? storeConnection({ ...options, bucket }, ctx.environment) : undefined;
 
-  const out = options.out ?? 'plugins';
   const results: { stage: string; data: unknown }[] = [];
   const summaries: string[] = [];
-  const extracted = await extract(ctx, { manifest: file, out, caFile: options.caFile, plainHttp: options.plainHttp, cacheDir: options.cacheDir });
-  results.push({ stage: 'extract', data: extracted.data });
-  if (extracted.summary) summaries.push(`extract: ${extracted.summary}`);
-  if (publishing) {
-    const published = await publish(ctx, {
-      bucket: options.bucket!,
-      prefix: options.prefix,
-      endpoint: options.endpoint,
-      region: options.region,
-      channel: options.channel ?? options.env,
-      lock: join(out, 'plugins-lock.yaml'),
-    });
+  let lockFile: string | undefined;
+  if (runs('extract')) {
+    const extracted = await extractStage(
+      {
+        manifestFile: file,
+        outDir: options.out,
+        platforms: [],
+        locked: false,
+        keepSource: false,
+        via: 'direct',
+        registry: registryAccess(options, ctx.environment, ctx.cwd),
+      },
+      ctx,
+    );
+    lockFile = extracted.data.lockFile;
+    results.push({ stage: 'extract', data: extracted.data });
+    summaries.push(`extract: ${extracted.summary}`);
+  }
+  if (store && lockFile) {
+    const published = await publishStage({ lockFile, platforms: [], channel: options.channel ?? options.env, dryRun: false, concurrency: 4, store }, ctx);
     results.push({ stage: 'publish', data: published.data });
-    if (published.summary) summaries.push(`publish: ${published.summary}`);
+    summaries.push(`publish: ${published.summary}`);
   }
   return { data: { env: options.env, strategy: options.strategy, manifest: file, dryRun: false, stages: results }, summary: summaries.join('\n') };
 }

@@ -24,20 +24,14 @@ const client = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT, region: env.TES
 const bucket = `cli-publish-${randomBytes(4).toString('hex')}`;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 let dir: string;
-const saved = { ...process.env };
+// The CLI takes credentials from the environment, as in Jenkins.
+const awsEnv = { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: env.TESTBED_S3_REGION };
 
 beforeAll(async () => {
-  // The CLI takes credentials from the AWS default chain, as in Jenkins.
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_REGION: env.TESTBED_S3_REGION,
-  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   dir = await mkdtemp(join(tmpdir(), 'cli-publish-'));
 });
 afterAll(async () => {
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (saved[key] === undefined) delete process.env[key];
   const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
   if (listed.Contents?.length)
     await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) } }));
@@ -75,6 +69,7 @@ async function extractedTree(name: string, plugins: { name: string; version: str
         size: bytes.length,
         elfMachine: machine,
         pluginApiVersion: '3.10.0',
+        pluginApiVersionSource: 'artifact-config',
         path,
       });
     }
@@ -94,7 +89,7 @@ async function extractedTree(name: string, plugins: { name: string; version: str
 }
 
 async function run(cwd: string, argv: string[]) {
-  const { code, stdout, stderr } = await runInMemory(argv, { cwd });
+  const { code, stdout, stderr } = await runInMemory(argv, { cwd, env: awsEnv });
   const lines =
     argv.includes('--json') && stdout.trim()
       ? stdout

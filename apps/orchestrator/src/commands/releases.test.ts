@@ -52,14 +52,9 @@ describe('store commands without a usable store', () => {
   });
 
   it('takes the bucket from FALCO_AIRGAP_S3_BUCKET, then fails on the missing lock with exit 2', async () => {
-    process.env.FALCO_AIRGAP_S3_BUCKET = 'from-env';
-    try {
-      const result = await run(['--json', 'publish', '--lock', 'does/not/exist.yaml']);
-      expect(result.code).toBe(2);
-      expect(lastJson(result.stdout).error.code).toBe('MANIFEST_READ_FAILED');
-    } finally {
-      delete process.env.FALCO_AIRGAP_S3_BUCKET;
-    }
+    const result = await run(['--json', 'publish', '--lock', 'does/not/exist.yaml'], { FALCO_AIRGAP_S3_BUCKET: 'from-env' });
+    expect(result.code).toBe(2);
+    expect(lastJson(result.stdout).error.code).toBe('MANIFEST_READ_FAILED');
   });
 
   it('lists publish and releases in the help', async () => {

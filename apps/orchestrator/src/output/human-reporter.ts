@@ -84,10 +84,7 @@ export class HumanReporter implements Reporter {
     this.stopTimer();
     this.draw();
     this.drawnLines = 0;
-    for (const line of error ? (error.issues ?? [error]) : []) {
-      const where = line.location ? `${line.location}: ` : '';
-      this.options.streams.stderr.write(`${this.options.style.red(`error[${line.code}]`)}: ${where}${line.message}${line.hint ? ` — ${line.hint}` : ''}\n`);
-    }
+    if (error) this.options.streams.stderr.write(formatError(error, this.options.style));
   }
 
   private render(task: TaskLine): string {
@@ -133,6 +130,13 @@ export class HumanReporter implements Reporter {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** `error[CODE]: FILE:LINE:COL: what went wrong — what to do`, one line per problem found. */
+export function formatError(error: ErrorSummary, style: Style): string {
+  return (error.issues ?? [error])
+    .map((line) => `${style.red(`error[${line.code}]`)}: ${line.location ? `${line.location}: ` : ''}${line.message}${line.hint ? ` — ${line.hint}` : ''}\n`)
+    .join('');
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,5 +1,7 @@
 import type { CliEvent, ErrorSummary, ResultEvent } from './events.ts';
+import { formatError } from './human-reporter.ts';
 import type { OutputStreams, Reporter } from './reporter.ts';
+import { createStyle } from './style.ts';
 
 /** --json: one JSON object per line on stdout, ending with the result; human text goes to stderr. */
 export class JsonReporter implements Reporter {
@@ -24,5 +26,7 @@ export class JsonReporter implements Reporter {
     if (data !== undefined) result.data = data;
     if (error) result.error = error;
     this.streams.stdout.write(`${JSON.stringify(result)}\n`);
+    // A log reader (Jenkins) sees the failure without parsing the JSON.
+    if (error) this.streams.stderr.write(formatError(error, createStyle(false)));
   }
 }

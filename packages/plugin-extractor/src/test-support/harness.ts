@@ -16,9 +16,9 @@ import { blob, imageIndex, imageManifest, parsePlatform, type Blob, type OciArti
 import { compilePlugin, type PluginSource } from '@falco-airgap/fixtures';
 import { tarGz, type TarEntry } from '@falco-airgap/fixtures';
 import { createExtractorPorts } from '../create-extractor.ts';
-import { StaticCredentials, type RegistryCredentials } from '../docker-config.ts';
+import { StaticCredentials, type RegistryCredentials } from '@falco-airgap/oci';
 import { extract, type ExtractRequest, type ExtractResult } from '../extract.ts';
-import { FakeRegistry } from './fake-registry.ts';
+import { FakeRegistry } from '@falco-airgap/oci/test-support';
 
 export { FalcoMediaType, tarGz, blob, imageIndex, imageManifest, releaseTags, type TarEntry, type OciArtifact, type Blob };
 

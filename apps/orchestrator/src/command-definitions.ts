@@ -1,0 +1,138 @@
+import { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
+import { Option, type Command } from 'commander';
+import type { CommandContext, CommandOutcome } from './context.ts';
+import type { ResolvedEnvironment } from './environment.ts';
+import { addPlatformOption } from './options/platform.ts';
+import { addRegistryOptions } from './options/registry.ts';
+import { addStoreOptions } from './options/store.ts';
+import { version } from './version.ts';
+
+export type Action = (ctx: CommandContext, command: Command) => Promise<CommandOutcome>;
+export type Execute = (name: string, action: Action) => (...args: unknown[]) => Promise<void>;
+
+// The manifest and lock libraries' DEFAULT_MANIFEST_PATH / DEFAULT_LOCK_PATH, written out so --help loads no YAML parser (a test keeps them equal).
+export const DEFAULT_MANIFEST_FILE = 'plugins/plugins-manifest.yaml';
+export const DEFAULT_LOCK_FILE = 'plugins/plugins-lock.yaml';
+
+/**
+ * Every command with its flags, defined up front for --help and parsing; each implementation is
+ * imported only when its command runs, so --version and --help load no SDK, engine client or parser.
+ */
+export function defineCommands(program: Command, execute: Execute, environment: ResolvedEnvironment): void {
+  program
+    .description('Mirror Falco plugins and rules, build the images and deploy Falco into Kubernetes clusters without internet access.')
+    .version(version, '-V, --version', 'print the falco-airgap version')
+    .option('--config <file>', 'configuration file of environments (not read by this version: use flags and FALCO_AIRGAP_* variables)')
+    .option('--json', 'machine-readable output: one JSON object per line on stdout, ending with {"type":"result"}', false)
+    .option('-q, --quiet', 'print only errors and the result', false)
+    .option('-v, --verbose', 'print every step and stack traces of failures', false)
+    .option('--no-color', 'disable colours (also honours NO_COLOR)')
+    .showHelpAfterError(false)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success (including nothing to do), 1 operational failure, 2 invalid input, 3 verification failure, 130 interrupted.',
+    );
+
+  const manifest = program.command('manifest').description('work with plugins-manifest.yaml');
+  manifest
+    .command('validate')
+    .description('check plugins-manifest.yaml: schema, names, versions, references and platforms')
+    .argument('[file]', 'manifest to check', DEFAULT_MANIFEST_FILE)
+    .action(
+      execute('manifest validate', async (ctx, command) =>
+        (await import('./commands/manifest-validate.ts')).manifestValidate(ctx, { file: command.args[0] ?? (command.processedArgs[0] as string) }),
+      ),
+    );
+
+  const extract = program
+    .command('extract')
+    .description('pull the plugins and rules the manifest names, verify them, write plugins/extracted and plugins/plugins-lock.yaml')
+    .option('--manifest <file>', 'plugins manifest', DEFAULT_MANIFEST_FILE)
+    .option('--out <dir>', 'plugins directory: extracted/, source/ and plugins-lock.yaml go here', 'plugins');
+  addPlatformOption(extract, 'the manifest platforms')
+    .option('--locked', 'fail (exit 3) when anything resolves differently from plugins-lock.yaml', false)
+    .addOption(
+      new Option('--via <how>', 'how image sources are read: from the registry, or through a Docker engine (DOCKER_HOST)')
+        .choices(['direct', 'docker'])
+        .default('direct'),
+    )
+    .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false);
+  addRegistryOptions(extract)
+    .option('--max-uncompressed-bytes <n>', 'largest size an artifact layer may unpack to')
+    .option('--max-entries <n>', 'most entries an artifact layer may hold')
+    .action(execute('extract', async (ctx, command) => (await import('./commands/extract.ts')).extract(ctx, command.opts())));
+
+  const publish = program
+    .command('publish')
+    .description('upload the locked plugins and rules to the S3 plugin store as an immutable release (strategy s3)')
+    .option('--channel <name>', 'then point this channel at the release, e.g. staging')
+    .option('--lock <file>', 'lock written by extract', DEFAULT_LOCK_FILE)
+    .option('--extracted <dir>', 'directory of the extracted files (default: extracted/ next to the lock)');
+  addPlatformOption(publish, 'every platform of the lock')
+    .option('--concurrency <n>', 'files uploaded at once', '4')
+    .option('--dry-run', 'hash and compare, print what would be uploaded, write nothing', false);
+  addStoreOptions(publish, environment, { bucketRequired: true }).action(
+    execute('publish', async (ctx, command) => (await import('./commands/publish.ts')).publish(ctx, command.opts())),
+  );
+
+  defineReleasesCommands(program, execute, environment);
+
+  const pipeline = program
+    .command('pipeline')
+    .description('run the stages for one environment in order: extract, publish (s3), build, push, deploy')
+    .requiredOption('--env <name>', 'environment to deliver to (e.g. local, staging, prod); the S3 channel it follows by default')
+    .addOption(new Option('--strategy <strategy>', 'how plugins reach the Falco pods').choices(PLUGIN_STRATEGIES).default('sidecar'))
+    .option('--manifest <file>', 'plugins manifest', DEFAULT_MANIFEST_FILE)
+    .option('--out <dir>', 'plugins directory written by the extract stage', 'plugins')
+    .option('--registry <host>', 'registry the images are pushed to', 'localhost:5000');
+  addRegistryOptions(pipeline);
+  addStoreOptions(pipeline, environment, { bucketRequired: false, bucketDescription: 'S3 bucket of the plugin store (strategy s3)' })
+    .option('--channel <name>', 'channel the published release is promoted to (default: the --env name)')
+    .option('--no-build', 'skip building and pushing images')
+    .option('--no-deploy', 'skip the deploy stage')
+    .option('--dry-run', 'print the plan and change nothing', false)
+    .action(execute('pipeline', async (ctx, command) => (await import('./commands/pipeline.ts')).pipeline(ctx, command.opts())));
+}
+
+function defineReleasesCommands(program: Command, execute: Execute, environment: ResolvedEnvironment): void {
+  const releases = program.command('releases').description('the releases and channels of the S3 plugin store: list, show, promote, rollback, gc, IAM policies');
+  const store = (command: Command) => addStoreOptions(command, environment, { bucketRequired: true });
+  const load = () => import('./commands/releases.ts');
+
+  store(releases.command('list').description('every release, newest first, with the channels that follow it')).action(
+    execute('releases list', async (ctx, command) => (await load()).releasesList(ctx, command.opts())),
+  );
+  store(releases.command('show').description('the plugins and files of one release').argument('<id>', 'release id')).action(
+    execute('releases show', async (ctx, command) => (await load()).releasesShow(ctx, command.args[0]!, command.opts())),
+  );
+  store(
+    releases
+      .command('promote')
+      .description('point a channel at a release (a conditional write: a concurrent change is reported, never lost)')
+      .argument('<id>', 'release id')
+      .requiredOption('--channel <name>', 'channel the clusters follow, e.g. prod')
+      .option('--conflict-retries <n>', 'when another promotion wins the race, re-apply on top of it this many times', '0'),
+  ).action(execute('releases promote', async (ctx, command) => (await load()).releasesPromote(ctx, command.args[0]!, command.opts())));
+  store(
+    releases
+      .command('rollback')
+      .description('move a channel back to the release it followed before')
+      .requiredOption('--channel <name>', 'channel to roll back'),
+  ).action(execute('releases rollback', async (ctx, command) => (await load()).releasesRollback(ctx, command.opts())));
+  store(
+    releases
+      .command('gc')
+      .description('find blobs no release refers to; delete them with --apply')
+      .option('--apply', 'delete (default: only report)', false)
+      .option('--min-age <duration>', 'keep unreferenced blobs younger than this, e.g. 30m, 1h, 2d (a publish may still be running)', '1h'),
+  ).action(execute('releases gc', async (ctx, command) => (await load()).releasesGc(ctx, command.opts())));
+  addStoreOptions(
+    releases.command('policy').description('print the least-privilege IAM policies: publisher (Jenkins role) and cluster reader (IRSA role)'),
+    environment,
+    { bucketRequired: true, locationOnly: true },
+  )
+    .option('--channel <name>', 'limit the reader to this channel')
+    .option('--partition <name>', 'AWS partition: aws, aws-us-gov, aws-cn', 'aws')
+    .option('--kms-key-arn <arn>', 'KMS key of an SSE-KMS encrypted bucket')
+    .action(execute('releases policy', async (_ctx, command) => (await load()).releasesPolicy(command.opts())));
+}

@@ -1,0 +1,65 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Static AWS keys, as the SDK's environment provider would read them. */
+export interface AwsKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+}
+
+/** Everything the CLI takes from environment variables, read once by the composition root. */
+export interface ResolvedEnvironment {
+  /** DOCKER_CONFIG, else ~/.docker: where registry credentials (docker login) are read from. */
+  dockerConfigDir: string;
+  /** DOCKER_HOST for `--via docker`; the engine's usual socket when unset. */
+  dockerHost: string | undefined;
+  /** $XDG_CACHE_HOME/falco-airgap/oci, else ~/.cache/falco-airgap/oci: the blob cache unless --cache-dir says otherwise. */
+  cacheDir: string;
+  /** FALCO_AIRGAP_S3_*: defaults of the store flags, suited to Jenkins credentials bindings. */
+  store: { bucket: string | undefined; prefix: string | undefined; endpoint: string | undefined };
+  /** AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
+  awsRegion: string;
+  /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); without them the SDK's default chain applies (profiles/SSO, IRSA, instance role). */
+  awsKeys: AwsKeys | undefined;
+  /** NO_COLOR is set. */
+  noColor: boolean;
+  /** Whether stderr may be redrawn in place: not under CI, not on a dumb terminal. */
+  liveOutput: boolean;
+}
+
+/** The variables the CLI reads; the README lists the same. */
+type EnvironmentVariable =
+  | 'DOCKER_CONFIG'
+  | 'DOCKER_HOST'
+  | 'XDG_CACHE_HOME'
+  | 'HOME'
+  | 'FALCO_AIRGAP_S3_BUCKET'
+  | 'FALCO_AIRGAP_S3_PREFIX'
+  | 'FALCO_AIRGAP_S3_ENDPOINT'
+  | 'AWS_REGION'
+  | 'AWS_DEFAULT_REGION'
+  | 'AWS_ACCESS_KEY_ID'
+  | 'AWS_SECRET_ACCESS_KEY'
+  | 'AWS_SESSION_TOKEN'
+  | 'NO_COLOR'
+  | 'CI'
+  | 'TERM';
+
+/** The one place the CLI reads its environment; everything below gets these values. */
+export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment {
+  const value = (name: EnvironmentVariable) => env[name] || undefined;
+  const home = value('HOME') ?? homedir();
+  const accessKeyId = value('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = value('AWS_SECRET_ACCESS_KEY');
+  return {
+    dockerConfigDir: value('DOCKER_CONFIG') ?? join(home, '.docker'),
+    dockerHost: value('DOCKER_HOST'),
+    cacheDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'oci'),
+    store: { bucket: value('FALCO_AIRGAP_S3_BUCKET'), prefix: value('FALCO_AIRGAP_S3_PREFIX'), endpoint: value('FALCO_AIRGAP_S3_ENDPOINT') },
+    awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
+    awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,
+    noColor: Boolean(value('NO_COLOR')),
+    liveOutput: value('TERM') !== 'dumb' && !value('CI'),
+  };
+}

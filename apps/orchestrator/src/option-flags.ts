@@ -1,0 +1,33 @@
+/**
+ * Library hints name options in backticks (`caFile`); a CLI user sets them as flags or variables.
+ * The one table from option name to what the user types, shared by every library the CLI drives.
+ */
+export const OPTION_FLAGS: Readonly<Record<string, string>> = {
+  // registry access (oci, plugin-extractor)
+  caFile: '--ca-file',
+  plainHttp: '--plain-http',
+  cacheDir: '--cache-dir',
+  dockerConfigDir: 'DOCKER_CONFIG',
+  dockerHost: 'DOCKER_HOST',
+  // extract
+  via: '--via',
+  keepSource: '--keep-source',
+  platforms: '--platform',
+  locked: '--locked',
+  outDir: '--out',
+  'artifactLimits.maxBytes': '--max-uncompressed-bytes',
+  'artifactLimits.maxEntries': '--max-entries',
+  // plugin store
+  bucket: '--bucket',
+  prefix: '--prefix',
+  endpoint: '--endpoint',
+  region: '--region',
+  channel: '--channel',
+  extractedDir: '--extracted',
+  verbose: '--verbose',
+};
+
+/** Renders the option names a library wrote in backticks as the CLI's flags; other backticked text stays as it is. */
+export function renderOptionNames(text: string): string {
+  return text.replace(/`([A-Za-z][\w.]*)`/g, (whole, name: string) => (Object.hasOwn(OPTION_FLAGS, name) ? OPTION_FLAGS[name]! : whole));
+}

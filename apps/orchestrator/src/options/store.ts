@@ -1,0 +1,76 @@
+import { Option, type Command } from 'commander';
+import { CliError, CliErrorCode } from '../cli-error.ts';
+import type { AwsKeys, ResolvedEnvironment } from '../environment.ts';
+
+/** The store flags as commander parsed them (after the FALCO_AIRGAP_S3_* defaults). */
+export interface StoreFlags {
+  bucket?: string | undefined;
+  prefix?: string | undefined;
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  pathStyle?: boolean | undefined;
+}
+
+/** Where the plugin store is and how to reach it: what the store factory needs. */
+export interface StoreConnection {
+  bucket: string;
+  prefix: string | undefined;
+  endpoint: string | undefined;
+  region: string;
+  /** Path-style addressing; with an endpoint it is on unless --no-path-style. */
+  forcePathStyle: boolean | undefined;
+  /** Keys from the environment; without them the AWS SDK's default chain applies. */
+  credentials: AwsKeys | undefined;
+}
+
+export interface StoreOptionsShape {
+  /** Whether the command refuses to run without a bucket (the pipeline only needs one for strategy s3). */
+  bucketRequired: boolean;
+  bucketDescription?: string;
+  /** Only --bucket and --prefix: for commands that name the store without talking to it. */
+  locationOnly?: boolean;
+}
+
+/** Adds --bucket, --prefix and, unless `locationOnly`, --endpoint, --region, --no-path-style; FALCO_AIRGAP_S3_* give the defaults. */
+export function addStoreOptions(command: Command, environment: ResolvedEnvironment, shape: StoreOptionsShape): Command {
+  const bucket = new Option('--bucket <name>', shape.bucketDescription ?? 'S3 bucket of the plugin store');
+  addWithEnvironmentDefault(command, shape.bucketRequired ? bucket.makeOptionMandatory() : bucket, 'FALCO_AIRGAP_S3_BUCKET', environment.store.bucket);
+  addWithEnvironmentDefault(
+    command,
+    new Option('--prefix <prefix>', 'key prefix of the store inside the bucket'),
+    'FALCO_AIRGAP_S3_PREFIX',
+    environment.store.prefix,
+  );
+  if (shape.locationOnly) return command;
+  addWithEnvironmentDefault(
+    command,
+    new Option('--endpoint <url>', 'S3-compatible server (MinIO, Ceph, ...); implies path-style addressing'),
+    'FALCO_AIRGAP_S3_ENDPOINT',
+    environment.store.endpoint,
+  );
+  return command
+    .option('--region <region>', 'AWS region (default: AWS_REGION, then us-east-1)')
+    .option('--no-path-style', 'virtual-hosted addressing even with --endpoint');
+}
+
+// Commander would read process.env itself; the value comes from the resolved environment instead, the help text stays the same.
+function addWithEnvironmentDefault(command: Command, option: Option, variable: string, value: string | undefined): void {
+  option.description = `${option.description} (env: ${variable})`;
+  command.addOption(option);
+  if (value !== undefined) command.setOptionValueWithSource(option.attributeName(), value, 'env');
+}
+
+/** The flags and the environment as the store factory's options. */
+export function storeConnection(flags: StoreFlags & { bucket: string }, environment: ResolvedEnvironment): StoreConnection {
+  if (flags.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(flags.endpoint)) {
+    throw new CliError(`--endpoint "${flags.endpoint}" is not an http(s) URL`, CliErrorCode.Usage, 'input', 'e.g. --endpoint http://minio.storage:9000');
+  }
+  return {
+    bucket: flags.bucket,
+    prefix: flags.prefix,
+    endpoint: flags.endpoint,
+    region: flags.region ?? environment.awsRegion,
+    forcePathStyle: flags.endpoint ? flags.pathStyle !== false : undefined,
+    credentials: environment.awsKeys,
+  };
+}

@@ -1,0 +1,126 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DigestVerifier, parseDigest } from './digest.ts';
+import { isOciError, OciError, OciErrorCode } from './errors.ts';
+
+/** The usual cache: $XDG_CACHE_HOME/falco-airgap/oci, else ~/.cache/falco-airgap/oci. The caller hands in the environment. */
+export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>>, home: string): string {
+  return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'falco-airgap', 'oci');
+}
+
+/** A blob being written to the cache: bytes go to a temp file and reach their digest path only once verified. */
+export interface BlobWriter {
+  readonly received: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Forget what was written so far (the server restarted the body instead of resuming it). */
+  restart(): Promise<void>;
+  /** Verify digest and size, then move into place. */
+  commit(): Promise<string>;
+  abort(): Promise<void>;
+}
+
+/**
+ * Content-addressed store of registry blobs and manifests, `blobs/<algorithm>/<hex>`. A blob is
+ * trusted only after its digest was checked in this process, so a corrupted cache is detected.
+ */
+export class BlobCache {
+  readonly root: string;
+  readonly #verified = new Set<string>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  path(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.root, 'blobs', algorithm, hex);
+  }
+
+  /** True when the cache holds the blob with the right size and digest; a bad copy is deleted. */
+  async has(digest: string, size: number): Promise<boolean> {
+    if (this.#verified.has(digest)) return true;
+    const file = this.path(digest);
+    const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw cacheError(`cannot read the cache entry ${file}`, error);
+    });
+    if (!info) return false;
+    const verifier = new DigestVerifier(digest, size, `cached blob ${digest}`);
+    try {
+      if (info.size !== size) verifier.finish();
+      for await (const chunk of createReadStream(file)) verifier.update(chunk as Buffer);
+      verifier.finish();
+    } catch (error) {
+      if (!isOciError(error)) throw cacheError(`cannot read the cache entry ${file}`, error as Error);
+      // A damaged cache entry is not the user's problem: drop it and download again.
+      await rm(file, { force: true });
+      return false;
+    }
+    this.#verified.add(digest);
+    return true;
+  }
+
+  /** Reads a small verified blob (manifest, config) from the cache, or undefined. */
+  async read(digest: string, size: number): Promise<Buffer | undefined> {
+    return (await this.has(digest, size)) ? readFile(this.path(digest)) : undefined;
+  }
+
+  /** Stores bytes already verified by the caller (e.g. a manifest fetched by tag). */
+  async put(digest: string, bytes: Uint8Array): Promise<void> {
+    const writer = await this.writer(digest, bytes.length, `blob ${digest}`);
+    await writer.write(bytes);
+    await writer.commit();
+  }
+
+  async writer(digest: string, size: number, what: string): Promise<BlobWriter> {
+    const target = this.path(digest);
+    const ingest = join(this.root, 'ingest');
+    await mkdir(ingest, { recursive: true }).catch((error: Error) => {
+      throw cacheError(`cannot create the cache directory ${ingest}`, error);
+    });
+    const temp = join(ingest, `${parseDigest(digest).hex}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    let handle: FileHandle = await mkdir(join(target, '..'), { recursive: true })
+      .then(() => open(temp, 'w'))
+      .catch((error: Error) => {
+        throw cacheError(`cannot write to the cache directory ${this.root}`, error);
+      });
+    let verifier = new DigestVerifier(digest, size, what);
+    const verified = this.#verified;
+    return {
+      get received() {
+        return verifier.received;
+      },
+      async write(chunk) {
+        verifier.update(chunk);
+        await handle.write(chunk);
+      },
+      async restart() {
+        await handle.truncate(0);
+        await handle.close();
+        handle = await open(temp, 'w');
+        verifier = new DigestVerifier(digest, size, what);
+      },
+      async commit() {
+        await handle.close();
+        try {
+          verifier.finish();
+        } catch (error) {
+          await rm(temp, { force: true });
+          throw error;
+        }
+        await rename(temp, target);
+        verified.add(digest);
+        return target;
+      },
+      async abort() {
+        await handle.close();
+        await rm(temp, { force: true });
+      },
+    };
+  }
+}
+
+function cacheError(message: string, cause: Error): OciError {
+  return new OciError(OciErrorCode.CacheWrite, `${message}: ${cause.message}`, 'check the cache directory (`cacheDir`) exists and is writable', cause);
+}

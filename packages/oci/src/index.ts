@@ -1,0 +1,60 @@
+export { createRegistryClient, chainCredentials, type RegistryClientSetup } from './create-registry-client.ts';
+export {
+  RegistryClient,
+  pushArtifact,
+  DEFAULT_CHUNK_SIZE,
+  type RegistryClientOptions,
+  type RepositoryLocation,
+  type FetchedManifest,
+  type FetchedBlob,
+  type BlobFetchOptions,
+  type ManifestHead,
+  type BlobContent,
+  type BlobFile,
+  type PutBlobOptions,
+  type PushBlobOptions,
+  type PushedBlob,
+  type PushableArtifact,
+  type PushableBlob,
+  type PushableManifest,
+  type PushArtifactOptions,
+  type PushReport,
+} from './oci-client.ts';
+export { OciError, OciErrorCode, isOciError, type OciErrorDetails } from './errors.ts';
+export { BlobCache, defaultCacheDirectory, type BlobWriter } from './blob-cache.ts';
+export { createHttpTransport, type HttpTransport, type HttpTransportOptions, type HttpRequest, type HttpResponse, type HttpMethod } from './transport.ts';
+export { isRetryableNetworkError, isRetryableStatus } from './retry.ts';
+export {
+  ANONYMOUS,
+  DockerConfigCredentials,
+  StaticCredentials,
+  defaultDockerConfigDirectory,
+  parseDockerConfig,
+  dockerConfigCredentials,
+  runDockerCredentialHelper,
+  type CredentialSource,
+  type CredentialHelperRunner,
+  type DockerConfig,
+  type RegistryCredentials,
+} from './docker-config.ts';
+export { parseWwwAuthenticate, type Challenge } from './auth.ts';
+export { DigestVerifier, digestOf, parseDigest, verifyBytes, type ParsedDigest } from './digest.ts';
+export {
+  findPlatform,
+  parseDescriptor,
+  parseManifestDocument,
+  platformsOf,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type ManifestDocument,
+} from './oci-index.ts';
+export {
+  Annotation,
+  MediaType,
+  ACCEPT_MANIFESTS,
+  IMAGE_CONFIG_MEDIA_TYPES,
+  IMAGE_LAYER_MEDIA_TYPES,
+  INDEX_MEDIA_TYPES,
+  MANIFEST_MEDIA_TYPES,
+} from './media-types.ts';
