@@ -8,6 +8,10 @@ describe('resolveEnvironment', () => {
       HOME: '/home/ci',
       DOCKER_CONFIG: '/run/docker-auth',
       DOCKER_HOST: 'unix:///run/docker.sock',
+      HTTPS_PROXY: 'http://proxy.corp:3128',
+      http_proxy: 'http://plain-proxy.corp:8080',
+      HTTP_PROXY: 'http://ignored.corp:8080',
+      NO_PROXY: 'localhost,.corp.example',
       XDG_CACHE_HOME: '/var/cache/ci',
       FALCO_AIRGAP_S3_BUCKET: 'corp-falco',
       FALCO_AIRGAP_S3_PREFIX: 'falco/plugins',
@@ -20,6 +24,7 @@ describe('resolveEnvironment', () => {
     expect(resolved).toEqual({
       dockerConfigDir: '/run/docker-auth',
       dockerHost: 'unix:///run/docker.sock',
+      proxy: { httpsProxy: 'http://proxy.corp:3128', httpProxy: 'http://plain-proxy.corp:8080', noProxy: 'localhost,.corp.example' },
       cacheDir: '/var/cache/ci/falco-airgap/oci',
       store: { bucket: 'corp-falco', prefix: 'falco/plugins', endpoint: 'http://minio:9000' },
       awsRegion: 'eu-west-1',
@@ -40,5 +45,10 @@ describe('resolveEnvironment', () => {
       liveOutput: true,
     });
     expect(resolveEnvironment({}).dockerConfigDir).toBe(`${homedir()}/.docker`);
+    expect(resolveEnvironment({ https_proxy: '', HTTPS_PROXY: 'http://proxy.corp:3128' }).proxy).toEqual({
+      httpsProxy: 'http://proxy.corp:3128',
+      httpProxy: undefined,
+      noProxy: undefined,
+    });
   });
 });

@@ -8,12 +8,21 @@ export interface AwsKeys {
   sessionToken?: string | undefined;
 }
 
+/** Forward proxies for registry requests, as the registry client takes them. */
+export interface ProxyEnvironment {
+  httpsProxy: string | undefined;
+  httpProxy: string | undefined;
+  noProxy: string | undefined;
+}
+
 /** Everything the CLI takes from environment variables, read once by the composition root. */
 export interface ResolvedEnvironment {
   /** DOCKER_CONFIG, else ~/.docker: where registry credentials (docker login) are read from. */
   dockerConfigDir: string;
   /** DOCKER_HOST for `--via docker`; the engine's usual socket when unset. */
   dockerHost: string | undefined;
+  /** https_proxy/HTTPS_PROXY, http_proxy/HTTP_PROXY, no_proxy/NO_PROXY (lower case first, as curl reads them): registry requests go through these. */
+  proxy: ProxyEnvironment;
   /** $XDG_CACHE_HOME/falco-airgap/oci, else ~/.cache/falco-airgap/oci: the blob cache unless --cache-dir says otherwise. */
   cacheDir: string;
   /** FALCO_AIRGAP_S3_*: defaults of the store flags, suited to Jenkins credentials bindings. */
@@ -32,6 +41,12 @@ export interface ResolvedEnvironment {
 type EnvironmentVariable =
   | 'DOCKER_CONFIG'
   | 'DOCKER_HOST'
+  | 'HTTPS_PROXY'
+  | 'https_proxy'
+  | 'HTTP_PROXY'
+  | 'http_proxy'
+  | 'NO_PROXY'
+  | 'no_proxy'
   | 'XDG_CACHE_HOME'
   | 'HOME'
   | 'FALCO_AIRGAP_S3_BUCKET'
@@ -55,6 +70,11 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
   return {
     dockerConfigDir: value('DOCKER_CONFIG') ?? join(home, '.docker'),
     dockerHost: value('DOCKER_HOST'),
+    proxy: {
+      httpsProxy: value('https_proxy') ?? value('HTTPS_PROXY'),
+      httpProxy: value('http_proxy') ?? value('HTTP_PROXY'),
+      noProxy: value('no_proxy') ?? value('NO_PROXY'),
+    },
     cacheDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'oci'),
     store: { bucket: value('FALCO_AIRGAP_S3_BUCKET'), prefix: value('FALCO_AIRGAP_S3_PREFIX'), endpoint: value('FALCO_AIRGAP_S3_ENDPOINT') },
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',

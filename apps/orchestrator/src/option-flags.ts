@@ -9,6 +9,10 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   cacheDir: '--cache-dir',
   dockerConfigDir: 'DOCKER_CONFIG',
   dockerHost: 'DOCKER_HOST',
+  proxy: 'HTTPS_PROXY/HTTP_PROXY',
+  httpsProxy: 'HTTPS_PROXY',
+  httpProxy: 'HTTP_PROXY',
+  'proxy.noProxy': 'NO_PROXY',
   // extract
   via: '--via',
   keepSource: '--keep-source',

@@ -13,7 +13,7 @@ export {
 export { closestMatch } from './suggest.ts';
 export { isSupportedPlatform, platformDirectory, splitPlatform, SUPPORTED_PLATFORMS, type Platform, type PlatformParts } from './platform.ts';
 export { formatReference, isDigest, parseReference, type ImageReference, type ReferenceParseResult, type ReferenceProblem } from './reference.ts';
-export { isSemver } from './semver.ts';
+export { compareSemver, isSemver, parseSemver, type SemverParts } from './semver.ts';
 export * from './schema-errors.ts';
 export {
   createLimit,

@@ -1,5 +1,6 @@
 import type { CredentialSource, RegistryCredentials } from './docker-config.ts';
 import { OciError, OciErrorCode } from './errors.ts';
+import { proxyFailure } from './proxy.ts';
 import type { HttpTransport } from './transport.ts';
 
 export interface Challenge {
@@ -26,6 +27,11 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
   return challenges;
 }
 
+/** The `error` a bearer challenge carries (`insufficient_scope`, `invalid_token`), if any. */
+export function challengeError(wwwAuthenticate: string | undefined): string | undefined {
+  return parseWwwAuthenticate(wwwAuthenticate ?? '').find((c) => c.scheme === 'bearer')?.params.error;
+}
+
 export interface RegistryAuthOptions {
   credentials: CredentialSource;
   transport: HttpTransport;
@@ -34,12 +40,15 @@ export interface RegistryAuthOptions {
 
 /**
  * Answers registry challenges: basic auth with the host's credentials, or the bearer-token flow
- * (anonymous, with basic credentials, or with an identity token). Tokens are kept per host and scope.
+ * (anonymous, with basic credentials, or with an identity token). Tokens are kept per host and
+ * scope; hosts are canonical (`canonicalRegistryHost`).
  */
 export class RegistryAuth {
   readonly #options: RegistryAuthOptions;
   readonly #headers = new Map<string, string>();
   readonly #credentials = new Map<string, Promise<RegistryCredentials | undefined>>();
+  /** Token requests under way: parallel requests refused at once share one token. */
+  readonly #pending = new Map<string, Promise<void>>();
 
   constructor(options: RegistryAuthOptions) {
     this.#options = options;
@@ -52,8 +61,23 @@ export class RegistryAuth {
     return this.#headers.get(`${registry} ${scope}`) ?? widened ?? this.#headers.get(`${registry} *`);
   }
 
-  /** Answers a 401; afterwards `header()` returns what to send. Throws when we cannot authenticate. */
-  async answer(registry: string, scope: string, wwwAuthenticate: string | undefined, signal?: AbortSignal): Promise<void> {
+  /**
+   * Answers a 401 to a request sent with `sent` (an expired token, or nothing); afterwards
+   * `header()` returns what to send. When another request renewed it meanwhile, nothing is asked
+   * again. Throws when we cannot authenticate.
+   */
+  async answer(registry: string, scope: string, wwwAuthenticate: string | undefined, sent: string | undefined, signal?: AbortSignal): Promise<void> {
+    const key = `${registry} ${scope}`;
+    const pending = this.#pending.get(key);
+    if (pending) return pending;
+    const current = this.header(registry, scope);
+    if (current !== undefined && current !== sent) return;
+    const answering = this.#answer(registry, scope, wwwAuthenticate, signal).finally(() => this.#pending.delete(key));
+    this.#pending.set(key, answering);
+    return answering;
+  }
+
+  async #answer(registry: string, scope: string, wwwAuthenticate: string | undefined, signal?: AbortSignal): Promise<void> {
     const challenges = parseWwwAuthenticate(wwwAuthenticate ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
@@ -64,11 +88,15 @@ export class RegistryAuth {
     }
     if (basic) {
       if (!credentials?.username || credentials.password === undefined)
-        throw unauthorized(registry, 'it asks for a user name and password and none are configured');
+        throw unauthorized(registry, 'it asks for a user name and password and none are configured', false);
       this.#headers.set(`${registry} *`, basicHeader(credentials));
       return;
     }
-    throw unauthorized(registry, `it answered 401 with a challenge we cannot answer (${wwwAuthenticate ?? 'no WWW-Authenticate header'})`);
+    throw unauthorized(
+      registry,
+      `it answered 401 with a challenge we cannot answer (${wwwAuthenticate ?? 'no WWW-Authenticate header'})`,
+      credentials !== undefined,
+    );
   }
 
   /** Whether credentials exist for a host: a 401 after sending them means they are wrong, not missing. */
@@ -87,7 +115,8 @@ export class RegistryAuth {
 
   async #token(registry: string, scope: string, challenge: Challenge, credentials: RegistryCredentials | undefined, signal?: AbortSignal): Promise<string> {
     const realm = challenge.params.realm;
-    if (!realm || !/^https?:\/\//.test(realm)) throw unauthorized(registry, `its bearer challenge has no usable realm (${realm ?? 'none'})`);
+    if (!realm || !/^https?:\/\//.test(realm))
+      throw unauthorized(registry, `its bearer challenge has no usable realm (${realm ?? 'none'})`, credentials !== undefined);
     const url = new URL(realm);
     const service = challenge.params.service;
     const wantedScope = challenge.params.scope ?? scope;
@@ -112,11 +141,14 @@ export class RegistryAuth {
     try {
       res = await this.#options.transport({ method: body ? 'POST' : 'GET', url: url.href, headers, body, signal });
     } catch (cause) {
-      throw new OciError(
-        OciErrorCode.RegistryUnreachable,
-        `token server ${url.origin} for ${registry} cannot be reached: ${(cause as Error).message}`,
-        'check the network and the proxy settings',
-        cause,
+      throw (
+        proxyFailure(`token server ${url.origin}`, cause) ??
+        new OciError(
+          OciErrorCode.RegistryUnreachable,
+          `token server ${url.origin} for ${registry} cannot be reached: ${(cause as Error).message}`,
+          'check the network and the proxy settings (`proxy`)',
+          cause,
+        )
       );
     }
     const chunks: Uint8Array[] = [];
@@ -125,7 +157,10 @@ export class RegistryAuth {
     if (res.status === 401 || res.status === 403) {
       throw unauthorized(
         registry,
-        credentials ? 'its token server refused the configured credentials' : 'its token server requires credentials and none are configured',
+        credentials
+          ? `its token server refused the configured credentials (${res.status})`
+          : `its token server requires credentials and none are configured (${res.status})`,
+        credentials !== undefined,
       );
     }
     if (res.status !== 200) {
@@ -147,8 +182,16 @@ export class RegistryAuth {
   }
 }
 
-export function unauthorized(registry: string, why: string): OciError {
-  return new OciError(OciErrorCode.Unauthorized, `${registry} refused access: ${why}`, `${loginHint(registry)}, or check that the repository exists`);
+/**
+ * Authentication failed. With credentials configured they are wrong (or expired): log in again.
+ * Without any, the registry may also be hiding a repository that does not exist.
+ */
+export function unauthorized(registry: string, why: string, withCredentials: boolean): OciError {
+  return new OciError(
+    OciErrorCode.Unauthorized,
+    `${registry} refused access: ${why}`,
+    withCredentials ? loginHint(registry) : `${loginHint(registry)}, or check that the repository exists`,
+  );
 }
 
 /** How to get credentials for a registry; option names are in backticks so a CLI can show its own flags. */

@@ -4,6 +4,7 @@ import { BlobCache } from './blob-cache.ts';
 import { ANONYMOUS, DockerConfigCredentials, type CredentialSource } from './docker-config.ts';
 import { OciError, OciErrorCode } from './errors.ts';
 import { RegistryClient } from './oci-client.ts';
+import type { ProxySettings } from './proxy.ts';
 import { createHttpTransport, type HttpTransport } from './transport.ts';
 
 export interface RegistryClientSetup {
@@ -13,6 +14,8 @@ export interface RegistryClientSetup {
   ca?: string | Buffer | undefined;
   /** Registries (host[:port]) to reach over plain HTTP. */
   plainHttp?: readonly string[] | undefined;
+  /** Forward proxies as HTTPS_PROXY / HTTP_PROXY / NO_PROXY describe them; the caller reads the environment. Unused with `transport`. */
+  proxy?: ProxySettings | undefined;
   /** Blob cache directory; without one, blobs can only be read into memory (`readBlob`). */
   cacheDir?: string | undefined;
   /** Directory of the docker config.json to read credentials from (auths, credHelpers, credsStore). */
@@ -42,7 +45,7 @@ export async function createRegistryClient(setup: RegistryClientSetup = {}): Pro
   const concurrency = setup.concurrency ?? 8;
   const http = setup.transport
     ? { transport: setup.transport, close: async () => undefined }
-    : createHttpTransport({ ca, connections: concurrency, idleTimeoutMs: setup.idleTimeoutMs });
+    : createHttpTransport({ ca, connections: concurrency, idleTimeoutMs: setup.idleTimeoutMs, proxy: setup.proxy });
   const dockerConfig = setup.dockerConfigDir ? new DockerConfigCredentials({ directory: setup.dockerConfigDir }) : undefined;
   return new RegistryClient({
     transport: http.transport,

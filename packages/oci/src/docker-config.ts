@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciError, OciErrorCode } from './errors.ts';
+import { canonicalRegistryHost, DOCKER_HUB, DOCKER_HUB_CONFIG_KEY } from './registry-host.ts';
 
 /** Credentials for one registry host. */
 export interface RegistryCredentials {
@@ -11,7 +12,7 @@ export interface RegistryCredentials {
   identityToken?: string | undefined;
 }
 
-/** Where credentials come from; the registry client asks by host (e.g. `ghcr.io`, `127.0.0.1:5443`). */
+/** Where credentials come from; the registry client asks by canonical host (`ghcr.io`, `127.0.0.1:5443`, `docker.io`; see `canonicalRegistryHost`). */
 export interface CredentialSource {
   lookup(registry: string): Promise<RegistryCredentials | undefined>;
 }
@@ -32,9 +33,6 @@ export interface DockerConfig {
 
 /** Runs `docker-credential-<helper> get` for a server; undefined when the helper has nothing for it. */
 export type CredentialHelperRunner = (helper: string, server: string) => Promise<RegistryCredentials | undefined>;
-
-const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
 export function parseDockerConfig(text: string, file: string): DockerConfig {
   let json: unknown;
@@ -57,27 +55,25 @@ export function parseDockerConfig(text: string, file: string): DockerConfig {
   };
 }
 
-/** `https://host:port/v1/` and `host:port` name the same registry. */
-function normaliseServer(key: string): string {
-  const host = key
-    .replace(/^[a-z]+:\/\//i, '')
-    .replace(/\/.*$/, '')
-    .toLowerCase();
-  return DOCKER_HUB_ALIASES.has(host) ? 'docker.io' : host;
-}
-
-/** Credentials for a registry from a docker config: credHelpers first, then auths, then credsStore, like docker. */
+/**
+ * Credentials for a registry from a docker config: credHelpers first, then auths, then credsStore,
+ * like docker. Keys match however they are spelled (`https://GHCR.io/v2/`, `ghcr.io:443`, Docker Hub's aliases).
+ */
 export async function dockerConfigCredentials(
   config: DockerConfig,
   registry: string,
   runHelper: CredentialHelperRunner,
 ): Promise<RegistryCredentials | undefined> {
-  const wanted = normaliseServer(registry);
-  const serverUrl = wanted === 'docker.io' ? DOCKER_HUB_KEY : registry;
-  const helper = Object.entries(config.credHelpers).find(([key]) => normaliseServer(key) === wanted)?.[1];
+  const wanted = canonicalRegistryHost(registry);
+  // Helpers are asked the way docker asks them: the host, or Docker Hub's historical key.
+  const serverUrl = wanted === DOCKER_HUB ? DOCKER_HUB_CONFIG_KEY : wanted;
+  const helper = Object.entries(config.credHelpers).find(([key, name]) => typeof name === 'string' && name && canonicalRegistryHost(key) === wanted)?.[1];
   if (helper) return runHelper(helper, serverUrl);
-  const entry = Object.entries(config.auths).find(([key]) => normaliseServer(key) === wanted)?.[1];
-  if (entry && (entry.auth || entry.username || entry.identitytoken)) {
+  const entry = Object.entries(config.auths).find(
+    ([key, value]) =>
+      canonicalRegistryHost(key) === wanted && typeof value === 'object' && value !== null && (value.auth || value.username || value.identitytoken),
+  )?.[1];
+  if (entry) {
     let { username, password } = entry;
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
@@ -190,11 +186,11 @@ export class StaticCredentials implements CredentialSource {
   readonly #next: CredentialSource | undefined;
 
   constructor(byHost: Record<string, RegistryCredentials>, next?: CredentialSource) {
-    this.#byHost = new Map(Object.entries(byHost).map(([host, creds]) => [normaliseServer(host), creds]));
+    this.#byHost = new Map(Object.entries(byHost).map(([host, creds]) => [canonicalRegistryHost(host), creds]));
     this.#next = next;
   }
 
   async lookup(registry: string): Promise<RegistryCredentials | undefined> {
-    return this.#byHost.get(normaliseServer(registry)) ?? this.#next?.lookup(registry);
+    return this.#byHost.get(canonicalRegistryHost(registry)) ?? this.#next?.lookup(registry);
   }
 }

@@ -4,11 +4,14 @@ import { defineErrorCodes, FalcoAirgapError } from '@falco-airgap/core';
 const ociErrors = defineErrorCodes({
   input: {
     Unauthorized: 'OCI_UNAUTHORIZED',
+    AccessDenied: 'OCI_ACCESS_DENIED',
     CredentialHelper: 'OCI_CREDENTIAL_HELPER',
     DockerConfig: 'OCI_DOCKER_CONFIG',
     CaFile: 'OCI_CA_FILE',
     UnknownTag: 'OCI_UNKNOWN_TAG',
     UploadSource: 'OCI_UPLOAD_SOURCE',
+    ProxyConfig: 'OCI_PROXY_CONFIG',
+    ProxyAuth: 'OCI_PROXY_AUTH',
   },
   verification: {
     DigestMismatch: 'OCI_DIGEST_MISMATCH',
@@ -21,6 +24,7 @@ const ociErrors = defineErrorCodes({
     ManifestUnknown: 'OCI_MANIFEST_UNKNOWN',
     BlobUnknown: 'OCI_BLOB_UNKNOWN',
     RegistryUnreachable: 'OCI_REGISTRY_UNREACHABLE',
+    ProxyFailed: 'OCI_PROXY_FAILED',
     RegistryError: 'OCI_REGISTRY_ERROR',
     Aborted: 'OCI_ABORTED',
     CacheWrite: 'OCI_CACHE_WRITE',
@@ -38,7 +42,7 @@ export interface OciErrorDetails {
 
 /**
  * The one error class of this package: a stable code, its category, and what to do next. Hints
- * name options of this library in backticks (`caFile`, `plainHttp`, `cacheDir`, `dockerConfigDir`), never CLI flags.
+ * name options of this library in backticks (`caFile`, `plainHttp`, `cacheDir`, `dockerConfigDir`, `proxy`), never CLI flags.
  */
 export class OciError extends FalcoAirgapError {
   override name = 'OciError';

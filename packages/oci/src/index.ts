@@ -24,6 +24,8 @@ export { OciError, OciErrorCode, isOciError, type OciErrorDetails } from './erro
 export { BlobCache, defaultCacheDirectory, type BlobWriter } from './blob-cache.ts';
 export { createHttpTransport, type HttpTransport, type HttpTransportOptions, type HttpRequest, type HttpResponse, type HttpMethod } from './transport.ts';
 export { isRetryableNetworkError, isRetryableStatus } from './retry.ts';
+export { ProxyPlan, type ProxyRoute, type ProxySettings } from './proxy.ts';
+export { canonicalRegistryHost, registryApiHost, sameRegistry } from './registry-host.ts';
 export {
   ANONYMOUS,
   DockerConfigCredentials,
@@ -37,7 +39,7 @@ export {
   type DockerConfig,
   type RegistryCredentials,
 } from './docker-config.ts';
-export { parseWwwAuthenticate, type Challenge } from './auth.ts';
+export { challengeError, parseWwwAuthenticate, type Challenge } from './auth.ts';
 export { DigestVerifier, digestOf, parseDigest, verifyBytes, type ParsedDigest } from './digest.ts';
 export {
   findPlatform,

@@ -41,6 +41,10 @@ function fakeTarget(auth: AuthMode) {
 describeRegistryContract('in-memory fake registry', fakeTarget({ kind: 'none' }));
 describeRegistryContract('in-memory fake registry with basic auth', fakeTarget({ kind: 'basic', username: 'alice', password: 'secret' }));
 describeRegistryContract('in-memory fake registry with bearer tokens', fakeTarget({ kind: 'bearer', username: 'alice', password: 'secret' }));
+describeRegistryContract(
+  'in-memory fake registry with bearer tokens that expire every third request',
+  fakeTarget({ kind: 'bearer', username: 'alice', password: 'secret', tokenUses: 3 }),
+);
 
 describe('RegistryClient against a misbehaving registry', () => {
   let fake: FakeRegistry;
@@ -117,7 +121,7 @@ describe('RegistryClient against a misbehaving registry', () => {
     await expect(client.blobExists(elsewhere, sha256(Buffer.from('x')))).rejects.toMatchObject({
       code: OciErrorCode.RegistryUnreachable,
       category: 'operational',
-      hint: 'check the network, the registry address and the proxy settings',
+      hint: 'check the network, the registry address and the proxy settings (`proxy`)',
     });
   });
 

@@ -1,12 +1,14 @@
 import { open } from 'node:fs/promises';
 import { createLimit, DEFAULT_RETRY_POLICY, isDigest, retry, type ImageReference, type RetryPolicy } from '@falco-airgap/core';
-import { loginHint, RegistryAuth } from './auth.ts';
+import { challengeError, loginHint, RegistryAuth } from './auth.ts';
 import type { BlobCache } from './blob-cache.ts';
 import { digestOf, verifyBytes } from './digest.ts';
 import type { CredentialSource } from './docker-config.ts';
 import { isOciError, OciError, OciErrorCode } from './errors.ts';
 import { ACCEPT_MANIFESTS } from './media-types.ts';
 import { parseManifestDocument, type Descriptor, type ManifestDocument } from './oci-index.ts';
+import { proxyFailure } from './proxy.ts';
+import { canonicalRegistryHost, DOCKER_HUB, registryApiHost } from './registry-host.ts';
 import { isRetryableNetworkError, isRetryableStatus } from './retry.ts';
 import type { HttpMethod, HttpResponse, HttpTransport } from './transport.ts';
 
@@ -25,7 +27,7 @@ export interface RegistryClientOptions {
   credentials: CredentialSource;
   /** Where verified blobs and manifests are kept by digest; `fetchBlob` needs it. */
   cache?: BlobCache | undefined;
-  /** Registries (host[:port]) to talk plain HTTP to; everything else is HTTPS. */
+  /** Registries (host[:port], any spelling) to talk plain HTTP to; everything else is HTTPS. */
   plainHttp?: readonly string[] | undefined;
   retry?: RetryPolicy | undefined;
   /** Blob transfers at once, over all repositories. */
@@ -37,7 +39,7 @@ export interface RegistryClientOptions {
   onClose?: (() => Promise<void>) | undefined;
 }
 
-/** Where a repository lives. */
+/** Where a repository lives; the registry in any spelling (`GHCR.io:443` is `ghcr.io`, `index.docker.io` is `docker.io`). */
 export interface RepositoryLocation {
   registry: string;
   repository: string;
@@ -135,6 +137,7 @@ export class RegistryClient {
   /** A tag resolves once per client: every platform of a run sees the same digest. */
   readonly #resolved = new Map<string, Promise<FetchedManifest>>();
   readonly #inFlight = new Map<string, Promise<FetchedBlob>>();
+  readonly #plainHttp: ReadonlySet<string>;
 
   constructor(options: RegistryClientOptions) {
     this.#options = options;
@@ -143,6 +146,7 @@ export class RegistryClient {
     this.#auth = new RegistryAuth({ credentials: options.credentials, transport: options.transport, userAgent: this.#userAgent });
     this.#policy = options.retry ?? DEFAULT_RETRY_POLICY;
     this.#limit = createLimit(options.concurrency ?? 4);
+    this.#plainHttp = new Set((options.plainHttp ?? []).map(canonicalRegistryHost));
   }
 
   /** Releases the connections the client owns. */
@@ -152,6 +156,7 @@ export class RegistryClient {
 
   /** Tag or digest to a verified manifest or index. A digest in the reference wins over its tag. */
   resolve(reference: ImageReference, signal?: AbortSignal): Promise<FetchedManifest> {
+    reference = canonicalLocation(reference);
     const key = resolvedKey(reference.registry, reference.repository, reference.tag, reference.digest);
     let pending = this.#resolved.get(key);
     if (!pending) {
@@ -185,6 +190,7 @@ export class RegistryClient {
 
   /** A manifest or index by digest, from the cache when it is there. */
   async manifest(location: RepositoryLocation, digest: string, size: number | undefined, signal?: AbortSignal): Promise<FetchedManifest> {
+    location = canonicalLocation(location);
     const what = `${location.repository}@${digest}`;
     const cache = this.#options.cache;
     const cached = size !== undefined && cache ? await cache.read(digest, size) : undefined;
@@ -205,6 +211,7 @@ export class RegistryClient {
 
   /** What a tag or digest points at, without downloading it; undefined when the registry does not know it. */
   async headManifest(location: RepositoryLocation, reference: string, signal?: AbortSignal): Promise<ManifestHead | undefined> {
+    location = canonicalLocation(location);
     const head = await this.#headManifest(location, reference, signal);
     if (head !== 'no-digest') return head;
     const fetched = await this.#getManifest(location, reference, signal);
@@ -225,6 +232,7 @@ export class RegistryClient {
 
   /** Makes sure a blob is in the cache, verified, and returns its path. Downloads resume after a reset. */
   async fetchBlob(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions = {}): Promise<FetchedBlob> {
+    location = canonicalLocation(location);
     // Two platforms sharing a config blob download it once; the second caller waits for the first.
     const inFlight = this.#inFlight.get(descriptor.digest);
     if (inFlight) {
@@ -293,6 +301,7 @@ export class RegistryClient {
     descriptor: { digest: string; size?: number | undefined },
     options: { signal?: AbortSignal | undefined; maxBytes?: number | undefined } = {},
   ): Promise<Buffer> {
+    location = canonicalLocation(location);
     const cache = this.#options.cache;
     const cached = descriptor.size !== undefined && cache ? await cache.read(descriptor.digest, descriptor.size) : undefined;
     if (cached) return cached;
@@ -320,6 +329,7 @@ export class RegistryClient {
 
   /** Whether the repository holds the blob. */
   async blobExists(location: RepositoryLocation, digest: string, signal?: AbortSignal): Promise<boolean> {
+    location = canonicalLocation(location);
     const path = `/v2/${location.repository}/blobs/${digest}`;
     const res = await this.#send(location, 'HEAD', path, { scope: pullScope(location), signal });
     await res.discard();
@@ -330,6 +340,7 @@ export class RegistryClient {
 
   /** The repository's tags, every page of them; none when the repository does not exist. */
   async tags(location: RepositoryLocation, signal?: AbortSignal): Promise<string[]> {
+    location = canonicalLocation(location);
     const tags: string[] = [];
     let path: string | undefined = `/v2/${location.repository}/tags/list?n=1000`;
     for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
@@ -358,6 +369,7 @@ export class RegistryClient {
    * size, PATCH chunks above it. A failed session is started again under the retry policy.
    */
   async putBlob(location: RepositoryLocation, content: BlobContent, options: PutBlobOptions = {}): Promise<{ digest: string; size: number }> {
+    location = canonicalLocation(location);
     const source = blobSource(content, options.digest);
     await this.#limit(() => this.#upload(location, source, options.chunkSize ?? this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE, undefined, options.signal));
     return { digest: source.digest, size: source.size };
@@ -365,6 +377,7 @@ export class RegistryClient {
 
   /** Uploads a blob unless the repository has it, mounting it from `mountFrom` when the registry can. */
   async pushBlob(location: RepositoryLocation, content: BlobContent, options: PushBlobOptions = {}): Promise<PushedBlob> {
+    location = canonicalLocation(location);
     const source = blobSource(content, options.digest);
     const { digest, size } = source;
     if (await this.blobExists(location, digest, options.signal)) return { digest, size, outcome: 'present' };
@@ -439,6 +452,7 @@ export class RegistryClient {
    * content a careful client would refuse can be published on purpose. Returns the digest.
    */
   async putManifest(location: RepositoryLocation, reference: string, bytes: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<{ digest: string }> {
+    location = canonicalLocation(location);
     const path = `/v2/${location.repository}/manifests/${reference}`;
     const res = await this.#send(location, 'PUT', path, { headers: { 'content-type': mediaType }, body: bytes, scope: pushScope(location), signal });
     await this.#expect(location, 'PUT', path, res, 201);
@@ -501,11 +515,13 @@ export class RegistryClient {
         async (attempt) => {
           attempts = attempt;
           for (;;) {
+            const sent = this.#auth.header(location.registry, options.scope);
             const res = await this.#exchange(location, method, url, options);
             if (res.status === 401) {
               await res.discard();
-              if (answered) throw await this.#refused(location, method);
-              await this.#auth.answer(location.registry, options.scope, res.headers['www-authenticate'], options.signal);
+              // The first 401 is a challenge, or a token that expired: answered once. A second one is final.
+              if (answered) throw await this.#refused(location, method, res.headers['www-authenticate']);
+              await this.#auth.answer(location.registry, options.scope, res.headers['www-authenticate'], sent, options.signal);
               answered = true;
               continue;
             }
@@ -554,19 +570,23 @@ export class RegistryClient {
     }
   }
 
-  async #refused(location: RepositoryLocation, method: HttpMethod): Promise<OciError> {
-    const why = (await this.#auth.hasCredentials(location.registry))
-      ? 'the configured credentials were rejected'
-      : 'it requires credentials and none are configured';
+  /** A 401 that answering the challenge did not cure: wrong credentials, none, or an account without access. */
+  async #refused(location: RepositoryLocation, method: HttpMethod, wwwAuthenticate: string | undefined): Promise<OciError> {
+    const withCredentials = await this.#auth.hasCredentials(location.registry);
     const access = method === 'GET' || method === 'HEAD' ? 'access to' : 'pushing to';
+    const error = challengeError(wwwAuthenticate);
+    if (withCredentials && error === 'insufficient_scope') return accessDenied(location, method, 401);
+    const why = !withCredentials
+      ? 'it requires credentials and none are configured'
+      : error === 'invalid_token'
+        ? 'it refused the token its token server had just issued (invalid_token)'
+        : 'the configured credentials were rejected';
     return new OciError(
       OciErrorCode.Unauthorized,
       `${location.registry} refused ${access} ${location.repository}: ${why}`,
-      loginHint(location.registry),
+      withCredentials ? loginHint(location.registry) : `${loginHint(location.registry)}, or check that the repository exists`,
       undefined,
-      {
-        status: 401,
-      },
+      { status: 401 },
     );
   }
 
@@ -583,12 +603,12 @@ export class RegistryClient {
     const details = { status: res.status, registryCodes: codes };
     const request = `${method} ${path}`;
     const answered = `${location.registry}: ${request} answered ${res.status}${detail ? ` (${detail})` : ''}`;
-    const writing = method !== 'GET' && method !== 'HEAD';
     if (res.status === 403 || codes.includes('DENIED') || codes.includes('UNAUTHORIZED')) {
+      if (await this.#auth.hasCredentials(location.registry)) return accessDenied(location, method, res.status, codes);
       return new OciError(
         OciErrorCode.Unauthorized,
-        `${location.registry} denied ${request} (${res.status})`,
-        `check that your account may ${writing ? 'push to' : 'pull'} ${location.repository}`,
+        `${location.registry} denied ${request} (${res.status}): it requires credentials and none are configured`,
+        `${loginHint(location.registry)}, or check that the repository exists`,
         undefined,
         details,
       );
@@ -637,8 +657,7 @@ export class RegistryClient {
   }
 
   #origin(registry: string): string {
-    const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-    return `${this.#options.plainHttp?.includes(registry) ? 'http' : 'https'}://${host}`;
+    return `${this.#plainHttp.has(registry) ? 'http' : 'https'}://${registryApiHost(registry)}`;
   }
 }
 
@@ -744,6 +763,25 @@ function withDigest(url: string, digest: string): string {
   return target.href;
 }
 
+/** The registry canonical, and Docker Hub's official images under `library/` as the API names them. */
+function canonicalLocation<T extends RepositoryLocation>(location: T): T {
+  const registry = canonicalRegistryHost(location.registry);
+  const repository = registry === DOCKER_HUB && !location.repository.includes('/') ? `library/${location.repository}` : location.repository;
+  return registry === location.registry && repository === location.repository ? location : { ...location, registry, repository };
+}
+
+/** Logged in, but the account may not pull (or push to) this repository; registries say so for one that does not exist, too. */
+function accessDenied(location: RepositoryLocation, method: string, status: number, registryCodes: readonly string[] = []): OciError {
+  const writing = method !== 'GET' && method !== 'HEAD';
+  return new OciError(
+    OciErrorCode.AccessDenied,
+    `${location.registry} denied the configured account ${writing ? 'push' : 'pull'} access to ${location.repository} (${status})`,
+    `grant the account ${writing ? 'push' : 'pull'} rights on ${location.repository}, or check the repository name (registries deny access to repositories that do not exist)`,
+    undefined,
+    { status, registryCodes },
+  );
+}
+
 function resolvedKey(registry: string, repository: string, tag: string | undefined, digest: string | undefined): string {
   return `${registry}/${repository}:${tag ?? ''}@${digest ?? ''}`;
 }
@@ -821,6 +859,8 @@ const TLS_CODES = new Set([
 ]);
 
 function unreachable(location: RepositoryLocation, request: string, cause: unknown, attempts: number): OciError {
+  const atProxy = proxyFailure(`${location.registry}: ${request}`, cause, attempts);
+  if (atProxy) return atProxy;
   let code: string | undefined;
   let message = String(cause);
   for (let e: unknown = cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
@@ -834,7 +874,7 @@ function unreachable(location: RepositoryLocation, request: string, cause: unkno
     ? "the registry's certificate is not trusted: pass `caFile` with the CA that signed it"
     : plain
       ? `${location.registry} does not speak TLS: pass \`plainHttp\` ${location.registry} if it is a plain-HTTP registry you trust`
-      : 'check the network, the registry address and the proxy settings';
+      : 'check the network, the registry address and the proxy settings (`proxy`)';
   return new OciError(
     OciErrorCode.RegistryUnreachable,
     `${location.registry}: ${request} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${code ? `${code} ` : ''}${message}`,

@@ -1,6 +1,6 @@
 import { createDockerEngine, type ContainerEngine } from '@falco-airgap/container-engine';
 import type { RetryPolicy } from '@falco-airgap/core';
-import { createRegistryClient, type CredentialSource, type HttpTransport } from '@falco-airgap/oci';
+import { createRegistryClient, type CredentialSource, type HttpTransport, type ProxySettings } from '@falco-airgap/oci';
 import { toExtractError } from './errors.ts';
 import { DirectImageSource } from './image-direct.ts';
 import { DockerImageSource } from './image-docker.ts';
@@ -15,6 +15,8 @@ export interface ExtractorSetup {
   caFile?: string | undefined;
   /** Registries to reach over plain HTTP. */
   plainHttp?: readonly string[];
+  /** Forward proxies (HTTPS_PROXY, HTTP_PROXY, NO_PROXY as values) for registry requests. */
+  proxy?: ProxySettings | undefined;
   /** Blob cache directory (`defaultCacheDirectory()` of @falco-airgap/oci gives the usual place). */
   cacheDir: string;
   /** Directory of the docker config.json to read credentials from (`defaultDockerConfigDirectory()`); none are read without it. */
@@ -39,6 +41,7 @@ export async function createExtractorPorts(setup: ExtractorSetup): Promise<Extra
   const registry = await createRegistryClient({
     caFile: setup.caFile,
     plainHttp: setup.plainHttp ?? [],
+    proxy: setup.proxy,
     cacheDir: setup.cacheDir,
     dockerConfigDir: setup.dockerConfigDir,
     credentials: setup.credentials,

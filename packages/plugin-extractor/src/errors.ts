@@ -10,6 +10,9 @@ const extractErrors = defineErrorCodes({
     ConfigMismatch: 'EXTRACT_CONFIG_MISMATCH',
     PathNotFound: 'EXTRACT_PATH_NOT_FOUND',
     Unauthorized: 'EXTRACT_UNAUTHORIZED',
+    AccessDenied: 'EXTRACT_ACCESS_DENIED',
+    ProxyConfig: 'EXTRACT_PROXY_CONFIG',
+    ProxyAuth: 'EXTRACT_PROXY_AUTH',
     CredentialHelper: 'EXTRACT_CREDENTIAL_HELPER',
     DockerConfig: 'EXTRACT_DOCKER_CONFIG',
     CaFile: 'EXTRACT_CA_FILE',
@@ -40,6 +43,7 @@ const extractErrors = defineErrorCodes({
   },
   operational: {
     RegistryUnreachable: 'EXTRACT_REGISTRY_UNREACHABLE',
+    ProxyFailed: 'EXTRACT_PROXY_FAILED',
     RegistryError: 'EXTRACT_REGISTRY_ERROR',
     DockerEngine: 'EXTRACT_DOCKER_ENGINE',
     WriteFailed: 'EXTRACT_WRITE_FAILED',
@@ -66,6 +70,10 @@ export function isExtractError(error: unknown, code?: ExtractErrorCode): error i
 /** What each registry failure is to extract; the table covers every OciErrorCode, so a new one cannot slip through. */
 const FROM_OCI: Readonly<Record<OciErrorCode, ExtractErrorCode>> = {
   [OciErrorCode.Unauthorized]: ExtractErrorCode.Unauthorized,
+  [OciErrorCode.AccessDenied]: ExtractErrorCode.AccessDenied,
+  [OciErrorCode.ProxyConfig]: ExtractErrorCode.ProxyConfig,
+  [OciErrorCode.ProxyAuth]: ExtractErrorCode.ProxyAuth,
+  [OciErrorCode.ProxyFailed]: ExtractErrorCode.ProxyFailed,
   [OciErrorCode.CredentialHelper]: ExtractErrorCode.CredentialHelper,
   [OciErrorCode.DockerConfig]: ExtractErrorCode.DockerConfig,
   [OciErrorCode.CaFile]: ExtractErrorCode.CaFile,

@@ -92,10 +92,10 @@ export function pluginSdkGoDefault(elf: ElfFile): string | undefined {
 }
 
 /**
- * The one plugin API version literal ("3.12.0") whose address the function's own code computes, as
- * plugin-sdk-cpp plugins do when they copy the SDK's default into a std::string. None, or two
- * different ones, yield undefined. An optimiser may also write the characters as immediates, leaving
- * no literal at all: then this finds nothing.
+ * The one plugin API version literal ("3.12.0") the function's code, or code it calls, refers to, as
+ * plugin-sdk-cpp plugins do when they copy the SDK's default into a std::string; on x86-64 also one
+ * the code writes as immediate stores, as g++ -O2 does for a short string. None, or two different
+ * ones, yield undefined.
  */
 export function onlyApiVersionLiteral(elf: ElfFile, symbol: string): string | undefined {
   const entry = elf.exportedSymbols.get(symbol);

@@ -1,6 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 export interface S3ConnectionOptions {
+  /** The bucket's region (the caller resolves AWS_REGION); us-east-1 when not given, as S3-compatible servers expect. */
   region?: string | undefined;
   /** An S3-compatible server (MinIO, Ceph, ...); switches to path-style addressing unless told otherwise. */
   endpoint?: string | undefined;
@@ -21,7 +22,7 @@ export interface S3ConnectionOptions {
 /** The default S3 client of the CLI and the loader; libraries take any client the caller built. */
 export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
   return new S3Client({
-    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: options.region ?? 'us-east-1',
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
     credentials: options.credentials,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { ResolvedEnvironment } from '../environment.ts';
+import type { ProxyEnvironment, ResolvedEnvironment } from '../environment.ts';
 import { repeatable } from './repeatable.ts';
 
 /** The registry flags as commander parsed them. */
@@ -17,6 +17,7 @@ export interface RegistryAccess {
   cacheDir: string;
   dockerConfigDir: string;
   dockerHost: string | undefined;
+  proxy: ProxyEnvironment;
 }
 
 /** Adds --ca-file, --plain-http and --cache-dir. */
@@ -35,5 +36,6 @@ export function registryAccess(flags: RegistryFlags, environment: ResolvedEnviro
     cacheDir: flags.cacheDir ? resolve(cwd, flags.cacheDir) : environment.cacheDir,
     dockerConfigDir: environment.dockerConfigDir,
     dockerHost: environment.dockerHost,
+    proxy: environment.proxy,
   };
 }

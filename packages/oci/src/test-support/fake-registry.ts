@@ -31,7 +31,30 @@ export interface Faults {
   onStall?: () => void;
 }
 
-export type AuthMode = { kind: 'none' } | { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; username?: string; password?: string };
+export type AuthMode =
+  | { kind: 'none' }
+  | {
+      kind: 'basic';
+      username: string;
+      password: string;
+      /** The WWW-Authenticate value to challenge with, e.g. ECR's `Basic realm="https://<host>/",service="ecr.amazonaws.com"`. */
+      challenge?: string;
+    }
+  | {
+      kind: 'bearer';
+      username?: string;
+      password?: string;
+      /** Registry requests a token is accepted for; afterwards it has expired (`invalid_token`). Unlimited by default. */
+      tokenUses?: number;
+      /** What the account may do per repository, as the token server grants it; everything by default. */
+      access?: (repository: string) => readonly ('pull' | 'push')[];
+    };
+
+interface IssuedToken {
+  /** `<repository>:<action>` the token grants. */
+  grants: Set<string>;
+  usesLeft: number;
+}
 
 export interface LoggedRequest {
   method: string;
@@ -59,6 +82,7 @@ export class FakeRegistry {
   auth: AuthMode = { kind: 'none' };
   readonly #attempts = new Map<string, number>();
   readonly #uploads = new Map<string, Upload>();
+  readonly #tokens = new Map<string, IssuedToken>();
   #resets = 0;
   #nextUpload = 0;
 
@@ -97,7 +121,7 @@ export class FakeRegistry {
     this.#attempts.set(key, attempt);
     const forced = this.faults.status?.(request, attempt);
     if (forced) return respond(forced, forced === 429 ? { 'retry-after': '0' } : {});
-    const denied = this.#authorize(request);
+    const denied = this.#authorize(request, url);
     if (denied) return respond(401, { 'www-authenticate': denied }, errorBody('UNAUTHORIZED'));
 
     if (url.pathname === '/v2/') return respond(200);
@@ -240,22 +264,54 @@ export class FakeRegistry {
     return respond(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ name: repository, tags: tags.sort() })));
   }
 
-  #authorize(request: HttpRequest): string | undefined {
+  /** Tokens issued so far (the token server's successful answers). */
+  tokensIssued(): number {
+    return this.#tokens.size;
+  }
+
+  /** Every token issued so far expires now, as tokens do in the middle of a long run. */
+  expireTokens(): void {
+    for (const token of this.#tokens.values()) token.usesLeft = 0;
+  }
+
+  /** Like distribution's token auth: a token names what it grants and is refused with `insufficient_scope` for anything else. */
+  #authorize(request: HttpRequest, url: URL): string | undefined {
     const header = request.headers.authorization;
-    if (this.auth.kind === 'none') return undefined;
-    if (this.auth.kind === 'basic') {
-      const expected = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
-      return header === expected ? undefined : 'Basic realm="fake"';
+    const auth = this.auth;
+    if (auth.kind === 'none') return undefined;
+    if (auth.kind === 'basic') {
+      const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+      return header === expected ? undefined : (auth.challenge ?? 'Basic realm="fake"');
     }
-    return header === 'Bearer fake-token' ? undefined : `Bearer realm="https://${this.host}/token",service="fake-registry"`;
+    const repository = /^\/v2\/(.+?)\/(?:manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+    const action = request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push';
+    const scope = repository ? `,scope="repository:${repository}:${action === 'pull' ? 'pull' : 'pull,push'}"` : '';
+    const challenge = `Bearer realm="https://${this.host}/token",service="fake-registry"${scope}`;
+    const token = header?.startsWith('Bearer ') ? this.#tokens.get(header.slice('Bearer '.length)) : undefined;
+    if (!header) return challenge;
+    if (!token || token.usesLeft <= 0) return `${challenge},error="invalid_token"`;
+    if (repository && !token.grants.has(`${repository}:${action}`)) return `${challenge},error="insufficient_scope"`;
+    token.usesLeft--;
+    return undefined;
   }
 
   #token(request: HttpRequest, respond: (status: number, headers?: Record<string, string>, body?: Buffer) => HttpResponse): HttpResponse {
-    if (this.auth.kind !== 'bearer') return respond(404);
-    if (this.auth.username !== undefined) {
-      const expected = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
+    const auth = this.auth;
+    if (auth.kind !== 'bearer') return respond(404);
+    if (auth.username !== undefined) {
+      const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
       if (request.headers.authorization !== expected) return respond(401, {}, Buffer.from('{"details":"incorrect username or password"}'));
     }
-    return respond(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ token: 'fake-token' })));
+    // Like distribution's token servers: a valid login gets a token for what it may do, possibly nothing.
+    const grants = new Set<string>();
+    for (const scope of new URL(request.url).searchParams.getAll('scope')) {
+      const m = /^repository:(.+):([a-z,*]+)$/.exec(scope);
+      if (!m) continue;
+      const allowed = auth.access?.(m[1]!) ?? ['pull', 'push'];
+      for (const action of m[2]!.split(',')) if ((allowed as readonly string[]).includes(action)) grants.add(`${m[1]}:${action}`);
+    }
+    const token = `fake-token-${this.#tokens.size + 1}`;
+    this.#tokens.set(token, { grants, usesLeft: auth.tokenUses ?? Number.POSITIVE_INFINITY });
+    return respond(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ token, expires_in: 300 })));
   }
 }
