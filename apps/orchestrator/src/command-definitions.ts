@@ -2,8 +2,10 @@ import { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
 import { Option, type Command } from 'commander';
 import type { CommandContext, CommandOutcome } from './context.ts';
 import type { ResolvedEnvironment } from './environment.ts';
+import { addImageOptions } from './options/images.ts';
 import { addPlatformOption } from './options/platform.ts';
 import { addRegistryOptions } from './options/registry.ts';
+import { repeatable } from './options/repeatable.ts';
 import { addStoreOptions } from './options/store.ts';
 import { version } from './version.ts';
 
@@ -77,6 +79,22 @@ export function defineCommands(program: Command, execute: Execute, environment: 
 
   defineReleasesCommands(program, execute, environment);
 
+  const build = program
+    .command('build')
+    .description('build the falco, falco-s3-loader and falco-plugin-loader images on AlmaLinux 9 and, with --push, push them; images the target already holds are skipped')
+    .option('--images <list>', 'comma-separated: falco, s3-loader, plugin-loader (s3-loader brings falco, which it is built from)', 'falco,s3-loader,plugin-loader')
+    .option('--registry <host>', 'registry host[:port][/path] the images are named under and pushed to', 'localhost:5000')
+    .option('--push', 'push every tag; the registry, not the engine, then decides what is unchanged', false)
+    .option('--tag <tag>', 'another tag for every image, besides the Falco version and the content tag (repeatable)', repeatable, [] as string[])
+    .option('--platform <os/arch>', 'platform to build for; the Dockerfiles have no RUN step, so no emulation is needed', 'linux/amd64')
+    .option('--lock <file>', 'lock written by extract (the plugin-loader image bakes it in)', DEFAULT_LOCK_FILE)
+    .option('--extracted <dir>', 'directory of the extracted files (default: extracted/ next to the lock)')
+    .option('--manifest <file>', 'manifest giving the Falco version when there is no lock', DEFAULT_MANIFEST_FILE);
+  addImageOptions(build);
+  addRegistryOptions(build)
+    .option('--dry-run', 'check what the target holds and print what would be built; build and push nothing', false)
+    .action(execute('build', async (ctx, command) => (await import('./commands/build.ts')).build(ctx, command.opts())));
+
   const pipeline = program
     .command('pipeline')
     .description('run the stages for one environment in order: extract, publish (s3), build, push, deploy')
@@ -84,8 +102,9 @@ export function defineCommands(program: Command, execute: Execute, environment: 
     .addOption(new Option('--strategy <strategy>', 'how plugins reach the Falco pods').choices(PLUGIN_STRATEGIES).default('sidecar'))
     .option('--manifest <file>', 'plugins manifest', DEFAULT_MANIFEST_FILE)
     .option('--out <dir>', 'plugins directory written by the extract stage', 'plugins')
-    .option('--registry <host>', 'registry the images are pushed to', 'localhost:5000');
+    .option('--registry <host>', 'registry host[:port][/path] the images are pushed to', 'localhost:5000');
   addRegistryOptions(pipeline);
+  addImageOptions(pipeline);
   addStoreOptions(pipeline, environment, { bucketRequired: false, bucketDescription: 'S3 bucket of the plugin store (strategy s3)' })
     .option('--channel <name>', 'channel the published release is promoted to (default: the --env name)')
     .option('--no-build', 'skip building and pushing images')

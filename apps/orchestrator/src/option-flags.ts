@@ -29,6 +29,16 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   channel: '--channel',
   extractedDir: '--extracted',
   verbose: '--verbose',
+  // image builder
+  images: '--images',
+  registry: '--registry',
+  tags: '--tag',
+  platform: '--platform',
+  baseImage: '--base-image',
+  falcoImage: '--falco-image',
+  dockerDir: '--docker-dir',
+  s3LoaderBinary: '--s3-loader-binary',
+  lock: '--lock',
 };
 
 /** Renders the option names a library wrote in backticks as the CLI's flags; other backticked text stays as it is. */

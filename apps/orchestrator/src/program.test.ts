@@ -105,7 +105,7 @@ describe('falco-airgap usage', () => {
       cpSync(join(repoRoot, 'plugins/plugins-manifest.yaml'), join(cwd, 'manifest.yaml'));
       const result = await runInMemory(['pipeline', '--env', 'local', '--manifest', 'manifest.yaml'], { cwd });
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('error[CLI_STAGE_UNAVAILABLE]: this version of falco-airgap cannot run the build, push, deploy stages yet');
+      expect(result.stderr).toContain('error[CLI_STAGE_UNAVAILABLE]: this version of falco-airgap cannot run the deploy stage yet');
       expect(readdirSync(cwd)).toEqual(['manifest.yaml']);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

@@ -1,11 +1,11 @@
-import dockerignore from '@balena/dockerignore';
+import dockerignoreModule from '@balena/dockerignore';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack as tarPack, type Headers } from 'tar-stream';
+import { pack as tarPack, type Pack } from 'tar-stream';
 import { ImageBuilderError, ImageBuilderErrorCode } from './errors.ts';
 
 /** Every entry of a context carries this mtime, so a context's bytes depend only on its files. */
@@ -21,7 +21,7 @@ export interface ContextFile {
 }
 
 export interface BuildContextSpec {
-  /** The directory whose files form the context, less what its `.dockerignore` excludes. */
+  /** The directory whose files form the context, less what `<dockerfile>.dockerignore` (else `.dockerignore`) excludes. */
   directory: string;
   files?: readonly ContextFile[] | undefined;
   /** The Dockerfile's path in the context: sent even when `.dockerignore` excludes it, as `docker build` does. */
@@ -65,6 +65,7 @@ export class BuildContext {
   pack(): Readable {
     const pack = tarPack();
     const out = new PassThrough();
+    pack.on('error', (error: Error) => out.destroy(contextReadError(error)));
     pack.pipe(out);
     void (async () => {
       for (const entry of this.entries) await writeEntry(pack, entry);
@@ -84,8 +85,8 @@ export async function collectBuildContext(spec: BuildContextSpec): Promise<Build
       'point `dockerDir` at the docker/ directory of the falco-airgap sources',
     );
   }
-  const ignore = await readDockerignore(spec.directory);
-  const keep = new Set(['.dockerignore', ...(spec.dockerfile ? [spec.dockerfile] : [])]);
+  const ignore = await readDockerignore(spec.directory, spec.dockerfile);
+  const keep = new Set(spec.dockerfile ? [spec.dockerfile] : []);
   const entries = new Map<string, ContextEntry>();
   const addParents = (path: string) => {
     for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
@@ -154,16 +155,20 @@ interface Dockerignore {
   hasExceptions: boolean;
 }
 
-async function readDockerignore(directory: string): Promise<Dockerignore> {
-  const text = await readFile(join(directory, '.dockerignore'), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw contextReadError(error);
-  });
+/** The Dockerfile's own ignore file when it has one (as BuildKit reads them), else the directory's `.dockerignore`. */
+async function readDockerignore(directory: string, dockerfile: string | undefined): Promise<Dockerignore> {
+  const read = (name: string) =>
+    readFile(join(directory, name), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw contextReadError(error);
+    });
+  const text = (dockerfile ? await read(`${dockerfile}.dockerignore`) : undefined) ?? (await read('.dockerignore')) ?? '';
   const patterns = text
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'));
-  const matcher = dockerignore().add(patterns);
+  // A CommonJS module whose factory is also its own `default`: the one spelling both TypeScript and Node agree on.
+  const matcher = dockerignoreModule.default().add(patterns);
   return { ignores: (path) => matcher.ignores(path), hasExceptions: patterns.some((p) => p.startsWith('!')) };
 }
 
@@ -175,8 +180,8 @@ async function statInput(file: string) {
   return stat;
 }
 
-function writeEntry(pack: ReturnType<typeof tarPack>, entry: ContextEntry): Promise<void> {
-  const header: Headers = {
+function writeEntry(pack: Pack, entry: ContextEntry): Promise<void> {
+  const header = {
     name: entry.path,
     type: entry.type,
     mode: entry.mode,
@@ -186,7 +191,7 @@ function writeEntry(pack: ReturnType<typeof tarPack>, entry: ContextEntry): Prom
     uname: '',
     gname: '',
     size: entry.type === 'file' ? entry.size : 0,
-    linkname: entry.linkTarget,
+    ...(entry.linkTarget === undefined ? {} : { linkname: entry.linkTarget }),
   };
   return new Promise<void>((resolve, reject) => {
     const done = (error?: Error | null) => (error ? reject(error) : resolve());
@@ -200,8 +205,14 @@ function writeEntry(pack: ReturnType<typeof tarPack>, entry: ContextEntry): Prom
       return;
     }
     const sink = pack.entry(header, done);
+    sink.on('error', reject);
     // A file that changed size since it was listed ends the tar with an error instead of corrupting it.
-    pipeline(createReadStream(source.file), sink).catch(reject);
+    const file = createReadStream(source.file);
+    file.on('error', (error) => {
+      sink.destroy(error);
+      reject(error);
+    });
+    file.pipe(sink as unknown as NodeJS.WritableStream);
   });
 }
 

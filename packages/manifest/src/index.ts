@@ -10,6 +10,7 @@ export {
   PLUGIN_API_VERSION_SOURCES,
   type ArtifactSource,
   type ImageFileSource,
+  type LockedDependency,
   type LockedPlugin,
   type LockedPluginPlatform,
   type LockedRulesfile,

@@ -123,6 +123,20 @@ const relativePath = {
   description: 'Path relative to plugins/extracted, without "..", "." or empty segments.',
 };
 const size = { type: 'integer', minimum: 0 };
+const dependencies = {
+  type: 'array',
+  description: 'Dependencies the artifact config declares, each with the plugin of this lock that satisfies it.',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'version', 'satisfiedBy'],
+    properties: {
+      name: { $ref: '#/$defs/name' },
+      version: { $ref: '#/$defs/semver' },
+      satisfiedBy: { $ref: '#/$defs/name', description: 'The plugin named, or one of the alternatives the config lists.' },
+    },
+  },
+};
 
 export const pluginsLockJsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -174,6 +188,7 @@ export const pluginsLockJsonSchema = {
               },
             },
           },
+          dependencies,
         },
       },
     },
@@ -199,6 +214,7 @@ export const pluginsLockJsonSchema = {
               properties: { file: { type: 'string' }, sha256: { $ref: '#/$defs/sha256' }, size, path: { $ref: '#/$defs/relativePath' } },
             },
           },
+          dependencies,
         },
       },
     },

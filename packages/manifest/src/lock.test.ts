@@ -115,6 +115,28 @@ describe('plugins-lock.yaml', () => {
     );
   });
 
+  it('records the dependencies a rulesfile resolved, sorted, and leaves the key out when there are none', () => {
+    const plain = serializeLock(sampleLock());
+    expect(plain).not.toContain('dependencies');
+    const lock = sampleLock();
+    lock.rulesfiles[0]!.dependencies = [
+      { name: 'k8saudit', version: '0.18.0', satisfiedBy: 'k8saudit-eks' },
+      { name: 'json', version: '0.7.4', satisfiedBy: 'json' },
+    ];
+    const text = serializeLock(lock);
+    expect(text).toContain('    dependencies:\n      - name: json\n        version: 0.7.4\n        satisfiedBy: json\n      - name: k8saudit\n');
+    const parsed = parseLock(text, 'lock.yaml');
+    expect(parsed.rulesfiles[0]!.dependencies!.map((d) => d.satisfiedBy)).toEqual(['json', 'k8saudit-eks']);
+    expect(parsed.plugins[0]).not.toHaveProperty('dependencies');
+    expect(serializeLock(parsed)).toBe(text);
+    const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'schema', 'plugins-lock.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+    expect(validate(parse(text))).toBe(true);
+    const bad = text.replace('satisfiedBy: json', 'satisfiedBy: ""');
+    expect(validate(parse(bad))).toBe(false);
+    expect(() => parseLock(text.replace('satisfiedBy: json\n', ''), 'lock.yaml')).toThrow(ManifestError);
+  });
+
   it('refuses a malformed sha256', () => {
     const text = serializeLock(sampleLock()).replace(`sha256: ${hex('d')}`, 'sha256: nothex');
     expect(() => parseLock(text, 'lock.yaml')).toThrow(/not a lowercase hex sha256/);

@@ -7,6 +7,7 @@ import {
   LOCK_KIND,
   MANIFEST_API_VERSION,
   PLUGIN_API_VERSION_SOURCES,
+  type LockedDependency,
   type LockedPlugin,
   type LockedPluginPlatform,
   type LockedRulesfile,
@@ -27,6 +28,14 @@ function compare(a: string, b: string): number {
 
 function sourceObject(source: PluginSource): Record<string, string> {
   return 'artifact' in source ? { artifact: source.artifact } : { image: source.image, path: source.path };
+}
+
+/** The `dependencies` key, sorted, or nothing when there are none (so locks without dependencies keep their bytes). */
+function dependenciesField(dependencies: readonly LockedDependency[] | undefined): { dependencies?: LockedDependency[] } {
+  if (!dependencies?.length) return {};
+  return {
+    dependencies: [...dependencies].sort(byName).map((d) => ({ name: d.name, version: d.version, satisfiedBy: d.satisfiedBy })),
+  };
 }
 
 /**
@@ -53,6 +62,7 @@ export function serializeLock(lock: PluginsLock): string {
         pluginApiVersionSource: p.pluginApiVersionSource,
         path: p.path,
       })),
+    ...dependenciesField(plugin.dependencies),
   }));
   const rulesfiles = [...lock.rulesfiles].sort(byName).map((rules) => ({
     name: rules.name,
@@ -62,6 +72,7 @@ export function serializeLock(lock: PluginsLock): string {
     manifestDigest: rules.manifestDigest,
     layerDigest: rules.layerDigest,
     files: [...rules.files].sort((a, b) => compare(a.path, b.path)).map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: f.path })),
+    ...dependenciesField(rules.dependencies),
   }));
   const document = {
     apiVersion: MANIFEST_API_VERSION,
@@ -218,10 +229,23 @@ class LockChecker {
     return undefined;
   }
 
+  dependencies(at: Located | undefined): LockedDependency[] | undefined {
+    if (!at) return undefined;
+    return (this.reader.sequence(at) ?? []).map((item) => {
+      const keys = ['name', 'version', 'satisfiedBy'];
+      const fields = this.reader.mapping(item, keys, keys);
+      return {
+        name: this.reader.string(fields?.get('name')),
+        version: this.semver(fields?.get('version')),
+        satisfiedBy: this.reader.string(fields?.get('satisfiedBy')),
+      } as LockedDependency;
+    });
+  }
+
   plugin(at: Located): Partial<LockedPlugin> {
     const fields = this.reader.mapping(
       at,
-      ['name', 'version', 'source', 'resolvedDigest', 'platforms'],
+      ['name', 'version', 'source', 'resolvedDigest', 'platforms', 'dependencies'],
       ['name', 'version', 'source', 'resolvedDigest', 'platforms'],
     );
     if (!fields) return {};
@@ -235,6 +259,7 @@ class LockChecker {
       platforms: ((platformsAt ? this.reader.sequence(platformsAt) : undefined) ?? []).map(
         (item) => this.pluginPlatform(item, source && (isArtifactSource(source) ? 'artifact-config' : 'elf-constant')) as LockedPluginPlatform,
       ),
+      ...withDependencies(this.dependencies(fields.get('dependencies'))),
     };
   }
 
@@ -270,7 +295,7 @@ class LockChecker {
 
   rulesfile(at: Located): Partial<LockedRulesfile> {
     const keys = ['name', 'version', 'source', 'resolvedDigest', 'manifestDigest', 'layerDigest', 'files'];
-    const fields = this.reader.mapping(at, keys, keys);
+    const fields = this.reader.mapping(at, [...keys, 'dependencies'], keys);
     if (!fields) return {};
     const filesAt = fields.get('files');
     return {
@@ -289,6 +314,12 @@ class LockChecker {
           path: this.relativePath(f?.get('path')),
         } as LockedRulesFile;
       }),
+      ...withDependencies(this.dependencies(fields.get('dependencies'))),
     };
   }
+}
+
+/** Parsed entries carry `dependencies` only when the lock states some, as serializeLock writes them. */
+function withDependencies(dependencies: LockedDependency[] | undefined): { dependencies?: LockedDependency[] } {
+  return dependencies?.length ? { dependencies } : {};
 }

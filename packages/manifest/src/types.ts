@@ -81,6 +81,18 @@ export interface LockedPlugin {
   /** Digest the tag resolved to (an image index for multi-platform sources). */
   resolvedDigest: string;
   platforms: LockedPluginPlatform[];
+  /** Dependencies its artifact config declares, each with the plugin that satisfied it; absent when none. */
+  dependencies?: LockedDependency[] | undefined;
+}
+
+/** A dependency an artifact config declares (a plugin at a compatible version), resolved against the manifest. */
+export interface LockedDependency {
+  /** The plugin the config names first. */
+  name: string;
+  /** The lowest version it accepts; any later version of the same major is compatible. */
+  version: string;
+  /** The plugin of this lock that satisfies it: the one named, or one of the alternatives the config lists. */
+  satisfiedBy: string;
 }
 
 export interface LockedRulesFile {
@@ -99,6 +111,8 @@ export interface LockedRulesfile {
   manifestDigest: string;
   layerDigest: string;
   files: LockedRulesFile[];
+  /** Dependencies its artifact config declares, each with the plugin that satisfied it; absent when none. */
+  dependencies?: LockedDependency[] | undefined;
 }
 
 /** plugins-lock.yaml: exactly what was taken. */

@@ -21,6 +21,8 @@ export interface ArtifactContext {
   output: OutputDirectory;
   limits: ArchiveLimits;
   stats: TransferStats;
+  /** Also stage each unpacked layer for source/ (as hard links to the staged files, not copies). */
+  keepSource: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -39,17 +41,25 @@ export interface ApiVersionContext {
   falcoVersion: string;
 }
 
+/** An artifact resolved down to its config: everything known before its layer is fetched. */
+export interface PlannedArtifact {
+  location: RepositoryLocation;
+  /** Digest the reference resolved to (the index of a multi-platform plugin). */
+  resolvedDigest: string;
+  manifestDigest: string;
+  config: FalcoArtifactConfig;
+  layer: Descriptor;
+  /** Names the artifact (and platform) in messages. */
+  what: string;
+  /** A plugin config's plugin_api_version requirement (null when it states none); undefined for rulesfiles. */
+  pluginApiRequirement?: string | null | undefined;
+}
+
 /**
- * A falcoctl plugin artifact, for each platform: index -> platform manifest -> config (name,
- * version, plugin_api_version) and the one layer holding lib<name>.so, then the ELF check.
+ * A falcoctl plugin artifact for one platform, up to its config: index -> platform manifest ->
+ * config (name, version, requirements, dependencies). The layer is fetched later, by stagePluginArtifact.
  */
-export async function stagePluginArtifact(
-  ctx: ArtifactContext,
-  request: ArtifactRequest,
-  platform: Platform,
-  progress: BlobProgress,
-  apiContext: ApiVersionContext,
-): Promise<StagedPluginFile> {
+export async function planPluginArtifact(ctx: ArtifactContext, request: ArtifactRequest, platform: Platform, progress: BlobProgress): Promise<PlannedArtifact> {
   const location = { registry: request.reference.registry, repository: request.reference.repository };
   const root = await ctx.client.resolve(request.reference, ctx.signal);
   let manifestDescriptor: { digest: string; size: number | undefined };
@@ -71,10 +81,22 @@ export async function stagePluginArtifact(
   const what = `${request.display} (${platform})`;
   const { config, layer } = await readArtifactManifest(ctx, location, manifest.document, 'plugin', what, progress);
   checkConfigIdentity(config, request, `the config of ${what}`);
-  const configRequirement = statedPluginApiVersion(config, `the config of ${what}`);
+  const pluginApiRequirement = statedPluginApiVersion(config, `the config of ${what}`);
+  return { location, resolvedDigest: root.digest, manifestDigest: manifest.digest, config, layer, what, pluginApiRequirement };
+}
 
+/** The planned plugin's layer: fetched, unpacked, lib<name>.so checked as an ELF plugin of the platform. */
+export async function stagePluginArtifact(
+  ctx: ArtifactContext,
+  request: ArtifactRequest,
+  planned: PlannedArtifact,
+  platform: Platform,
+  progress: BlobProgress,
+  apiContext: ApiVersionContext,
+): Promise<StagedPluginFile> {
+  const { what } = planned;
   const stagedDir = await ctx.output.stagingDirectory(`${request.name}-${platformDirectory(platform)}`);
-  const files = await unpackLayer(ctx, location, layer, stagedDir, what, progress);
+  const files = await unpackLayer(ctx, planned, stagedDir, progress);
   const library = `lib${request.name}.so`;
   const file = files.find((f) => f.path === library);
   if (!file) {
@@ -85,25 +107,27 @@ export async function stagePluginArtifact(
     );
   }
   const facts = checkPluginFile(await readFile(file.stagedPath), platform, `${library} from ${what}`);
-  const apiVersion = establishApiVersion({ what: `${library} from ${what}`, configRequirement, library: facts.apiVersion, ...apiContext });
+  const apiVersion = establishApiVersion({ what: `${library} from ${what}`, configRequirement: planned.pluginApiRequirement ?? null, library: facts.apiVersion, ...apiContext });
   return {
     platform,
-    resolvedDigest: root.digest,
-    manifestDigest: manifest.digest,
-    layerDigest: layer.digest,
-    stagedFile: await ctx.output.stageCopy(file.stagedPath),
+    resolvedDigest: planned.resolvedDigest,
+    manifestDigest: planned.manifestDigest,
+    layerDigest: planned.layer.digest,
+    stagedFile: file.stagedPath,
     sha256: file.sha256,
     size: file.size,
     elfMachine: facts.elfMachine,
     pluginApiVersion: apiVersion.version,
     pluginApiVersionSource: apiVersion.source,
     warnings: apiVersion.warnings,
-    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}`, files },
+    source: ctx.keepSource
+      ? { stagedDir: await ctx.output.stageLinks(files, `${request.name}-source`), relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}`, files }
+      : undefined,
   };
 }
 
-/** A falcoctl rulesfile artifact: one manifest, config name/version checked, the layer's files. */
-export async function stageRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, progress: BlobProgress): Promise<StagedRulesfile> {
+/** A falcoctl rulesfile artifact up to its config: one manifest (never an index), config name/version checked. */
+export async function planRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, progress: BlobProgress): Promise<PlannedArtifact> {
   const location = { registry: request.reference.registry, repository: request.reference.repository };
   const root = await ctx.client.resolve(request.reference, ctx.signal);
   if (root.document.kind !== 'manifest') {
@@ -115,24 +139,21 @@ export async function stageRulesfileArtifact(ctx: ArtifactContext, request: Arti
   }
   const { config, layer } = await readArtifactManifest(ctx, location, root.document, 'rulesfile', request.display, progress);
   checkConfigIdentity(config, request, `the config of ${request.display}`);
+  return { location, resolvedDigest: root.digest, manifestDigest: root.digest, config, layer, what: request.display };
+}
+
+/** The planned rulesfile's layer: fetched and unpacked, its files staged. */
+export async function stageRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, planned: PlannedArtifact, progress: BlobProgress): Promise<StagedRulesfile> {
   const stagedDir = await ctx.output.stagingDirectory(request.name);
-  const files = await unpackLayer(ctx, location, layer, stagedDir, request.display, progress);
+  const files = await unpackLayer(ctx, planned, stagedDir, progress);
   if (files.length === 0)
     throw new ExtractError(ExtractErrorCode.UnexpectedLayerContent, `the layer of ${request.display} holds no files`, 'check the reference');
   return {
-    resolvedDigest: root.digest,
-    manifestDigest: root.digest,
-    layerDigest: layer.digest,
-    files: await Promise.all(
-      files.map(async (f) => ({
-        file: f.path.split('/').pop()!,
-        relativePath: f.path,
-        stagedFile: await ctx.output.stageCopy(f.stagedPath),
-        sha256: f.sha256,
-        size: f.size,
-      })),
-    ),
-    source: { stagedDir, relativeDir: `source/${request.name}-${request.version}`, files },
+    resolvedDigest: planned.resolvedDigest,
+    manifestDigest: planned.manifestDigest,
+    layerDigest: planned.layer.digest,
+    files: files.map((f) => ({ file: f.path.split('/').pop()!, relativePath: f.path, stagedFile: f.stagedPath, sha256: f.sha256, size: f.size })),
+    source: ctx.keepSource ? { stagedDir: await ctx.output.stageLinks(files, `${request.name}-source`), relativeDir: `source/${request.name}-${request.version}`, files } : undefined,
   };
 }
 
@@ -190,17 +211,11 @@ async function readArtifactManifest(
   return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
 }
 
-async function unpackLayer(
-  ctx: ArtifactContext,
-  location: RepositoryLocation,
-  layer: Descriptor,
-  stagedDir: string,
-  what: string,
-  progress: BlobProgress,
-): Promise<UnpackedFile[]> {
+async function unpackLayer(ctx: ArtifactContext, planned: PlannedArtifact, stagedDir: string, progress: BlobProgress): Promise<UnpackedFile[]> {
+  const { location, layer } = planned;
   const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, onProgress: progress.blob(layer.digest, layer.size) });
   count(ctx.stats, fetched.downloaded);
-  return unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${what}`, ctx.limits, ctx.signal);
+  return unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${planned.what}`, ctx.limits, ctx.signal);
 }
 
 export function count(stats: TransferStats, downloaded: boolean): void {

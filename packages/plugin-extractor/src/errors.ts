@@ -18,6 +18,9 @@ const extractErrors = defineErrorCodes({
     CaFile: 'EXTRACT_CA_FILE',
     OutputDir: 'EXTRACT_OUTPUT_DIR',
     LockMissing: 'EXTRACT_LOCK_MISSING',
+    DependencyMissing: 'EXTRACT_DEPENDENCY_MISSING',
+    DependencyIncompatible: 'EXTRACT_DEPENDENCY_INCOMPATIBLE',
+    RequirementNotMet: 'EXTRACT_REQUIREMENT_NOT_MET',
   },
   verification: {
     DigestMismatch: 'EXTRACT_DIGEST_MISMATCH',

@@ -1,6 +1,6 @@
 import { parseLock, serializeLock } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -48,15 +48,15 @@ describe('extract from artifacts', () => {
 
   const manifest = () => manifestOf([pluginEntry('k8saudit', '0.18.0'), pluginEntry('json', '0.7.4')], [rulesEntry('falco-rules', '5.1.0')]);
 
-  it('writes each plugin per platform, the rules, the unpacked layers and a lock that parses', async () => {
+  it('writes each plugin per platform, the rules and a lock that parses, and no second copy of any layer', async () => {
     const events: ExtractEvent[] = [];
     const result = await runExtract(registry, area, manifest(), { onEvent: (e) => events.push(e), now: () => new Date('2025-06-01T00:00:00Z') });
     for (const platform of ['linux/amd64', 'linux/arm64']) {
       const dir = platform.replace('/', '-');
       const bytes = await readFile(join(area.out, 'extracted', dir, 'libk8saudit.so'));
       expect(Buffer.compare(bytes, Buffer.from(library('k8saudit', platform)))).toBe(0);
-      expect(await readFile(join(area.out, 'source', 'k8saudit-0.18.0', dir, 'libk8saudit.so'))).toEqual(bytes);
     }
+    await expect(stat(join(area.out, 'source'))).rejects.toThrow(/ENOENT/);
     expect(await readFile(join(area.out, 'extracted', 'rules', 'falco_rules.yaml'), 'utf8')).toBe('- rule: fixture\n');
     const lock = parseLock(await readFile(join(area.out, 'plugins-lock.yaml'), 'utf8'));
     expect(lock.generatedAt).toBe('2025-06-01T00:00:00.000Z');
@@ -101,6 +101,39 @@ describe('extract from artifacts', () => {
     const amd64Only = await runExtract(registry, area, manifest(), { platforms: ['linux/amd64'], locked: true });
     expect(serializeLock(amd64Only.lock)).toBe(serializeLock(full.lock));
     expect(amd64Only.lockStatus).toBe('unchanged');
+  });
+
+  it('keeps the unpacked layers under source/ with keepSource, as hard links to the extracted files', async () => {
+    await runExtract(registry, area, manifest(), { keepSource: true });
+    for (const dir of ['linux-amd64', 'linux-arm64']) {
+      const extracted = await stat(join(area.out, 'extracted', dir, 'libk8saudit.so'));
+      const kept = await stat(join(area.out, 'source', 'k8saudit-0.18.0', dir, 'libk8saudit.so'));
+      expect(kept.ino).toBe(extracted.ino);
+      expect(extracted.nlink).toBe(2);
+    }
+    expect(await readFile(join(area.out, 'source', 'falco-rules-5.1.0', 'falco_rules.yaml'), 'utf8')).toBe('- rule: fixture\n');
+  });
+
+  it('checks the files on disk against the lock on a re-run and reads no layer, until a file changes', async () => {
+    await runExtract(registry, area, manifest());
+    const layers = new Set(
+      [...registry.blobs.entries()].filter(([key, bytes]) => bytes.length > 1000 || key.includes('falco-rules')).map(([key]) => key.split('@')[1]!),
+    );
+    const layerGets = () => registry.log.filter((r) => r.method === 'GET' && layers.has(r.path.split('/').pop()!)).length;
+    const before = { gets: layerGets(), requests: registry.log.length };
+    const again = await runExtract(registry, area, manifest(), { locked: true });
+    expect(layerGets()).toBe(before.gets);
+    expect(again.stats).toEqual({ blobsDownloaded: 0, blobsFromCache: 0 });
+    // One HEAD per distinct reference, nothing else.
+    expect(registry.log.slice(before.requests).map((r) => r.method)).toEqual(['HEAD', 'HEAD', 'HEAD']);
+
+    // A damaged file is noticed and replaced from the cache: the layer is read again, not downloaded.
+    await writeFile(join(area.out, 'extracted', 'linux-arm64', 'libjson.so'), 'tampered');
+    const repaired = await runExtract(registry, area, manifest());
+    expect(layerGets()).toBe(before.gets);
+    expect(repaired.stats.blobsFromCache).toBeGreaterThan(0);
+    expect(repaired.files.filter((f) => f.status === 'written').map((f) => f.path)).toEqual(['extracted/linux-arm64/libjson.so']);
+    expect(repaired.lockStatus).toBe('unchanged');
   });
 
   it('passes --locked when nothing moved', async () => {

@@ -5,6 +5,7 @@ import {
   LOCK_KIND,
   parseLock,
   serializeLock,
+  type LockedDependency,
   type LockedPlugin,
   type LockedRulesfile,
   type PluginEntry,
@@ -15,8 +16,19 @@ import {
 import type { RegistryClient } from '@falco-airgap/oci';
 import { readFile } from 'node:fs/promises';
 import { establishApiVersion } from './api-version.ts';
-import { stageRulesfileArtifact, stagePluginArtifact, type ApiVersionContext, type ArtifactContext } from './artifact-source.ts';
+import {
+  planPluginArtifact,
+  planRulesfileArtifact,
+  stagePluginArtifact,
+  stageRulesfileArtifact,
+  type ApiVersionContext,
+  type ArtifactContext,
+  type ArtifactRequest,
+  type PlannedArtifact,
+} from './artifact-source.ts';
+import { declarationError, declarationKey, resolveDeclarations, type ArtifactDeclarations } from './dependencies.ts';
 import { ExtractError, ExtractErrorCode, toExtractError } from './errors.ts';
+import type { FalcoArtifactConfig } from './falco-config.ts';
 import { BlobProgress, type ExtractEventListener, type ExtractItem } from './events.ts';
 import type { ImageSource } from './image-source.ts';
 import { assertMatchesLock, keepOtherPlatforms, reconcileLock } from './lock-writer.ts';
@@ -78,9 +90,33 @@ interface StagedRules {
   staged: StagedRulesfile;
 }
 
+/** One plugin platform before its layer is fetched: artifacts are planned down to their config, images not yet touched. */
+interface PlatformPlan {
+  platform: Platform;
+  item: ExtractItem;
+  progress: BlobProgress;
+  planned: PlannedArtifact | undefined;
+}
+
+interface PluginPlan {
+  entry: PluginEntry;
+  reference: ImageReference;
+  platforms: PlatformPlan[];
+}
+
+interface RulesPlan {
+  entry: RulesfileEntry;
+  request: ArtifactRequest;
+  item: ExtractItem;
+  progress: BlobProgress;
+  planned: PlannedArtifact;
+}
+
 /**
  * Pulls everything the manifest names, verifies it, and only when every item passed moves the
  * files into place and writes the lock. A failure anywhere leaves the output directory as it was.
+ * Artifacts are resolved down to their configs first, so unmet dependencies and requirements are
+ * refused before any layer is downloaded; a re-run whose lock still holds reads no layer at all.
  */
 export async function extract(request: ExtractRequest, ports: ExtractPorts): Promise<ExtractResult> {
   const emit = request.onEvent ?? (() => undefined);
@@ -96,7 +132,14 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
   }
   const output = new OutputDirectory(request.outDir);
   const lockFile = `${output.root}/${LOCK_FILE}`;
-  const previous = await readPreviousLock(lockFile, request.locked === true);
+  const read = await readPreviousLock(lockFile, request.locked === true);
+  const previous = read?.lock;
+  if (read && !request.keepSource) {
+    const unchanged = await unchangedSinceLock(request, read, platforms, output, ports, emit).catch((error: unknown) => {
+      throw toExtractError(error);
+    });
+    if (unchanged) return { ...unchanged, lockFile };
+  }
   await output.open();
   try {
     const ctx: ArtifactContext = {
@@ -104,14 +147,15 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       output,
       limits: request.artifactLimits ?? ARTIFACT_LIMITS,
       stats: ports.stats,
+      keepSource: request.keepSource === true,
       signal: request.signal,
     };
     const limit = createLimit(16);
-    const stage = async <T>(item: ExtractItem, reference: string, work: (progress: BlobProgress) => Promise<T>): Promise<T> => {
-      emit({ type: 'resolve', item, reference });
+    /** Runs one step of an item; a failure is reported on the item's row, and `staged` when the item is done. */
+    const step = async <T>(item: ExtractItem, work: () => Promise<T>, done: boolean): Promise<T> => {
       try {
-        const result = await work(new BlobProgress(item, emit));
-        emit({ type: 'stage', item, status: 'staged' });
+        const result = await work();
+        if (done) emit({ type: 'stage', item, status: 'staged' });
         return result;
       } catch (error) {
         const failure = toExtractError(error);
@@ -120,87 +164,231 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       }
     };
 
-    const plugins = request.manifest.plugins.map(async (entry): Promise<StagedPlugin> => {
+    // 1. Every artifact down to its config: manifests and configs are small, layers wait.
+    const pluginPlans = request.manifest.plugins.map(async (entry): Promise<PluginPlan> => {
       const reference = referenceOf(entry);
-      const apiContext: ApiVersionContext = { manifestStatement: entry.requiredApiVersion, falcoVersion: request.manifest.falco.version };
-      const staged = await settleAll(
+      const perPlatform = await settleAll(
         platforms.map((platform) =>
-          limit(() => {
+          limit(async (): Promise<PlatformPlan> => {
             const item: ExtractItem = { kind: 'plugin', name: entry.name, version: entry.version, platform };
-            return stage(item, displayOf(entry), async (progress) => {
-              const file = isArtifactSource(entry.from)
-                ? await stagePluginArtifact(
-                    ctx,
-                    { name: entry.name, version: entry.version, reference, display: entry.from.artifact },
-                    platform,
-                    progress,
-                    apiContext,
-                  )
-                : await stageImagePlugin(ctx, ports.imageSource, entry, reference, platform, request.keepSource === true, progress, apiContext);
-              for (const warning of file.warnings) emit({ type: 'warning', item, ...warning });
-              return file;
-            });
+            const progress = new BlobProgress(item, emit);
+            if (!isArtifactSource(entry.from)) return { platform, item, progress, planned: undefined };
+            emit({ type: 'resolve', item, reference: entry.from.artifact });
+            const artifact = artifactRequest(entry, reference);
+            return { platform, item, progress, planned: await step(item, () => planPluginArtifact(ctx, artifact, platform, progress), false) };
+          }),
+        ),
+      );
+      return { entry, reference, platforms: perPlatform };
+    });
+    const rulesPlans = request.manifest.rulesfiles.map((entry) =>
+      limit(async (): Promise<RulesPlan> => {
+        const item: ExtractItem = { kind: 'rulesfile', name: entry.name, version: entry.version };
+        const progress = new BlobProgress(item, emit);
+        emit({ type: 'resolve', item, reference: displayOf(entry) });
+        return step(
+          item,
+          async () => {
+            if (!isArtifactSource(entry.from)) {
+              throw new ExtractError(
+                ExtractErrorCode.BadReference,
+                `rulesfile ${entry.name} names an image; rulesfiles come from artifacts`,
+                'use from.artifact for rulesfiles',
+              );
+            }
+            const artifact = artifactRequest(entry, referenceOf(entry));
+            return { entry, request: artifact, item, progress, planned: await planRulesfileArtifact(ctx, artifact, progress) };
+          },
+          false,
+        );
+      }),
+    );
+    // Every item runs to its end before the first failure is thrown, so nothing still writes into staging.
+    await Promise.allSettled([...pluginPlans, ...rulesPlans]);
+    const plannedPlugins = await settleAll(pluginPlans);
+    const plannedRules = await settleAll(rulesPlans);
+
+    // 2. Dependencies and requirements, from the configs alone: a refusal costs no layer download.
+    const declarations = resolveDeclarations(
+      [...plannedPlugins.flatMap(pluginDeclarations), ...plannedRules.map((r) => declarationsOf('rulesfile', r.entry, [r.planned.config]))],
+      request.manifest.plugins,
+      request.manifest.falco.version,
+    );
+    const itemsOf = (artifact: { kind: 'plugin' | 'rulesfile'; name: string }): ExtractItem[] =>
+      artifact.kind === 'rulesfile'
+        ? plannedRules.filter((r) => r.entry.name === artifact.name).map((r) => r.item)
+        : plannedPlugins.filter((p) => p.entry.name === artifact.name).flatMap((p) => p.platforms.map((q) => q.item));
+    for (const warning of declarations.warnings) {
+      const [item] = itemsOf(warning.artifact);
+      if (item) emit({ type: 'warning', item, code: warning.code, message: warning.message, hint: warning.hint });
+    }
+    if (declarations.problems.length) {
+      for (const problem of declarations.problems)
+        for (const item of itemsOf(problem.artifact)) emit({ type: 'stage', item, status: 'failed', code: problem.code });
+      throw declarationError(declarations.problems);
+    }
+
+    // 3. Layers and image files, verified and staged.
+    const apiContext = (entry: PluginEntry): ApiVersionContext => ({ manifestStatement: entry.requiredApiVersion, falcoVersion: request.manifest.falco.version });
+    const plugins = plannedPlugins.map(async ({ entry, reference, platforms: planned }): Promise<StagedPlugin> => {
+      const staged = await settleAll(
+        planned.map(({ platform, item, progress, planned: artifact }) =>
+          limit(() => {
+            if (!artifact) emit({ type: 'resolve', item, reference: displayOf(entry) });
+            return step(
+              item,
+              async () => {
+                const file = artifact
+                  ? await stagePluginArtifact(ctx, artifactRequest(entry, reference), artifact, platform, progress, apiContext(entry))
+                  : await stageImagePlugin(ctx, ports.imageSource, entry, reference, platform, request.keepSource === true, progress, apiContext(entry));
+                for (const warning of file.warnings) emit({ type: 'warning', item, ...warning });
+                return file;
+              },
+              true,
+            );
           }),
         ),
       );
       return { entry, platforms: staged };
     });
-    const rulesfiles = request.manifest.rulesfiles.map((entry) =>
-      limit(() =>
-        stage({ kind: 'rulesfile', name: entry.name, version: entry.version }, displayOf(entry), async (progress): Promise<StagedRules> => {
-          if (!isArtifactSource(entry.from)) {
-            throw new ExtractError(
-              ExtractErrorCode.BadReference,
-              `rulesfile ${entry.name} names an image; rulesfiles come from artifacts`,
-              'use from.artifact for rulesfiles',
-            );
-          }
-          return {
-            entry,
-            staged: await stageRulesfileArtifact(
-              ctx,
-              { name: entry.name, version: entry.version, reference: referenceOf(entry), display: entry.from.artifact },
-              progress,
-            ),
-          };
-        }),
-      ),
+    const rulesfiles = plannedRules.map((plan) =>
+      limit(() => step(plan.item, async (): Promise<StagedRules> => ({ entry: plan.entry, staged: await stageRulesfileArtifact(ctx, plan.request, plan.planned, plan.progress) }), true)),
     );
-    // Every item runs to its end before the first failure is thrown, so nothing still writes into staging.
     await Promise.allSettled([...plugins, ...rulesfiles]);
     const stagedPlugins = await settleAll(plugins);
     const stagedRules = await settleAll(rulesfiles);
     checkRulesConflicts(stagedRules);
 
-    const resolved = keepOtherPlatforms(previous, buildLock(request, stagedPlugins, stagedRules, previous?.generatedAt), platforms);
+    const resolved = keepOtherPlatforms(previous, buildLock(request, stagedPlugins, stagedRules, declarations.dependencies, previous?.generatedAt), platforms);
     if (request.locked) assertMatchesLock(previous!, resolved, lockFile);
-    const lock = reconcileLock(previous, { ...resolved, generatedAt: (request.now ?? (() => new Date()))().toISOString() });
+    // A locked run that passed changes nothing, not even what the lock did not record yet.
+    const lock = request.locked ? previous! : reconcileLock(previous, { ...resolved, generatedAt: (request.now ?? (() => new Date()))().toISOString() });
 
-    const files: ExtractedFile[] = [];
-    const install = async (stagedFile: string, path: string, sha256: string): Promise<void> => {
+    const install = async (stagedFile: string, path: string, sha256: string): Promise<ExtractedFile> => {
       const status = await output.installFile(stagedFile, path, sha256);
-      files.push({ path, sha256, status });
       emit({ type: 'install', path, sha256, status });
+      return { path, sha256, status };
     };
-    for (const plugin of stagedPlugins) {
-      for (const p of plugin.platforms) {
-        const path = `${EXTRACTED_DIR}/${pluginPath(plugin.entry.name, p.platform)}`;
-        await install(p.stagedFile, path, p.sha256);
-        if (p.source) await output.installDirectory(p.source.stagedDir, p.source.relativeDir, p.source.files);
-      }
-    }
-    for (const { staged } of stagedRules) {
-      for (const f of staged.files) {
-        const path = `${EXTRACTED_DIR}/rules/${f.relativePath}`;
-        await install(f.stagedFile, path, f.sha256);
-      }
-      if (staged.source) await output.installDirectory(staged.source.stagedDir, staged.source.relativeDir, staged.source.files);
-    }
+    // Files go into place side by side (each is one rename), listed in manifest order.
+    const files = await Promise.all([
+      ...stagedPlugins.flatMap((plugin) =>
+        plugin.platforms.map(async (p) => {
+          const installed = await install(p.stagedFile, `${EXTRACTED_DIR}/${pluginPath(plugin.entry.name, p.platform)}`, p.sha256);
+          if (p.source) await output.installDirectory(p.source.stagedDir, p.source.relativeDir, p.source.files);
+          return [installed];
+        }),
+      ),
+      ...stagedRules.map(async ({ staged }) => {
+        const installed = await Promise.all(staged.files.map((f) => install(f.stagedFile, `${EXTRACTED_DIR}/rules/${f.relativePath}`, f.sha256)));
+        if (staged.source) await output.installDirectory(staged.source.stagedDir, staged.source.relativeDir, staged.source.files);
+        return installed;
+      }),
+    ]).then((lists) => lists.flat());
     const lockStatus = await output.writeFile(LOCK_FILE, serializeLock(lock));
     return { lock, lockFile, lockStatus, files, stats: ports.stats };
   } finally {
     await output.close();
   }
+}
+
+/**
+ * The re-run that has nothing to do: same manifest bytes, every reference still resolving to the
+ * digest the lock pins, and every extracted file on disk with the sha256 the lock records. Then the
+ * lock still describes the output exactly (everything below a pinned digest is content-addressed),
+ * so no layer is fetched or unpacked. Anything else returns undefined and the run does the work.
+ */
+async function unchangedSinceLock(
+  request: ExtractRequest,
+  previous: ReadLock,
+  platforms: readonly Platform[],
+  output: OutputDirectory,
+  ports: ExtractPorts,
+  emit: ExtractEventListener,
+): Promise<Omit<ExtractResult, 'lockFile'> | undefined> {
+  const { lock, text } = previous;
+  const { manifest } = request;
+  if (lock.manifestSha256 !== request.manifestSha256 || lock.falco.version !== manifest.falco.version || text !== serializeLock(lock)) return undefined;
+  const sameEntry = (entry: PluginEntry | RulesfileEntry, locked: { version: string; source: unknown } | undefined) =>
+    locked !== undefined && locked.version === entry.version && JSON.stringify(locked.source) === JSON.stringify(entry.from);
+  if (lock.plugins.length !== manifest.plugins.length || lock.rulesfiles.length !== manifest.rulesfiles.length) return undefined;
+  const wanted: { item: ExtractItem; reference: string; resolvedDigest: string; files: { path: string; sha256: string }[] }[] = [];
+  for (const entry of manifest.plugins) {
+    const locked = lock.plugins.find((p) => p.name === entry.name);
+    if (!sameEntry(entry, locked)) return undefined;
+    for (const platform of platforms) {
+      const p = locked!.platforms.find((q) => q.platform === platform);
+      if (!p) return undefined;
+      wanted.push({
+        item: { kind: 'plugin', name: entry.name, version: entry.version, platform },
+        reference: displayOf(entry),
+        resolvedDigest: locked!.resolvedDigest,
+        files: [{ path: `${EXTRACTED_DIR}/${p.path}`, sha256: p.sha256 }],
+      });
+    }
+  }
+  for (const entry of manifest.rulesfiles) {
+    const locked = lock.rulesfiles.find((r) => r.name === entry.name);
+    if (!sameEntry(entry, locked)) return undefined;
+    wanted.push({
+      item: { kind: 'rulesfile', name: entry.name, version: entry.version },
+      reference: displayOf(entry),
+      resolvedDigest: locked!.resolvedDigest,
+      files: locked!.files.map((f) => ({ path: `${EXTRACTED_DIR}/${f.path}`, sha256: f.sha256 })),
+    });
+  }
+  const limit = createLimit(8);
+  const digests = new Map<string, Promise<string | undefined>>();
+  const currentDigest = (display: string): Promise<string | undefined> => {
+    let pending = digests.get(display);
+    if (!pending) {
+      const reference = parseReference(display);
+      if (!reference.ok) return Promise.resolve(undefined);
+      const { registry, repository, tag, digest } = reference.reference;
+      // A reference pinned by digest needs no request; a tag costs one HEAD.
+      pending = digest ? Promise.resolve(digest) : limit(async () => (await ports.registry.headManifest({ registry, repository }, tag!, request.signal))?.digest);
+      digests.set(display, pending);
+    }
+    return pending;
+  };
+  const holds = await Promise.all(
+    wanted.map(async (w) => {
+      if ((await currentDigest(w.reference)) !== w.resolvedDigest) return false;
+      for (const file of w.files) if ((await limit(() => output.regularFileSha256(file.path))) !== file.sha256) return false;
+      return true;
+    }),
+  );
+  if (holds.includes(false)) return undefined;
+  const files: ExtractedFile[] = [];
+  for (const w of wanted) {
+    emit({ type: 'resolve', item: w.item, reference: w.reference });
+    emit({ type: 'stage', item: w.item, status: 'staged' });
+    for (const file of w.files) {
+      files.push({ path: file.path, sha256: file.sha256, status: 'unchanged' });
+      emit({ type: 'install', path: file.path, sha256: file.sha256, status: 'unchanged' });
+    }
+  }
+  return { lock, lockStatus: 'unchanged', files, stats: ports.stats };
+}
+
+function artifactRequest(entry: PluginEntry | RulesfileEntry, reference: ImageReference): ArtifactRequest {
+  return { name: entry.name, version: entry.version, reference, display: displayOf(entry) };
+}
+
+/** What a plugin's configs declare, one set for all its platforms (falcoctl pushes one config for all). */
+function pluginDeclarations(plan: PluginPlan): ArtifactDeclarations[] {
+  const configs = plan.platforms.flatMap((p) => (p.planned ? [p.planned.config] : []));
+  return configs.length ? [declarationsOf('plugin', plan.entry, configs)] : [];
+}
+
+function declarationsOf(kind: 'plugin' | 'rulesfile', entry: PluginEntry | RulesfileEntry, configs: FalcoArtifactConfig[]): ArtifactDeclarations {
+  const unique = <T>(items: T[]) => [...new Map(items.map((i) => [JSON.stringify(i), i])).values()];
+  return {
+    kind,
+    name: entry.name,
+    version: entry.version,
+    dependencies: unique(configs.flatMap((c) => c.dependencies)),
+    requirements: unique(configs.flatMap((c) => c.requirements)),
+  };
 }
 
 async function stageImagePlugin(
@@ -282,7 +470,17 @@ function checkRulesConflicts(rules: StagedRules[]): void {
   }
 }
 
-function buildLock(request: ExtractRequest, plugins: StagedPlugin[], rules: StagedRules[], generatedAt: string | undefined): PluginsLock {
+function buildLock(
+  request: ExtractRequest,
+  plugins: StagedPlugin[],
+  rules: StagedRules[],
+  dependencies: ReadonlyMap<string, LockedDependency[]>,
+  generatedAt: string | undefined,
+): PluginsLock {
+  const dependenciesOf = (kind: 'plugin' | 'rulesfile', name: string) => {
+    const resolved = dependencies.get(declarationKey(kind, name));
+    return resolved?.length ? { dependencies: resolved } : {};
+  };
   return {
     apiVersion: MANIFEST_API_VERSION,
     kind: LOCK_KIND,
@@ -306,6 +504,7 @@ function buildLock(request: ExtractRequest, plugins: StagedPlugin[], rules: Stag
         pluginApiVersionSource: p.pluginApiVersionSource,
         path: pluginPath(entry.name, p.platform),
       })),
+      ...dependenciesOf('plugin', entry.name),
     })),
     rulesfiles: rules.map(({ entry, staged }): LockedRulesfile => ({
       name: entry.name,
@@ -315,11 +514,18 @@ function buildLock(request: ExtractRequest, plugins: StagedPlugin[], rules: Stag
       manifestDigest: staged.manifestDigest,
       layerDigest: staged.layerDigest,
       files: staged.files.map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: `rules/${f.relativePath}` })),
+      ...dependenciesOf('rulesfile', entry.name),
     })),
   };
 }
 
-async function readPreviousLock(file: string, required: boolean): Promise<PluginsLock | undefined> {
+/** The lock on disk, parsed, with its text (a re-run that changes nothing must leave those bytes alone). */
+interface ReadLock {
+  lock: PluginsLock;
+  text: string;
+}
+
+async function readPreviousLock(file: string, required: boolean): Promise<ReadLock | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -334,5 +540,5 @@ async function readPreviousLock(file: string, required: boolean): Promise<Plugin
       );
     return undefined;
   }
-  return parseLock(text, file);
+  return { lock: parseLock(text, file), text };
 }

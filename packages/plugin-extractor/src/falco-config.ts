@@ -1,12 +1,23 @@
 import { isSemver } from '@falco-airgap/core';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
+/** A name at a version, as falcoctl writes requirements and dependency alternatives. */
+export interface NamedVersion {
+  name: string;
+  version: string;
+}
+
+/** A dependency of an artifact: a plugin at a compatible version, or one of its alternatives. */
+export interface ArtifactDependency extends NamedVersion {
+  alternatives: NamedVersion[];
+}
+
 /** The config blob of a falcoctl artifact. */
 export interface FalcoArtifactConfig {
   name: string;
   version: string;
-  requirements: { name: string; version: string }[];
-  dependencies: unknown[];
+  requirements: NamedVersion[];
+  dependencies: ArtifactDependency[];
 }
 
 /** Plugin API major versions Falco's loader accepts. */
@@ -25,22 +36,22 @@ export function parseFalcoArtifactConfig(bytes: Uint8Array, what: string): Falco
   const record = json as Record<string, unknown>;
   if (typeof record.name !== 'string' || !record.name) throw bad('no name');
   if (typeof record.version !== 'string' || !record.version) throw bad('no version');
-  const requirements = Array.isArray(record.requirements) ? record.requirements : [];
+  const named = (value: unknown, at: string): NamedVersion => {
+    const r = value as { name?: unknown; version?: unknown } | null;
+    if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || !r.name || typeof r.version !== 'string') {
+      throw bad(`${at} is not {name, version}`);
+    }
+    return { name: r.name, version: r.version };
+  };
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   return {
     name: record.name,
     version: record.version,
-    requirements: requirements.map((r, i) => {
-      if (
-        typeof r !== 'object' ||
-        r === null ||
-        typeof (r as { name?: unknown }).name !== 'string' ||
-        typeof (r as { version?: unknown }).version !== 'string'
-      ) {
-        throw bad(`requirements[${i}] is not {name, version}`);
-      }
-      return { name: (r as { name: string }).name, version: (r as { version: string }).version };
-    }),
-    dependencies: Array.isArray(record.dependencies) ? record.dependencies : [],
+    requirements: list(record.requirements).map((r, i) => named(r, `requirements[${i}]`)),
+    dependencies: list(record.dependencies).map((d, i) => ({
+      ...named(d, `dependencies[${i}]`),
+      alternatives: list((d as { alternatives?: unknown }).alternatives).map((a, j) => named(a, `dependencies[${i}].alternatives[${j}]`)),
+    })),
   };
 }
 

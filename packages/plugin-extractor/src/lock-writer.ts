@@ -84,7 +84,19 @@ export function assertMatchesLock(locked: PluginsLock, resolved: PluginsLock, lo
 export function reconcileLock(previous: PluginsLock | undefined, resolved: PluginsLock): PluginsLock {
   if (!previous) return fillUnknownLayers(resolved, undefined);
   const filled = fillUnknownLayers(resolved, previous);
-  return diffLocks(previous, filled).length === 0 && sameLayers(previous, filled) ? previous : filled;
+  return diffLocks(previous, filled).length === 0 && sameLayers(previous, filled) && sameDependencies(previous, filled) ? previous : filled;
+}
+
+/**
+ * Resolved dependencies follow from content the digests already pin, so they are not drift; a lock
+ * written before they were recorded still gains them on the next run that writes.
+ */
+function sameDependencies(a: PluginsLock, b: PluginsLock): boolean {
+  const dependencies = (lock: PluginsLock) =>
+    JSON.stringify(
+      [...lock.plugins.map((p) => [`plugin ${p.name}`, p.dependencies ?? []]), ...lock.rulesfiles.map((r) => [`rulesfile ${r.name}`, r.dependencies ?? []])].sort(),
+    );
+  return dependencies(a) === dependencies(b);
 }
 
 /** An empty layerDigest (from `via` docker) becomes the previous lock's, when that pinned the same manifest and bytes. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
 
 const STAGING_DIR = '.falco-airgap-tmp';
@@ -17,6 +17,8 @@ export type InstallOutcome = 'written' | 'unchanged';
 export class OutputDirectory {
   readonly root: string;
   #staging: string | undefined;
+  /** Directories this run created or found to be plain directories, so installing many files checks each once. */
+  readonly #checkedDirectories = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -66,6 +68,7 @@ export class OutputDirectory {
     let current = this.root;
     for (const part of relativeDir.split('/').filter(Boolean)) {
       current = join(current, part);
+      if (this.#checkedDirectories.has(current)) continue;
       this.resolveInside(relative(this.root, current).split(sep).join('/'));
       const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
@@ -82,8 +85,27 @@ export class OutputDirectory {
           'remove it and run extract again',
         );
       }
+      this.#checkedDirectories.add(current);
     }
     return current;
+  }
+
+  /**
+   * sha256 of a file inside the root, reached without following any symlink, or undefined when it is
+   * missing, not a regular file, or behind a symlink or a file on the way (extract would not write there).
+   */
+  async regularFileSha256(relativePath: string): Promise<string | undefined> {
+    const target = this.resolveInside(relativePath);
+    let current = this.root;
+    for (const part of relativePath.split('/').filter(Boolean).slice(0, -1)) {
+      current = join(current, part);
+      const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+        throw writeFailed(`cannot inspect ${current}`, error);
+      });
+      if (!info?.isDirectory()) return undefined;
+    }
+    return sha256OfRegularFile(target);
   }
 
   /** Moves a verified staged file to its final place, unless an identical file is already there. */
@@ -100,12 +122,21 @@ export class OutputDirectory {
     return 'written';
   }
 
-  /** A copy of a staged file under a new staging name, so a file can be installed and kept in an unpacked tree. */
-  async stageCopy(stagedFile: string): Promise<string> {
-    if (!this.#staging) throw new Error('OutputDirectory.open() was not called');
-    const copy = join(this.#staging, `${randomBytes(6).toString('hex')}.copy`);
-    await copyFile(stagedFile, copy);
-    return copy;
+  /**
+   * A second staged tree holding the same files, so they can be installed and kept as an unpacked
+   * layer too: hard links (no byte written twice), a copy where the filesystem has none.
+   */
+  async stageLinks(files: readonly { path: string; stagedPath: string }[], name: string): Promise<string> {
+    const dir = await this.stagingDirectory(name);
+    for (const file of files) {
+      const target = join(dir, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      await link(file.stagedPath, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'ENOTSUP') throw writeFailed(`cannot stage ${file.path}`, error);
+        return copyFile(file.stagedPath, target);
+      });
+    }
+    return dir;
   }
 
   /**

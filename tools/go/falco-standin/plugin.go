@@ -92,6 +92,10 @@ func (l pluginLoader) load(c pluginConfig) (*loadedPlugin, error) {
 func (l pluginLoader) accept(c pluginConfig, p *loadedPlugin) error {
 	required, err := parseAPIVersion(p.info.RequiredAPIVersion)
 	if err != nil {
+		// A library without the symbol is no plugin at all; the loader says so in its own words.
+		if invalid := p.plugin.Validate(); invalid != nil {
+			return fmt.Errorf("plugin %q: %s is not a plugin Falco can load: %w", c.Name, p.path, invalid)
+		}
 		return fmt.Errorf("plugin %q: %s states no usable required plugin API version: %w", c.Name, p.path, err)
 	}
 	if !l.falcoAPI.supports(required) {

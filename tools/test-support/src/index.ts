@@ -2,3 +2,4 @@ export { fixtureBytes, writeFixtureLock, type FixtureLock, type FixturePlugin, t
 export { describeObjectReaderContract, describeObjectStoreContract } from './object-store.contract.ts';
 export { openTestbedBucket, type TestbedBucket } from './testbed-s3.ts';
 export { chartPath, parseManifests, testbedTools, type K8sObject, type RunResult, type TestbedTools } from './testbed-tools.ts';
+export { ensureImageBases, LOADER_BASE_IMAGE } from './image-bases.ts';

@@ -32,6 +32,7 @@ svc_kube_up() {
   kube_build_binaries
   kube_check_ports
   kube_write_pki
+  kube_write_kubelet_client_cert
   kube_write_kubeconfigs
   kube_start_etcd
   kube_start_apiserver
@@ -83,27 +84,27 @@ kube_resolve_binaries() {
 
 kube_build_binaries() {
   kube_resolve_binaries
-  kube_build_kubernetes
+  kube_build_kubernetes "${KUBE_COMMANDS[@]}"
   # Stripped like upstream release builds: half the size, and linking is faster.
   ETCD_BIN="$(go_build_cached etcd "$ETCD_VERSION" etcd "$KUBE_GO_MODULES/etcd" -- -ldflags "-s -w" go.etcd.io/etcd/server/v3)"
   KWOK_BIN="$(go_build_cached kwok "$KWOK_VERSION" kwok "$KUBE_GO_MODULES/kwok" -- -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok)"
 }
 
-# One go build for all four commands, so the shared packages compile once.
+# kube_build_kubernetes COMMAND...: one go build for all of them, so the shared packages compile once.
 kube_build_kubernetes() {
   local cmd missing=() pkgs=()
-  for cmd in "${KUBE_COMMANDS[@]}"; do
+  for cmd in "$@"; do
     [[ -x "$KUBE_BIN/$cmd" ]] || missing+=("$cmd")
     pkgs+=("k8s.io/kubernetes/cmd/$cmd")
   done
   ((${#missing[@]})) || return 0
   command -v go > /dev/null || die "go not found: the Kubernetes binaries are built from source"
-  log "building Kubernetes $KUBE_VERSION (${KUBE_COMMANDS[*]}); first run only, cached in $KUBE_BIN"
+  log "building Kubernetes $KUBE_VERSION ($*); first run only, cached in $KUBE_BIN"
   local tmp="$KUBE_BIN/.build"
   rm -rf "$tmp" && mkdir -p "$tmp"
   (cd "$KUBE_GO_MODULES/kubernetes" && CGO_ENABLED=0 go build -trimpath -ldflags "$(kube_version_ldflags)" -o "$tmp/" "${pkgs[@]}") >&2 \
     || die "go build of Kubernetes $KUBE_VERSION failed"
-  for cmd in "${KUBE_COMMANDS[@]}"; do mv "$tmp/$cmd" "$KUBE_BIN/$cmd"; done
+  for cmd in "$@"; do mv "$tmp/$cmd" "$KUBE_BIN/$cmd"; done
   rmdir "$tmp"
 }
 
@@ -146,6 +147,11 @@ kube_write_pki() {
   kube_issue_cert kwok "/O=system:masters/CN=kwok" clientAuth
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KUBE_PKI/sa.key" 2> /dev/null
   openssl pkey -in "$KUBE_PKI/sa.key" -pubout -out "$KUBE_PKI/sa.pub"
+}
+
+# The API server's identity towards real kubelets (services/node.sh); issued on its own so an existing PKI keeps its CA.
+kube_write_kubelet_client_cert() {
+  [[ -f "$KUBE_PKI/apiserver-kubelet-client.crt" ]] || kube_issue_cert apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client" clientAuth
 }
 
 # kube_issue_cert NAME SUBJECT serverAuth|clientAuth [SUBJECT-ALT-NAMES]
@@ -228,6 +234,7 @@ kube_apiserver_ready() {
 }
 
 kube_start_apiserver() {
+  # Kubelets are dialled by their Hostname address only: the kwok nodes' InternalIPs are made up.
   start_daemon kube-apiserver "$KUBE_BIN/kube-apiserver" \
     --bind-address 127.0.0.1 \
     --advertise-address "$KUBE_ADVERTISE_IP" \
@@ -250,6 +257,10 @@ kube_start_apiserver() {
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$KUBE_PKI/front-proxy-client.crt" \
     --proxy-client-key-file "$KUBE_PKI/front-proxy-client.key" \
+    --kubelet-client-certificate "$KUBE_PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$KUBE_PKI/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority "$KUBE_PKI/ca.crt" \
+    --kubelet-preferred-address-types Hostname \
     --profiling=false
   kube_wait 90 kube-apiserver kube_apiserver_ready
 }
@@ -278,12 +289,12 @@ kube_start_controllers() {
     --secure-port "$KUBE_SCHEDULER_PORT" \
     --leader-elect=false \
     --profiling=false
-  # HOME points away from ~/.kwok so a developer's own kwok config cannot leak in.
+  # HOME points away from ~/.kwok so a developer's own kwok config cannot leak in; the label keeps it off real nodes.
   mkdir -p "$KUBE_STATE/kwok-home"
   start_daemon kube-kwok env HOME="$KUBE_STATE/kwok-home" "$KWOK_BIN" \
     --config "$KUBE_KWOK_CONFIG/stages.yaml" \
     --kubeconfig "$KUBE_CONFIGS/kwok.kubeconfig" \
-    --manage-all-nodes \
+    --manage-nodes-with-label-selector type=kwok \
     --node-lease-duration-seconds 40 \
     --server-address "127.0.0.1:$KUBE_KWOK_PORT"
   kube_wait 60 kube-controller-manager http_ok -k "https://127.0.0.1:$KUBE_CONTROLLER_MANAGER_PORT/healthz"

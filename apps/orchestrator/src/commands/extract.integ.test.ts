@@ -165,4 +165,23 @@ describe('falco-airgap extract (testbed)', () => {
     expect(drift.stderr).toMatch(/error\[EXTRACT_LOCK_DRIFT\]: \d+ differences from .*plugins-lock\.yaml: .*plugin k8saudit/);
     expect(await readFile(join(root, 'locked/plugins-lock.yaml'), 'utf8')).toBe(lock);
   });
+
+  it('exits 2 naming the plugin to add when a rulesfile depends on one the manifest lacks, and records dependencies once it is there', async () => {
+    const ruleset = `  - name: k8saudit-rules\n    version: 0.18.0\n    from:\n      artifact: ${PLAIN}/falcosecurity/plugins/ruleset/k8saudit-rules:0.18.0\n`;
+    const withoutJson = await manifestFor(PLAIN, 'deps-missing.yaml', (t) =>
+      t.replace(/ {2}- name: json\n(?: {4}.*\n)+/, '').replace('rulesfiles:\n', `rulesfiles:\n${ruleset}`),
+    );
+    const args = (manifest: string, out: string) => ['extract', '--manifest', manifest, '--out', out, '--plain-http', PLAIN, '--cache-dir', 'cache-deps'];
+    const missing = await cli(args(withoutJson, 'deps-missing'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'error[EXTRACT_DEPENDENCY_MISSING]: rulesfile k8saudit-rules 0.18.0 depends on plugin json 0.7.4 (or a later 0.x), which the manifest does not have — add plugin json to plugins in the manifest',
+    );
+
+    const complete = await manifestFor(PLAIN, 'deps.yaml', (t) => t.replace('rulesfiles:\n', `rulesfiles:\n${ruleset}`));
+    const ok = await cli(args(complete, 'deps'));
+    expect(ok.stderr).not.toContain('error[');
+    expect(ok.code).toBe(0);
+    expect(await readFile(join(root, 'deps/plugins-lock.yaml'), 'utf8')).toContain('satisfiedBy: k8saudit');
+  });
 });

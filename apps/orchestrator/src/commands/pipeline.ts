@@ -1,14 +1,17 @@
+import type { ImageName } from '@falco-airgap/image-builder';
 import { loadManifest } from '@falco-airgap/manifest';
 import { resolve } from 'node:path';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
+import { imageSources, type ImageFlags } from '../options/images.ts';
 import { registryAccess, type RegistryFlags } from '../options/registry.ts';
 import { storeConnection, type StoreFlags } from '../options/store.ts';
 import { formatPlan, planPipeline, PLUGIN_STRATEGIES, type PlannedStage, type PluginStrategy } from '../pipeline-plan.ts';
+import { buildStage } from '../stages/build-stage.ts';
 import { extractStage } from '../stages/extract-stage.ts';
 import { publishStage } from '../stages/publish-stage.ts';
 
-export interface PipelineCommandOptions extends RegistryFlags, StoreFlags {
+export interface PipelineCommandOptions extends RegistryFlags, StoreFlags, ImageFlags {
   env: string;
   strategy: string;
   build: boolean;
@@ -21,7 +24,7 @@ export interface PipelineCommandOptions extends RegistryFlags, StoreFlags {
 }
 
 // Stages this release can run; the others are planned but refused before anything is touched.
-const RUNNABLE: ReadonlySet<PlannedStage['stage']> = new Set(['extract', 'publish']);
+const RUNNABLE: ReadonlySet<PlannedStage['stage']> = new Set(['extract', 'publish', 'build', 'push']);
 
 /** `falco-airgap pipeline`: plan the stages for an environment, then run them in order (or print them with --dry-run). */
 export async function pipeline(ctx: CommandContext, options: PipelineCommandOptions): Promise<CommandOutcome> {
@@ -50,7 +53,7 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
       `this version of falco-airgap cannot run the ${unavailable.join(', ')} stage${unavailable.length > 1 ? 's' : ''} yet`,
       CliErrorCode.StageUnavailable,
       'input',
-      'run the stages it has with --no-build --no-deploy, or see the plan with --dry-run',
+      'run the stages it has with --no-deploy, or see the plan with --dry-run',
     );
   }
   const runs = (stage: PlannedStage['stage']) => stages.some((s) => s.stage === stage && s.run);
@@ -63,6 +66,7 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
 
   const results: { stage: string; data: unknown }[] = [];
   const summaries: string[] = [];
+  const access = registryAccess(options, ctx.environment, ctx.cwd);
   let lockFile: string | undefined;
   if (runs('extract')) {
     const extracted = await extractStage(
@@ -73,7 +77,7 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
         locked: false,
         keepSource: false,
         via: 'direct',
-        registry: registryAccess(options, ctx.environment, ctx.cwd),
+        registry: access,
       },
       ctx,
     );
@@ -86,5 +90,33 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
     results.push({ stage: 'publish', data: published.data });
     summaries.push(`publish: ${published.summary}`);
   }
+  if (runs('build')) {
+    // One call builds and pushes: the registry decides what is unchanged, so build and push are one step.
+    const built = await buildStage(
+      {
+        images: imagesFor(stages),
+        registry: options.registry,
+        push: runs('push'),
+        dryRun: false,
+        tags: [],
+        platform: 'linux/amd64',
+        falcoVersion: manifest.falco.version,
+        lockFile,
+        sources: imageSources(options, ctx.cwd),
+        access,
+      },
+      ctx,
+    );
+    results.push({ stage: 'build', data: built.data });
+    summaries.push(`build and push: ${built.summary}`);
+  }
   return { data: { env: options.env, strategy: options.strategy, manifest: file, dryRun: false, stages: results }, summary: summaries.join('\n') };
 }
+
+/** The images of the build stage's plan, as the image builder names them. */
+function imagesFor(stages: PlannedStage[]): ImageName[] {
+  const planned = stages.find((s) => s.stage === 'build')?.items ?? [];
+  return planned.map((repository) => IMAGE_BY_REPOSITORY[repository]!).filter(Boolean);
+}
+
+const IMAGE_BY_REPOSITORY: Record<string, ImageName> = { falco: 'falco', 'falco-s3-loader': 's3-loader', 'falco-plugin-loader': 'plugin-loader' };

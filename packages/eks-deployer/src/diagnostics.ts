@@ -1,0 +1,131 @@
+import { mapConcurrently } from '@falco-airgap/core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClusterPort } from './cluster.ts';
+import { diagnose, type ContainerLog, type Diagnosis, type DiagnosticsSnapshot } from './diagnose.ts';
+import { DeployError, DeployErrorCode, isDeployError } from './errors.ts';
+import type { HelmPort } from './helm.ts';
+import { releaseSelector, type PodView } from './kube-objects.ts';
+import { rolloutPods } from './rollout.ts';
+
+export interface CollectDiagnosticsOptions {
+  cluster: ClusterPort;
+  helm: HelmPort;
+  release: string;
+  namespace: string;
+  /** Names the cluster in the bundle. */
+  clusterDescription: string;
+  /** The failure being diagnosed. */
+  failure?: unknown;
+  /** Pods seen while the rollout ran, by uid: kept when an atomic rollback has removed them since. */
+  observedPods?: ReadonlyMap<string, PodView> | undefined;
+  /** Last lines read per container (default 50). */
+  logLines?: number | undefined;
+  /** Pods whose logs are read (default 5: the failing ones first). */
+  maxLogPods?: number | undefined;
+  now?: (() => Date) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Reads what the cluster and helm show about a release: workloads, pods (with those seen during the
+ * rollout and gone since), its events, the last log lines of its containers and the helm history.
+ * Best effort: what cannot be read is noted in `gaps`, never thrown, except an abort.
+ */
+export async function collectDiagnostics(options: CollectDiagnosticsOptions): Promise<DiagnosticsSnapshot> {
+  const { cluster, helm, release, namespace, signal } = options;
+  const gaps: string[] = [];
+  const attempt = async <T>(what: string, fallback: T, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      gaps.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      return fallback;
+    }
+  };
+  const selector = releaseSelector(release);
+  const [workloads, pods, events, helmHistory] = await Promise.all([
+    attempt('workloads', [], () => cluster.workloads(namespace, selector, signal)),
+    attempt('pods', [] as PodView[], () => cluster.pods(namespace, selector, signal)),
+    attempt('events', [], () => cluster.events(namespace, signal)),
+    attempt('helm history', [], () => helm.history(release, namespace, signal)),
+  ]);
+  const present = new Set(pods.map((p) => p.metadata?.uid));
+  const gone = [...(options.observedPods?.values() ?? [])].filter((p) => !present.has(p.metadata?.uid)).map((p) => ({ ...p, gone: true }));
+  const logs = await readLogs(cluster, namespace, rolloutPods(pods), options.logLines ?? 50, options.maxLogPods ?? 5, signal);
+  return {
+    release,
+    namespace,
+    cluster: options.clusterDescription,
+    collectedAt: (options.now ?? (() => new Date()))().toISOString(),
+    failure: describeFailure(options.failure),
+    workloads,
+    pods: [...pods, ...gone],
+    events,
+    logs,
+    helmHistory,
+    gaps,
+  };
+}
+
+function describeFailure(failure: unknown): DiagnosticsSnapshot['failure'] {
+  if (failure === undefined) return undefined;
+  if (isDeployError(failure)) {
+    const output = failure.cause instanceof Error && failure.cause.message !== failure.message ? failure.cause.message : undefined;
+    return { code: failure.code, message: failure.message, output };
+  }
+  const error = failure as { code?: unknown; message?: unknown };
+  return { code: typeof error.code === 'string' ? error.code : 'UNKNOWN', message: typeof error.message === 'string' ? error.message : String(failure) };
+}
+
+// Failing pods first: their logs say the most.
+async function readLogs(cluster: ClusterPort, namespace: string, pods: PodView[], lines: number, maxPods: number, signal?: AbortSignal): Promise<ContainerLog[]> {
+  const failing = (pod: PodView) =>
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].some((c) => !c.ready || c.restartCount > 0) ? 0 : 1;
+  const chosen = [...pods].sort((a, b) => failing(a) - failing(b)).slice(0, maxPods);
+  const wanted = chosen.flatMap((pod) =>
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+      // A container that never started has nothing to read.
+      .filter((c) => c.state?.running || c.state?.terminated || c.lastState?.terminated)
+      .map((c) => ({ pod: pod.metadata?.name ?? '', container: c.name, previous: !c.state?.running && !c.state?.terminated && c.lastState?.terminated !== undefined })),
+  );
+  return mapConcurrently(wanted, 4, async (log): Promise<ContainerLog> => {
+    try {
+      const text = await cluster.logTail(namespace, log.pod, log.container, { lines, previous: log.previous }, signal);
+      return { ...log, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      return { ...log, unavailable: error instanceof Error ? error.message : String(error) };
+    }
+  });
+}
+
+/** The bundle as written: the snapshot with its diagnosis, under a kind so tools can recognise it. */
+export interface DiagnosticsBundle extends DiagnosticsSnapshot {
+  apiVersion: 'falco-airgap/v1alpha1';
+  kind: 'DeployDiagnostics';
+  diagnosis: Diagnosis;
+}
+
+/** Writes the bundle as JSON into `dir` (created if needed) and returns the file's path. */
+export async function writeDiagnostics(snapshot: DiagnosticsSnapshot, diagnosis: Diagnosis, dir: string): Promise<string> {
+  const bundle: DiagnosticsBundle = { apiVersion: 'falco-airgap/v1alpha1', kind: 'DeployDiagnostics', ...snapshot, diagnosis };
+  const stamp = snapshot.collectedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const file = join(dir, `falco-airgap-diagnostics-${snapshot.release}-${stamp}.json`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`);
+  } catch (cause) {
+    throw new DeployError(DeployErrorCode.DiagnosticsWrite, `cannot write the diagnostics bundle to ${file}`, 'check that `diagnosticsDir` is writable', cause);
+  }
+  return file;
+}
+
+/** Collects, diagnoses and (with a directory) writes; returns the diagnosis and the file. */
+export async function diagnoseFailure(options: CollectDiagnosticsOptions & { diagnosticsDir?: string | undefined }): Promise<{ diagnosis: Diagnosis; file: string | undefined }> {
+  const snapshot = await collectDiagnostics(options);
+  const diagnosis = diagnose(snapshot);
+  const file = options.diagnosticsDir ? await writeDiagnostics(snapshot, diagnosis, options.diagnosticsDir) : undefined;
+  return { diagnosis, file };
+}
