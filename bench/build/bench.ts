@@ -47,7 +47,7 @@ async function fixtureLock(dir: string, jsonVersion: string): Promise<FixtureLoc
   return writeFixtureLock(dir, {
     plugins: [
       { name: 'k8saudit', version: k8saudit.version, bytes: (platform) => k8sBytes[platform] },
-      { name: 'json', version: jsonVersion, bytes: (platform) => json.find((b) => b.platform === platform)!.library },
+      { name: 'json', version: jsonVersion, bytes: (platform) => Buffer.from(json.find((b) => b.platform === platform)!.library) },
     ],
     rulesfiles: [{ name: 'falco-rules', version: '5.1.0', files: [{ file: 'falco_rules.yaml', text: '- rule: Bench rule\n  condition: evt.type = open\n' }] }],
   });
@@ -185,7 +185,9 @@ async function main(): Promise<void> {
   console.log(`      docker build + docker push         ${ms(result.medianMs.theirs!)}`);
   console.log(`      falco-airgap build --push          ${ms(result.medianMs.ours!)}   ratio ${result.ratios.cleanVsDockerBuild.toFixed(2)}x (goal <= 1.1x)`);
   console.log(`  (b) one plugin changed, against the clean build`);
-  console.log(`      falco-airgap build --push          ${ms(result.medianMs.incremental!)}   ratio ${result.ratios.incrementalVsClean.toFixed(2)}x (goal <= 0.3x)`);
+  console.log(
+    `      falco-airgap build --push          ${ms(result.medianMs.incremental!)}   ratio ${result.ratios.incrementalVsClean.toFixed(2)}x (goal <= 0.3x)`,
+  );
 }
 
 await main();

@@ -20,10 +20,10 @@ import {
   FIXTURE_FALCO_VERSION,
   FIXTURE_PLUGIN_DIR,
   FIXTURE_PLUGINS,
+  buildRealPlugins,
+  falcoctlPush,
   fixtureRepository,
   publishFixturesTo,
-  publishRealPlugins,
-  realRepository,
 } from '@falco-airgap/fixtures';
 import { requireTestbed } from '@falco-airgap/testbed/env';
 
@@ -52,19 +52,20 @@ const imagePath = `${FIXTURE_PLUGIN_DIR}/libcontainer.so`;
 const cliDist = values.cli ? resolve(values.cli) : join(repoRoot, 'apps/orchestrator/dist/bin.js');
 if (!existsSync(cliDist)) throw new Error(`${cliDist} is missing: run npm run build first`);
 
-/** One process run: wall time and the bytes it (and its children) wrote to storage. */
+/** One process run: wall time, CPU time and the bytes it (and its children) wrote to storage. */
 interface Measured {
   ms: number;
+  cpuMs: number;
   writtenBytes: number;
   stdout: string;
 }
 
 /**
- * Runs a command under `sh`, which reads its own /proc/<pid>/io after the command exits: a reaped
- * child's I/O counts to its parent, so write_bytes covers the command and everything it started.
+ * Runs a command under `sh`, which reads its own /proc/<pid>/io and stat after the command exits: a
+ * reaped child's I/O and CPU count to its parent, so they cover the command and everything it started.
  */
 async function measured(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdoutFile: string }): Promise<Measured> {
-  const script = 'out="$1"; shift; "$@" > "$out"; rc=$?; cat /proc/$$/io; exit $rc';
+  const script = 'out="$1"; shift; "$@" > "$out"; rc=$?; cat /proc/$$/io /proc/$$/stat; exit $rc';
   const started = performance.now();
   const { stdout } = await run('sh', ['-c', script, 'sh', options.stdoutFile, command, ...args], {
     env: options.env ?? process.env,
@@ -75,7 +76,10 @@ async function measured(command: string, args: string[], options: { env?: NodeJS
   });
   const ms = performance.now() - started;
   const writtenBytes = Number(/^write_bytes: (\d+)$/m.exec(stdout)?.[1] ?? NaN);
-  return { ms, writtenBytes, stdout: await readFile(options.stdoutFile, 'utf8') };
+  // cutime and cstime (fields 16 and 17 of stat) are in clock ticks of 10 ms.
+  const stat = stdout.trim().split('\n').at(-1)!.split(') ')[1]!.split(' ');
+  const cpuMs = (Number(stat[13]) + Number(stat[14])) * 10;
+  return { ms, cpuMs, writtenBytes, stdout: await readFile(options.stdoutFile, 'utf8') };
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -106,7 +110,20 @@ async function ours(dir: string, manifest: string, extra: string[] = []): Promis
   await mkdir(dir, { recursive: true });
   return measured(
     process.execPath,
-    [cliDist, '--json', 'extract', '--manifest', manifest, '--out', join(dir, 'plugins'), '--cache-dir', join(dir, 'cache'), '--plain-http', registry, ...extra],
+    [
+      cliDist,
+      '--json',
+      'extract',
+      '--manifest',
+      manifest,
+      '--out',
+      join(dir, 'plugins'),
+      '--cache-dir',
+      join(dir, 'cache'),
+      '--plain-http',
+      registry,
+      ...extra,
+    ],
     { stdoutFile: join(dir, `stdout-${Date.now()}.jsonl`) },
   );
 }
@@ -229,10 +246,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   await publishFixturesTo({ registry, plainHttp: true });
-  const real = await publishRealPlugins({ registry, plainHttp: true });
-  // Six falcoctl artifacts: the real plugin-sdk-go and C++ plugins as falcoctl pushed them, three stand-ins, the rules.
+  // The real plugin-sdk-go and C++ plugins, pushed with falcoctl into repositories of the bench's own, so no test moves their tags meanwhile.
+  const real = await buildRealPlugins();
+  const realPlugins: PluginSpec[] = [];
+  for (const plugin of real.plugins) {
+    const repository = `falco-airgap-bench/extract/plugin/${plugin.name}`;
+    realPlugins.push({
+      name: plugin.name,
+      version: plugin.version,
+      reference: await falcoctlPush(real.falcoctl.path, { registry, plainHttp: true, repository, plugin, requires: true }),
+    });
+  }
+  // Six falcoctl artifacts: the real plugins as falcoctl pushed them, three stand-ins, the rules.
   const six: PluginSpec[] = [
-    ...real.set.plugins.map((p) => ({ name: p.name, version: p.version, reference: `${registry}/${realRepository.withRequires(p.name)}:${p.version}` })),
+    ...realPlugins,
     ...FIXTURE_PLUGINS.filter((p) => p.name !== 'k8saudit').map((p) => ({
       name: p.name,
       version: p.version,
@@ -264,6 +291,10 @@ async function main(): Promise<void> {
     curl: [] as number[],
     oursSix: [] as number[],
     oursLocked: [] as number[],
+    falcoctlCpu: [] as number[],
+    curlCpu: [] as number[],
+    oursSixCpu: [] as number[],
+    oursLockedCpu: [] as number[],
     falcoctlWritten: [] as number[],
     oursWritten: [] as number[],
     oursLockedWritten: [] as number[],
@@ -284,16 +315,20 @@ async function main(): Promise<void> {
       // The peers and ours alternate inside a round so a load spike hits all of them alike.
       const peer = await falcoctlInstall(join(work, 'falcoctl'), peerReferences);
       samples.falcoctl.push(peer.ms);
+      samples.falcoctlCpu.push(peer.cpuMs);
       samples.falcoctlWritten.push(peer.writtenBytes);
       const raw = await curl(join(work, 'curl'), urls);
       samples.curl.push(raw.ms);
+      samples.curlCpu.push(raw.cpuMs);
       samples.curlWritten.push(raw.writtenBytes);
       const cold = await ours(join(work, 'ours-six'), manifests.six);
       samples.oursSix.push(cold.ms);
+      samples.oursSixCpu.push(cold.cpuMs);
       samples.oursWritten.push(cold.writtenBytes);
       // Same output and cache, nothing changed: the files on disk are checked against the lock, no layer is read.
       const locked = await ours(join(work, 'ours-six'), manifests.six, ['--locked']);
       samples.oursLocked.push(locked.ms);
+      samples.oursLockedCpu.push(locked.cpuMs);
       samples.oursLockedWritten.push(locked.writtenBytes);
       const stats = resultStats(locked.stdout);
       lockedBlobsRead.push(stats.blobsDownloaded + stats.blobsFromCache);
@@ -323,6 +358,7 @@ async function main(): Promise<void> {
       writtenVsFalcoctl: m.oursWritten / m.falcoctlWritten,
       versionVsNode: m.version / m.node,
     },
+    cpuRatios: { oursVsFalcoctl: m.oursSixCpu / m.falcoctlCpu, oursVsCurl: m.oursSixCpu / m.curlCpu, lockedVsCold: m.oursLockedCpu / m.oursSixCpu },
     goals: { oursVsSeed: 0.5, oursVsSkopeo: 1.2, oursVsFalcoctl: 1.0, oursVsCurl: 2.0, lockedVsCold: 0.3, writtenVsFalcoctl: 1.5, versionVsNode: 2.0 },
   };
   if (values.json) {
@@ -347,12 +383,15 @@ async function main(): Promise<void> {
     console.log(`      falco-airgap extract             ${ms(m.oursAll)}   ${ratio('oursVsSkopeo')}`);
   }
   console.log(`  (c) six falcoctl artifacts (${six.map((p) => p.name).join(', ')}, ${rules.name}), ${PEER_PLATFORM}, cold`);
-  console.log(`      falcoctl artifact install        ${ms(m.falcoctl)}`);
-  console.log(`      curl of the ${urls.length} blobs             ${ms(m.curl)}`);
-  console.log(`      falco-airgap extract             ${ms(m.oursSix)}   vs falcoctl ${ratio('oursVsFalcoctl')}`);
-  console.log(`                                                   vs curl     ${ratio('oursVsCurl')}`);
+  const cpu = (n: number | undefined) => `(CPU ${(n ?? NaN).toString().padStart(4)} ms)`;
+  console.log(`      falcoctl artifact install        ${ms(m.falcoctl)} ${cpu(m.falcoctlCpu)}`);
+  console.log(`      curl of the ${urls.length} blobs             ${ms(m.curl)} ${cpu(m.curlCpu)}`);
+  console.log(`      falco-airgap extract             ${ms(m.oursSix)} ${cpu(m.oursSixCpu)}   vs falcoctl ${ratio('oursVsFalcoctl')}`);
+  console.log(`                                                                vs curl     ${ratio('oursVsCurl')}`);
   console.log(`  (d) the same extract again with --locked, nothing changed`);
-  console.log(`      falco-airgap extract --locked    ${ms(m.oursLocked)}   vs cold ${ratio('lockedVsCold')}; blobs read: ${result.lockedBlobsRead}`);
+  console.log(
+    `      falco-airgap extract --locked    ${ms(m.oursLocked)} ${cpu(m.oursLockedCpu)}   vs cold ${ratio('lockedVsCold')}; blobs read: ${result.lockedBlobsRead}`,
+  );
   console.log(`  (e) bytes written per run (write_bytes)`);
   console.log(`      falcoctl artifact install        ${mb(m.falcoctlWritten)}`);
   console.log(`      curl                             ${mb(m.curlWritten)}`);

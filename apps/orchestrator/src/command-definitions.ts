@@ -2,6 +2,7 @@ import { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
 import { Option, type Command } from 'commander';
 import type { CommandContext, CommandOutcome } from './context.ts';
 import type { ResolvedEnvironment } from './environment.ts';
+import { addClusterOptions, addReleaseOptions } from './options/cluster.ts';
 import { addImageOptions } from './options/images.ts';
 import { addPlatformOption } from './options/platform.ts';
 import { addRegistryOptions } from './options/registry.ts';
@@ -81,8 +82,14 @@ export function defineCommands(program: Command, execute: Execute, environment: 
 
   const build = program
     .command('build')
-    .description('build the falco, falco-s3-loader and falco-plugin-loader images on AlmaLinux 9 and, with --push, push them; images the target already holds are skipped')
-    .option('--images <list>', 'comma-separated: falco, s3-loader, plugin-loader (s3-loader brings falco, which it is built from)', 'falco,s3-loader,plugin-loader')
+    .description(
+      'build the falco, falco-s3-loader and falco-plugin-loader images on AlmaLinux 9 and, with --push, push them; images the target already holds are skipped',
+    )
+    .option(
+      '--images <list>',
+      'comma-separated: falco, s3-loader, plugin-loader (s3-loader brings falco, which it is built from)',
+      'falco,s3-loader,plugin-loader',
+    )
     .option('--registry <host>', 'registry host[:port][/path] the images are named under and pushed to', 'localhost:5000')
     .option('--push', 'push every tag; the registry, not the engine, then decides what is unchanged', false)
     .option('--tag <tag>', 'another tag for every image, besides the Falco version and the content tag (repeatable)', repeatable, [] as string[])
@@ -94,6 +101,8 @@ export function defineCommands(program: Command, execute: Execute, environment: 
   addRegistryOptions(build)
     .option('--dry-run', 'check what the target holds and print what would be built; build and push nothing', false)
     .action(execute('build', async (ctx, command) => (await import('./commands/build.ts')).build(ctx, command.opts())));
+
+  defineDeployCommands(program, execute);
 
   const pipeline = program
     .command('pipeline')
@@ -154,4 +163,18 @@ function defineReleasesCommands(program: Command, execute: Execute, environment:
     .option('--partition <name>', 'AWS partition: aws, aws-us-gov, aws-cn', 'aws')
     .option('--kms-key-arn <arn>', 'KMS key of an SSE-KMS encrypted bucket')
     .action(execute('releases policy', async (_ctx, command) => (await load()).releasesPolicy(command.opts())));
+}
+
+function defineDeployCommands(program: Command, execute: Execute): void {
+  const deploy = program
+    .command('deploy')
+    .description('helm upgrade --install the chart with values checked first, then verify the rollout; a failure leaves a diagnostics bundle naming the likely cause');
+  addReleaseOptions(addClusterOptions(deploy))
+    .option('--diagnostics-dir <dir>', 'where the diagnostics bundle of a failed deploy is written', 'falco-airgap-diagnostics')
+    .option('--dry-run', 'read the release history and print the plan; change nothing', false)
+    .action(execute('deploy', async (ctx, command) => (await import('./commands/deploy.ts')).deploy(ctx, command.opts())));
+
+  addClusterOptions(program.command('status').description('what is deployed where: revision, chart, plugin source, images and rollout of the release')).action(
+    execute('status', async (ctx, command) => (await import('./commands/status.ts')).status(ctx, command.opts())),
+  );
 }

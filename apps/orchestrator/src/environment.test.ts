@@ -29,9 +29,42 @@ describe('resolveEnvironment', () => {
       store: { bucket: 'corp-falco', prefix: 'falco/plugins', endpoint: 'http://minio:9000' },
       awsRegion: 'eu-west-1',
       awsKeys: { accessKeyId: 'AKIA', secretAccessKey: 'secret', sessionToken: undefined },
+      kubeconfig: ['/home/ci/.kube/config'],
+      helmBinary: 'helm',
+      helmEnv: {
+        PATH: undefined,
+        HOME: '/home/ci',
+        HELM_CACHE_HOME: undefined,
+        HELM_CONFIG_HOME: undefined,
+        HELM_DATA_HOME: undefined,
+        HTTPS_PROXY: 'http://proxy.corp:3128',
+        HTTP_PROXY: 'http://plain-proxy.corp:8080',
+        NO_PROXY: 'localhost,.corp.example',
+        AWS_PROFILE: undefined,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIA',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_SESSION_TOKEN: undefined,
+      },
+      tmpDir: expect.any(String),
       noColor: false,
       liveOutput: false,
     });
+  });
+
+  it('takes the kubeconfig files, the helm binary and what helm runs with from the variables', () => {
+    const resolved = resolveEnvironment({
+      HOME: '/home/ci',
+      KUBECONFIG: '/etc/kube/a.yaml:/etc/kube/b.yaml',
+      FALCO_AIRGAP_HELM: '/opt/helm/bin/helm',
+      PATH: '/usr/bin',
+      HELM_CACHE_HOME: '/var/cache/helm',
+      TMPDIR: '/scratch',
+      FALCO_AIRGAP_S3_BUCKET: 'never passed to helm',
+    });
+    expect(resolved).toMatchObject({ kubeconfig: ['/etc/kube/a.yaml', '/etc/kube/b.yaml'], helmBinary: '/opt/helm/bin/helm', tmpDir: '/scratch' });
+    expect(resolved.helmEnv).toMatchObject({ PATH: '/usr/bin', HOME: '/home/ci', HELM_CACHE_HOME: '/var/cache/helm' });
+    expect(Object.values(resolved.helmEnv)).not.toContain('never passed to helm');
   });
 
   it('falls back to the home directory, us-east-1 and the SDK default chain; empty variables count as unset', () => {

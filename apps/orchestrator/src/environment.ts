@@ -1,5 +1,5 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 
 /** Static AWS keys, as the SDK's environment provider would read them. */
 export interface AwsKeys {
@@ -31,6 +31,14 @@ export interface ResolvedEnvironment {
   awsRegion: string;
   /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); without them the SDK's default chain applies (profiles/SSO, IRSA, instance role). */
   awsKeys: AwsKeys | undefined;
+  /** KUBECONFIG (several files joined by ':'), else ~/.kube/config: the default of --kubeconfig. */
+  kubeconfig: string[];
+  /** FALCO_AIRGAP_HELM, else `helm` looked up in PATH. */
+  helmBinary: string;
+  /** What helm runs with: PATH, HOME, HELM_* homes, the proxies and the AWS identity; nothing else of ours reaches it. */
+  helmEnv: Record<string, string | undefined>;
+  /** TMPDIR or the system's: where short-lived private files (values for helm, an EKS kubeconfig) go. */
+  tmpDir: string;
   /** NO_COLOR is set. */
   noColor: boolean;
   /** Whether stderr may be redrawn in place: not under CI, not on a dumb terminal. */
@@ -53,10 +61,18 @@ type EnvironmentVariable =
   | 'FALCO_AIRGAP_S3_PREFIX'
   | 'FALCO_AIRGAP_S3_ENDPOINT'
   | 'AWS_REGION'
+  | 'AWS_PROFILE'
   | 'AWS_DEFAULT_REGION'
   | 'AWS_ACCESS_KEY_ID'
   | 'AWS_SECRET_ACCESS_KEY'
   | 'AWS_SESSION_TOKEN'
+  | 'KUBECONFIG'
+  | 'FALCO_AIRGAP_HELM'
+  | 'TMPDIR'
+  | 'PATH'
+  | 'HELM_CACHE_HOME'
+  | 'HELM_CONFIG_HOME'
+  | 'HELM_DATA_HOME'
   | 'NO_COLOR'
   | 'CI'
   | 'TERM';
@@ -79,6 +95,25 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
     store: { bucket: value('FALCO_AIRGAP_S3_BUCKET'), prefix: value('FALCO_AIRGAP_S3_PREFIX'), endpoint: value('FALCO_AIRGAP_S3_ENDPOINT') },
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
     awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,
+    kubeconfig: value('KUBECONFIG')?.split(delimiter).filter(Boolean) ?? [join(home, '.kube', 'config')],
+    helmBinary: value('FALCO_AIRGAP_HELM') ?? 'helm',
+    helmEnv: {
+      PATH: value('PATH'),
+      HOME: home,
+      HELM_CACHE_HOME: value('HELM_CACHE_HOME'),
+      HELM_CONFIG_HOME: value('HELM_CONFIG_HOME'),
+      HELM_DATA_HOME: value('HELM_DATA_HOME'),
+      HTTPS_PROXY: value('https_proxy') ?? value('HTTPS_PROXY'),
+      HTTP_PROXY: value('http_proxy') ?? value('HTTP_PROXY'),
+      NO_PROXY: value('no_proxy') ?? value('NO_PROXY'),
+      // A kubeconfig context may run an exec plugin (aws eks get-token) inside helm: it needs the same AWS identity.
+      AWS_PROFILE: value('AWS_PROFILE'),
+      AWS_REGION: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION'),
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_SESSION_TOKEN: value('AWS_SESSION_TOKEN'),
+    },
+    tmpDir: value('TMPDIR') ?? tmpdir(),
     noColor: Boolean(value('NO_COLOR')),
     liveOutput: value('TERM') !== 'dumb' && !value('CI'),
   };

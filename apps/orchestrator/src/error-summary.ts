@@ -1,4 +1,5 @@
 import { formatPosition, isFalcoAirgapError } from '@falco-airgap/core';
+import { ValuesError } from '@falco-airgap/helm-values-schema';
 import { ManifestError } from '@falco-airgap/manifest';
 import type { ErrorSummary } from './output/events.ts';
 import { CliErrorCode } from './cli-error.ts';
@@ -10,6 +11,14 @@ export function summarizeError(error: unknown): ErrorSummary {
     const issues = error.issues.map((issue) =>
       withFlags({ code: issue.code, message: issue.message, hint: issue.hint, location: formatPosition(issue.position) }),
     );
+    return { ...issues[0]!, issues };
+  }
+  if (error instanceof ValuesError) {
+    const issues = error.issues.map((issue) => {
+      const summary: ErrorSummary = { code: issue.code, message: `${issue.path || '(values)'}: ${issue.message}`, hint: issue.hint };
+      if (issue.position) summary.location = formatPosition(issue.position);
+      return withFlags(summary);
+    });
     return { ...issues[0]!, issues };
   }
   if (isFalcoAirgapError(error)) {

@@ -29,6 +29,13 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   channel: '--channel',
   extractedDir: '--extracted',
   verbose: '--verbose',
+  // deploy
+  kubeconfig: '--kubeconfig',
+  context: '--kube-context',
+  helmBinary: 'FALCO_AIRGAP_HELM',
+  timeoutSeconds: '--timeout',
+  diagnosticsDir: '--diagnostics-dir',
+  chart: '--chart',
   // image builder
   images: '--images',
   registry: '--registry',

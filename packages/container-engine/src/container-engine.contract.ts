@@ -133,6 +133,25 @@ export function describeContainerEngineContract(name: string, open: () => Promis
       expect(await engine.inspectImage(tag)).toBeUndefined();
     });
 
+    it('answers the id of the final stage of a multi-stage build, the one its tag names', async () => {
+      const tag = `container-engine-contract/multistage:${run}`;
+      names.push(tag);
+      const tar = await context({
+        busybox: readFileSync(BUSYBOX),
+        Dockerfile: [
+          'FROM scratch AS tools',
+          'COPY busybox /bin/busybox',
+          'RUN ["/bin/busybox", "sh", "-c", "echo first > /stage"]',
+          'FROM scratch',
+          'COPY --from=tools /bin/busybox /bin/busybox',
+          'RUN ["/bin/busybox", "sh", "-c", "echo final > /stage"]',
+          '',
+        ].join('\n'),
+      });
+      const built = await engine.buildImage(tar, { tags: [tag] });
+      expect(built.id).toBe((await engine.inspectImage(tag))?.id);
+    });
+
     it('rejects a build whose context lacks a copied file with ENGINE_BUILD_FAILED', async () => {
       const error = await failure(
         engine.buildImage(await context({ Dockerfile: 'FROM scratch\nCOPY missing /missing\n' }), { tags: [`contract/missing:${run}`] }),

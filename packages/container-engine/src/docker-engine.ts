@@ -107,10 +107,18 @@ export class DockerEngine implements ContainerEngine {
         });
         const stream = (await this.#docker.buildImage(context as NodeJS.ReadableStream, query as Dockerode.ImageBuildOptions)) as Readable;
         const outcome = await followProgress(stream, { operation: 'build', subject, onProgress: options.onProgress, signal });
-        const id = outcome.aux.map((aux) => aux.ID).find((value): value is string => typeof value === 'string');
+        // A multi-stage build reports an id per stage (BuildKit) or per intermediate step: the final image is the last one.
+        const id = outcome.aux
+          .map((aux) => aux.ID)
+          .filter((value): value is string => typeof value === 'string')
+          .at(-1);
         if (id) return { id };
         // Engines that send no aux id still name the image in their last line.
-        const built = outcome.output.map((line) => /^Successfully built ([0-9a-f]+)$/.exec(line)?.[1]).find(Boolean) ?? tags[0];
+        const built =
+          outcome.output
+            .map((line) => /^Successfully built ([0-9a-f]+)$/.exec(line)?.[1])
+            .filter(Boolean)
+            .at(-1) ?? tags[0];
         const image = built ? await this.inspectImage(built, { signal }) : undefined;
         if (!image) throw operationFailure('build', subject, 'the engine reported success but named no image', { output: outcome.output });
         return { id: image.id };

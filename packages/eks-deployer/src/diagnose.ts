@@ -208,7 +208,7 @@ export function diagnose(snapshot: DiagnosticsSnapshot): Diagnosis {
 function summarize(snapshot: DiagnosticsSnapshot, cause: Cause, findings: readonly Finding[], events: readonly EventView[]): string[] {
   const lines: string[] = [];
   const top = findings[0];
-  const where = top ? `${top.object}${top.container && !top.message.includes(top.container) ? ` container ${top.container}` : ''}` : undefined;
+  const where = top ? `${top.object}${top.container && !top.message.includes(`container ${top.container}`) ? ` container ${top.container}` : ''}` : undefined;
   lines.push(`likely cause: ${CAUSE_TITLES[cause]}${top ? ` — ${where}: ${top.reason}: ${oneLine(top.message)}` : ''}`);
   const alike = findings.filter((f) => f.cause === cause).length;
   if (alike > 1) lines.push(`  (seen ${alike} times across the release's pods and events)`);

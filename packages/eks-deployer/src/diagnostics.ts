@@ -19,6 +19,8 @@ export interface CollectDiagnosticsOptions {
   failure?: unknown;
   /** Pods seen while the rollout ran, by uid: kept when an atomic rollback has removed them since. */
   observedPods?: ReadonlyMap<string, PodView> | undefined;
+  /** What was already missed before collecting (e.g. pod reads that failed during the rollout). */
+  knownGaps?: readonly string[] | undefined;
   /** Last lines read per container (default 50). */
   logLines?: number | undefined;
   /** Pods whose logs are read (default 5: the failing ones first). */
@@ -34,7 +36,7 @@ export interface CollectDiagnosticsOptions {
  */
 export async function collectDiagnostics(options: CollectDiagnosticsOptions): Promise<DiagnosticsSnapshot> {
   const { cluster, helm, release, namespace, signal } = options;
-  const gaps: string[] = [];
+  const gaps: string[] = [...(options.knownGaps ?? [])];
   const attempt = async <T>(what: string, fallback: T, read: () => Promise<T>): Promise<T> => {
     try {
       return await read();

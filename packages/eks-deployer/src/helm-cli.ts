@@ -79,7 +79,10 @@ export class HelmCli implements HelmPort {
       if (isNotFound(result.stderr)) return undefined;
       throw classifyHelmFailure('status', result.stderr, release);
     }
-    return parseReleaseJson(result.stdout);
+    const status = parseReleaseJson(result.stdout);
+    // helm status leaves the chart out of its output; the history row of the same revision names it.
+    const row = (await this.history(release, namespace, signal)).find((r) => r.revision === status.revision);
+    return row ? { ...status, chart: row.chart, appVersion: row.appVersion, description: status.description || row.description } : status;
   }
 
   async test(release: string, namespace: string, options: { timeoutSeconds: number }, signal?: AbortSignal): Promise<HelmTestResult> {

@@ -112,9 +112,18 @@ export function classifyHelmFailure(action: string, stderr: string, release: str
   return new DeployError(DeployErrorCode.HelmFailed, `helm ${action} of ${release} failed: ${message}${after}`, 'read the helm output in the diagnostics', cause);
 }
 
+// helm's error starts at "Error: "; the chart's own checks continue on the lines below it.
 function firstErrorLine(text: string): string | undefined {
-  const line = text.split('\n').find((l) => l.startsWith('Error: ')) ?? text.split('\n').find((l) => l.trim() !== '');
-  return line?.replace(/^Error: /, '').slice(0, 500);
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('Error: '));
+  const chosen = start >= 0 ? lines.slice(start, start + 4) : lines.filter((l) => l.trim() !== '').slice(0, 1);
+  if (chosen.length === 0) return undefined;
+  return chosen
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ')
+    .replace(/^Error: /, '')
+    .slice(0, 600);
 }
 
 interface RawRelease {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { collectBuildContext, type BuildContext } from './build-context.ts';
+import { collectBuildContext, CONTEXT_MTIME, type BuildContext } from './build-context.ts';
 import { ImageBuilderErrorCode } from './errors.ts';
 
 async function contextDir(files: Record<string, string>): Promise<string> {
@@ -22,9 +22,16 @@ async function unpack(context: BuildContext): Promise<{ name: string; type: stri
   const done = new Promise<void>((resolve, reject) => {
     tar.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c) => chunks.push(c as Buffer));
       stream.on('end', () => {
-        entries.push({ name: header.name, type: header.type!, mode: header.mode!, uid: header.uid!, mtime: header.mtime!.getTime(), text: Buffer.concat(chunks).toString() });
+        entries.push({
+          name: header.name,
+          type: header.type!,
+          mode: header.mode!,
+          uid: header.uid!,
+          mtime: header.mtime!.getTime(),
+          text: Buffer.concat(chunks).toString(),
+        });
         next();
       });
     });
@@ -51,7 +58,7 @@ describe('collectBuildContext', () => {
       ['payload', 'directory', '755'],
       ['payload/libx.so', 'file', '644'],
     ]);
-    expect(new Set(entries.map((e) => `${e.uid} ${e.mtime}`))).toEqual(new Set(['0 0']));
+    expect(new Set(entries.map((e) => `${e.uid} ${e.mtime}`))).toEqual(new Set([`0 ${CONTEXT_MTIME.getTime()}`]));
     expect(entries.find((e) => e.name === 'payload/libx.so')?.text).toBe('x');
   });
 
@@ -89,7 +96,10 @@ describe('collectBuildContext', () => {
     await expect(collectBuildContext({ directory: dir, files: [{ path: '../x', source: { bytes: Buffer.from('y') } }] })).rejects.toMatchObject({
       code: ImageBuilderErrorCode.UnsafePath,
     });
-    await expect(collectBuildContext({ directory: join(dir, 'missing') })).rejects.toMatchObject({ code: ImageBuilderErrorCode.ContextMissing, category: 'input' });
+    await expect(collectBuildContext({ directory: join(dir, 'missing') })).rejects.toMatchObject({
+      code: ImageBuilderErrorCode.ContextMissing,
+      category: 'input',
+    });
   });
 
   it('fails the stream, not the tar, when a file changes size after it was listed', async () => {

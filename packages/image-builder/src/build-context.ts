@@ -8,8 +8,12 @@ import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { ImageBuilderError, ImageBuilderErrorCode } from './errors.ts';
 
-/** Every entry of a context carries this mtime, so a context's bytes depend only on its files. */
-const CONTEXT_MTIME = new Date(0);
+/**
+ * Every entry of a context carries this mtime, so a context's bytes depend only on its files. Not the
+ * epoch: engines whose layer diff compares size and mtime (vfs) miss a same-size file copied over one
+ * from another reproducible build, and those mostly use the epoch.
+ */
+export const CONTEXT_MTIME = new Date('2001-01-01T00:00:00Z');
 
 /** A file added to a context on top of its directory: extracted plugins, the lock, a loader binary. */
 export interface ContextFile {
@@ -146,7 +150,11 @@ export async function collectBuildContext(spec: BuildContextSpec): Promise<Build
 export function assertContextPath(path: string): void {
   const segments = path.split('/');
   if (!path || path.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-    throw new ImageBuilderError(ImageBuilderErrorCode.UnsafePath, `"${path}" is not a relative path inside a build context`, 'use paths such as plugins/libjson.so');
+    throw new ImageBuilderError(
+      ImageBuilderErrorCode.UnsafePath,
+      `"${path}" is not a relative path inside a build context`,
+      'use paths such as plugins/libjson.so',
+    );
   }
 }
 
@@ -175,7 +183,11 @@ async function readDockerignore(directory: string, dockerfile: string | undefine
 async function statInput(file: string) {
   const stat = await lstat(file).catch(() => undefined);
   if (!stat?.isFile()) {
-    throw new ImageBuilderError(ImageBuilderErrorCode.InputMissing, `${file} is not a file`, 'build or extract it first, or point the option naming it elsewhere');
+    throw new ImageBuilderError(
+      ImageBuilderErrorCode.InputMissing,
+      `${file} is not a file`,
+      'build or extract it first, or point the option naming it elsewhere',
+    );
   }
   return stat;
 }

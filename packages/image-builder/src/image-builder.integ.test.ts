@@ -69,13 +69,19 @@ async function writeLock(dir: string, jsonVersion: string): Promise<FixtureLock>
   return writeFixtureLock(join(work, dir), {
     plugins: [
       { name: 'k8saudit', version: '0.12.0', bytes: (platform) => fileCache.get(k8saudit[platform]!)! },
-      { name: 'json', version: jsonVersion, bytes: (platform) => json.find((b) => b.platform === platform)!.library },
+      { name: 'json', version: jsonVersion, bytes: (platform) => Buffer.from(json.find((b) => b.platform === platform)!.library) },
     ],
-    rulesfiles: [{ name: 'falco-rules', version: '5.1.0', files: [{ file: 'falco_rules.yaml', text: '- rule: Fixture rule\n  condition: evt.type = open\n' }] }],
+    rulesfiles: [
+      { name: 'falco-rules', version: '5.1.0', files: [{ file: 'falco_rules.yaml', text: '- rule: Fixture rule\n  condition: evt.type = open\n' }] },
+    ],
   });
 }
 
-async function settings(target: keyof typeof targets, lock: FixtureLock, images: ImageName[] = ['falco', 's3-loader', 'plugin-loader']): Promise<ImageSetSettings> {
+async function settings(
+  target: keyof typeof targets,
+  lock: FixtureLock,
+  images: ImageName[] = ['falco', 's3-loader', 'plugin-loader'],
+): Promise<ImageSetSettings> {
   return {
     images,
     registry: targets[target].registry,
@@ -111,7 +117,10 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'image-builder-integ-'));
   bases = await ensureImageBases(engine);
   await readFile(s3LoaderBinary).catch(async () => {
-    await run('npm', ['run', 'build', '-w', '@falco-airgap/s3-loader'], { cwd: repoRoot, env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` } });
+    await run('npm', ['run', 'build', '-w', '@falco-airgap/s3-loader'], {
+      cwd: repoRoot,
+      env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` },
+    });
   });
   const real = await buildRealPlugins();
   k8saudit = real.plugins.find((p) => p.name === 'k8saudit')!.files;
@@ -120,7 +129,9 @@ beforeAll(async () => {
   plain = await createRegistryClient({ plainHttp: [env.TESTBED_REGISTRY!] });
   auth = await createRegistryClient({
     caFile: env.TESTBED_CA_FILE,
-    credentials: new StaticCredentials({ [env.TESTBED_REGISTRY_AUTH!]: { username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD } }),
+    credentials: new StaticCredentials({
+      [env.TESTBED_REGISTRY_AUTH!]: { username: env.TESTBED_REGISTRY_AUTH_USER, password: env.TESTBED_REGISTRY_AUTH_PASSWORD },
+    }),
   });
 }, 600_000);
 
@@ -183,20 +194,22 @@ describe('image-builder on the testbed engine', () => {
     expect(ok.code).toBe(0);
     const installed = await listFiles(volume);
     const expected: Record<string, string> = {};
-    for (const plugin of fixture.lock.plugins) expected[plugin.platforms.find((p) => p.platform === 'linux/amd64')!.file] = plugin.platforms.find((p) => p.platform === 'linux/amd64')!.sha256;
+    for (const plugin of fixture.lock.plugins)
+      expected[plugin.platforms.find((p) => p.platform === 'linux/amd64')!.file] = plugin.platforms.find((p) => p.platform === 'linux/amd64')!.sha256;
     for (const file of fixture.lock.rulesfiles.flatMap((r) => r.files)) expected[`rules/${file.file}`] = file.sha256;
     expect(installed).toEqual(expected);
 
     const tampered = `falco-airgap-test/tampered-plugin-loader:${randomBytes(4).toString('hex')}`;
     const bytes = Buffer.from(await readFile(join(fixture.extractedDir, 'linux-amd64/libjson.so')));
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await engine.buildImage(
       tar([
         { type: 'file', path: 'Dockerfile', content: `FROM ${image}\nCOPY libjson.so /opt/falco-plugin-loader/payload/libjson.so\n` },
         // Same size, another mtime: the vfs driver's layer diff would not see a same-size, same-mtime change.
         { type: 'file', path: 'libjson.so', content: bytes, mtime: 1 },
       ]),
-      { tags: [tampered] },
+      // No cache: the engine's cache key of a COPY ignores mtimes, so an earlier build of these bytes could answer.
+      { tags: [tampered], noCache: true },
     );
     await writeFile(join(volume, 'libk8saudit.so'), 'from an earlier pod');
     const before = await listFiles(volume);

@@ -44,13 +44,15 @@ const uploads = () => fakeRegistry.log.filter((r) => r.method !== 'GET' && r.met
 describe('buildImageSet', () => {
   it('builds and pushes every image, s3-loader after falco, with the context digest as a build arg', async () => {
     const events: ImageBuildEvent[] = [];
-    const results = await buildImageSet(plans, { push: true, onEvent: (e) => events.push(e) }, { engine: engine as never, registry });
+    const results = await buildImageSet(plans, { push: true, onEvent: (e) => events.push(e) }, { engine, registry });
     expect(results.map((r) => [r.image, r.status])).toEqual([
       ['falco', 'pushed'],
       ['s3-loader', 'pushed'],
       ['plugin-loader', 'pushed'],
     ]);
-    const order = events.filter((e) => e.type === 'image' && (e.status === 'building' || e.outcome === 'pushed')).map((e) => `${e.image} ${e.type === 'image' ? e.status : ''}`);
+    const order = events
+      .filter((e) => e.type === 'image' && (e.status === 'building' || e.outcome === 'pushed'))
+      .map((e) => `${e.image} ${e.type === 'image' ? e.status : ''}`);
     expect(order.indexOf('s3-loader building')).toBeGreaterThan(order.indexOf('falco done'));
     const falcoBuild = engine.builds.find((b) => b.tags[0]!.includes('/falco:'))!;
     expect(falcoBuild.buildArgs.FALCO_AIRGAP_CONTEXT_DIGEST).toBe(plans[0]!.contextDigest);
@@ -60,33 +62,33 @@ describe('buildImageSet', () => {
   });
 
   it('builds and pushes nothing when the registry holds every image with its context digest', async () => {
-    await buildImageSet(plans, { push: true }, { engine: engine as never, registry });
+    await buildImageSet(plans, { push: true }, { engine, registry });
     const builds = engine.builds.length;
     const writes = uploads().length;
-    const again = await buildImageSet(plans, { push: true }, { engine: engine as never, registry });
+    const again = await buildImageSet(plans, { push: true }, { engine, registry });
     expect(again.map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(engine.builds).toHaveLength(builds);
     expect(uploads()).toHaveLength(writes);
   });
 
   it('asks the registry, not the engine: an image the engine holds but the registry lacks is built and pushed', async () => {
-    await buildImageSet(plans, { push: false }, { engine: engine as never, registry });
-    expect((await buildImageSet(plans, { push: false }, { engine: engine as never })).map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
-    const pushed = await buildImageSet(plans, { push: true }, { engine: engine as never, registry });
+    await buildImageSet(plans, { push: false }, { engine, registry });
+    expect((await buildImageSet(plans, { push: false }, { engine })).map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const pushed = await buildImageSet(plans, { push: true }, { engine, registry });
     expect(pushed.map((r) => r.status)).toEqual(['pushed', 'pushed', 'pushed']);
   });
 
   it('moves a tag that points elsewhere back with a manifest write only', async () => {
-    await buildImageSet(plans, { push: true }, { engine: engine as never, registry });
+    await buildImageSet(plans, { push: true }, { engine, registry });
     const versionTag = fakeRegistry.manifests.get('falco/falco:0.44.1')!;
     fakeRegistry.manifests.set('falco/falco:0.44.1', fakeRegistry.manifests.get('falco/falco-plugin-loader:0.44.1')!);
-    const again = await buildImageSet(plans, { push: true }, { engine: engine as never, registry });
+    const again = await buildImageSet(plans, { push: true }, { engine, registry });
     expect(again[0]!.status).toBe('retagged');
     expect(fakeRegistry.manifests.get('falco/falco:0.44.1')!.bytes).toEqual(versionTag.bytes);
   });
 
   it('reports in a dry run what it would build, and writes nothing', async () => {
-    const results = await buildImageSet(plans, { push: true, dryRun: true }, { engine: engine as never, registry });
+    const results = await buildImageSet(plans, { push: true, dryRun: true }, { engine, registry });
     expect(results.map((r) => r.status)).toEqual(['would-build', 'would-build', 'would-build']);
     expect(engine.builds).toHaveLength(0);
     expect(uploads()).toHaveLength(0);
@@ -95,11 +97,13 @@ describe('buildImageSet', () => {
   it('rejects with the build failure once every image settled; the image built from it is skipped', async () => {
     engine.failBuildOf = plans[0]!.contentReference;
     const events: ImageBuildEvent[] = [];
-    await expect(buildImageSet(plans, { push: true, onEvent: (e) => events.push(e) }, { engine: engine as never, registry })).rejects.toMatchObject({
+    await expect(buildImageSet(plans, { push: true, onEvent: (e) => events.push(e) }, { engine, registry })).rejects.toMatchObject({
       code: 'ENGINE_BUILD_FAILED',
       category: 'operational',
     });
-    const final = events.filter((e) => e.type === 'image' && ['done', 'failed', 'skipped'].includes(e.status)).map((e) => e.type === 'image' && [e.image, e.status]);
+    const final = events
+      .filter((e) => e.type === 'image' && ['done', 'failed', 'skipped'].includes(e.status))
+      .map((e) => e.type === 'image' && [e.image, e.status]);
     expect(final).toEqual(
       expect.arrayContaining([
         ['falco', 'failed'],
@@ -111,7 +115,7 @@ describe('buildImageSet', () => {
 
   it('refuses a base image the engine cannot pull with its own code', async () => {
     engine.images.delete(BASE);
-    await expect(buildImageSet(plans, { push: false }, { engine: engine as never })).rejects.toMatchObject({
+    await expect(buildImageSet(plans, { push: false }, { engine })).rejects.toMatchObject({
       code: ImageBuilderErrorCode.BaseUnavailable,
       category: 'input',
     });

@@ -108,7 +108,12 @@ export async function buildImageSet(plans: readonly ImagePlan[], options: BuildI
     if (await engine.inspectImage(reference, call)) return;
     emit({ type: 'image', image: plan.name, status: 'pulling-base', reference });
     try {
-      await engine.pullImage(reference, { ...long, platform: plan.platform, auth: await authFor(reference), onProgress: (event) => emit({ type: 'engine', image: plan.name, event }) });
+      await engine.pullImage(reference, {
+        ...long,
+        platform: plan.platform,
+        auth: await authFor(reference),
+        onProgress: (event) => emit({ type: 'engine', image: plan.name, event }),
+      });
     } catch (error) {
       if (isEngineError(error) && BASE_PULL_REFUSALS.has(error.code)) {
         throw new ImageBuilderError(
@@ -181,7 +186,11 @@ export async function buildImageSet(plans: readonly ImagePlan[], options: BuildI
     let digest: string | undefined;
     // The content tag first: its layers go up once, the other tags only add a manifest.
     for (const reference of [plan.contentReference, ...plan.references.filter((r) => r !== plan.contentReference)]) {
-      const pushed = await engine.pushImage(reference, { ...long, auth: await authFor(reference), onProgress: (event) => emit({ type: 'engine', image: plan.name, event }) });
+      const pushed = await engine.pushImage(reference, {
+        ...long,
+        auth: await authFor(reference),
+        onProgress: (event) => emit({ type: 'engine', image: plan.name, event }),
+      });
       digest ??= pushed.digest;
     }
     done('pushed');
@@ -190,7 +199,8 @@ export async function buildImageSet(plans: readonly ImagePlan[], options: BuildI
 
   for (const plan of plans) {
     const run = runImage(plan).catch((error: unknown) => {
-      if (!skipped.has(plan.name)) emit({ type: 'image', image: plan.name, status: 'failed', reference: plan.contentReference, detail: (error as { code?: string }).code });
+      if (!skipped.has(plan.name))
+        emit({ type: 'image', image: plan.name, status: 'failed', reference: plan.contentReference, detail: (error as { code?: string }).code });
       throw error;
     });
     // Settled below; a dependent image awaits it on its own.

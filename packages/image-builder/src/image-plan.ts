@@ -87,7 +87,11 @@ export async function planImageSet(settings: ImageSetSettings): Promise<ImagePla
   }
   for (const tag of settings.tags ?? []) {
     if (!TAG.test(tag)) {
-      throw new ImageBuilderError(ImageBuilderErrorCode.BadTag, `"${tag}" is not a valid image tag`, 'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-" (`tags`)');
+      throw new ImageBuilderError(
+        ImageBuilderErrorCode.BadTag,
+        `"${tag}" is not a valid image tag`,
+        'a tag is up to 128 letters, digits, "_", "." and "-", not starting with "." or "-" (`tags`)',
+      );
     }
   }
   const registry = normalizeRegistry(settings.registry);
@@ -102,7 +106,13 @@ export async function planImageSet(settings: ImageSetSettings): Promise<ImagePla
   const plan = async (name: ImageName, recipe: Recipe) => {
     const repository = `${registry}/${IMAGE_REPOSITORIES[name]}`;
     const context = await collectBuildContext({ directory: recipe.directory, files: recipe.files, dockerfile: recipe.dockerfile });
-    const contextDigest = buildDigest({ context: await context.digest(), dockerfile: recipe.dockerfile, buildArgs: recipe.buildArgs, labels: recipe.labels, platform });
+    const contextDigest = buildDigest({
+      context: await context.digest(),
+      dockerfile: recipe.dockerfile,
+      buildArgs: recipe.buildArgs,
+      labels: recipe.labels,
+      platform,
+    });
     const contentTag = `${settings.falcoVersion}-${contextDigest.slice('sha256:'.length, 'sha256:'.length + SHORT_DIGEST)}`;
     const tags = [...new Set([settings.falcoVersion, contentTag, ...(settings.tags ?? [])])];
     plans.set(name, {
@@ -138,7 +148,11 @@ export async function planImageSet(settings: ImageSetSettings): Promise<ImagePla
   if (wanted.has('plugin-loader')) {
     const lock = settings.lock;
     if (!lock) {
-      throw new ImageBuilderError(ImageBuilderErrorCode.InputMissing, 'the plugin-loader image needs the lock and the extracted files', 'run extract first and pass `lock`');
+      throw new ImageBuilderError(
+        ImageBuilderErrorCode.InputMissing,
+        'the plugin-loader image needs the lock and the extracted files',
+        'run extract first and pass `lock`',
+      );
     }
     const payload = await pluginPayload({ ...lock, platform });
     pending.push(

@@ -57,13 +57,23 @@ export async function pluginPayload(input: PluginPayloadInput): Promise<PluginPa
   }
   for (const rulesfile of lock.rulesfiles) {
     for (const file of rulesfile.files) {
-      wanted.push({ sha256: file.sha256, size: file.size, from: file.path, to: `${PAYLOAD_DIR}/rules/${safeName(file.file)}`, what: `rulesfile ${rulesfile.name}` });
+      wanted.push({
+        sha256: file.sha256,
+        size: file.size,
+        from: file.path,
+        to: `${PAYLOAD_DIR}/rules/${safeName(file.file)}`,
+        what: `rulesfile ${rulesfile.name}`,
+      });
     }
   }
   const seen = new Set<string>();
   for (const w of wanted) {
     if (seen.has(w.to)) {
-      throw new ImageBuilderError(ImageBuilderErrorCode.ContextConflict, `two entries of the lock install ${w.to}`, 'give every plugin and rules file its own name');
+      throw new ImageBuilderError(
+        ImageBuilderErrorCode.ContextConflict,
+        `two entries of the lock install ${w.to}`,
+        'give every plugin and rules file its own name',
+      );
     }
     seen.add(w.to);
   }

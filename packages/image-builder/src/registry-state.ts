@@ -20,7 +20,12 @@ export function splitReference(reference: string): { location: RepositoryLocatio
 }
 
 /** The image a tag names and its labels, for `platform` when the tag names an index; undefined when the tag does not exist. */
-export async function readPublishedImage(registry: ImageRegistry, reference: string, platform: Platform, signal?: AbortSignal): Promise<PublishedImage | undefined> {
+export async function readPublishedImage(
+  registry: ImageRegistry,
+  reference: string,
+  platform: Platform,
+  signal?: AbortSignal,
+): Promise<PublishedImage | undefined> {
   const { location, tag } = splitReference(reference);
   const head = await registry.headManifest(location, tag, signal);
   if (!head) return undefined;
@@ -32,7 +37,9 @@ export async function readPublishedImage(registry: ImageRegistry, reference: str
     document = (await registry.manifest(location, descriptor.digest, descriptor.size, signal)).document;
   }
   if (document.kind !== 'manifest') return undefined;
-  const config = JSON.parse((await registry.readBlob(location, document.config, { signal })).toString('utf8')) as { config?: { Labels?: Record<string, string> | null } };
+  const config = JSON.parse((await registry.readBlob(location, document.config, { signal })).toString('utf8')) as {
+    config?: { Labels?: Record<string, string> | null };
+  };
   return { digest: root.digest, mediaType: mediaTypeOf(root.bytes, head.mediaType), bytes: root.bytes, labels: config.config?.Labels ?? {} };
 }
 

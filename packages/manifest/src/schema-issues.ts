@@ -9,6 +9,7 @@ import {
   unknownKey,
   type PathSegment,
 } from '@falco-airgap/core';
+import checkManifestShape from '../schema/manifest-check.js';
 import { ManifestErrorCode, type ManifestIssue } from './errors.ts';
 import { pluginsManifestJsonSchema, SEMVER_PATTERN } from './json-schema.ts';
 import { MANIFEST_API_VERSION, MANIFEST_KIND } from './types.ts';
@@ -40,6 +41,8 @@ interface Finding {
 
 /** Everything pluginsManifestJsonSchema refuses in a document, as issues with the position of the offending node. */
 export function manifestSchemaIssues(value: unknown, reader: YamlReader): ManifestIssue[] {
+  // The precompiled check answers for a valid manifest; only an invalid one pays for compiling the detailed validator.
+  if (checkManifestShape(value)) return [];
   const validate = manifestValidator();
   if (validate(value)) return [];
   const errors = relevantErrors(validate.errors ?? []);

@@ -7,7 +7,7 @@ import { extract as tarExtract } from 'tar-stream';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import type { ArchiveGuard, EntryKind } from './tar-safety.ts';
 
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 
 /** One archive entry, admitted by the guard; `body` must be read to the end or left to `skip`. */
 export interface ArchiveEntry {
@@ -50,7 +50,7 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
     },
   });
   const extractor = tarExtract();
-  // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not a thousand.
+  // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not seven hundred.
   const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
   // The pipeline's failure is recorded, not left as a rejected promise while entries are read.
   let pipelineFailure: unknown;

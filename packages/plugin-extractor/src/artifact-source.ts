@@ -107,7 +107,12 @@ export async function stagePluginArtifact(
     );
   }
   const facts = checkPluginFile(await readFile(file.stagedPath), platform, `${library} from ${what}`);
-  const apiVersion = establishApiVersion({ what: `${library} from ${what}`, configRequirement: planned.pluginApiRequirement ?? null, library: facts.apiVersion, ...apiContext });
+  const apiVersion = establishApiVersion({
+    what: `${library} from ${what}`,
+    configRequirement: planned.pluginApiRequirement ?? null,
+    library: facts.apiVersion,
+    ...apiContext,
+  });
   return {
     platform,
     resolvedDigest: planned.resolvedDigest,
@@ -121,7 +126,11 @@ export async function stagePluginArtifact(
     pluginApiVersionSource: apiVersion.source,
     warnings: apiVersion.warnings,
     source: ctx.keepSource
-      ? { stagedDir: await ctx.output.stageLinks(files, `${request.name}-source`), relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}`, files }
+      ? {
+          stagedDir: await ctx.output.stageLinks(files, `${request.name}-source`),
+          relativeDir: `source/${request.name}-${request.version}/${platformDirectory(platform)}`,
+          files,
+        }
       : undefined,
   };
 }
@@ -143,7 +152,12 @@ export async function planRulesfileArtifact(ctx: ArtifactContext, request: Artif
 }
 
 /** The planned rulesfile's layer: fetched and unpacked, its files staged. */
-export async function stageRulesfileArtifact(ctx: ArtifactContext, request: ArtifactRequest, planned: PlannedArtifact, progress: BlobProgress): Promise<StagedRulesfile> {
+export async function stageRulesfileArtifact(
+  ctx: ArtifactContext,
+  request: ArtifactRequest,
+  planned: PlannedArtifact,
+  progress: BlobProgress,
+): Promise<StagedRulesfile> {
   const stagedDir = await ctx.output.stagingDirectory(request.name);
   const files = await unpackLayer(ctx, planned, stagedDir, progress);
   if (files.length === 0)
@@ -153,7 +167,9 @@ export async function stageRulesfileArtifact(ctx: ArtifactContext, request: Arti
     manifestDigest: planned.manifestDigest,
     layerDigest: planned.layer.digest,
     files: files.map((f) => ({ file: f.path.split('/').pop()!, relativePath: f.path, stagedFile: f.stagedPath, sha256: f.sha256, size: f.size })),
-    source: ctx.keepSource ? { stagedDir: await ctx.output.stageLinks(files, `${request.name}-source`), relativeDir: `source/${request.name}-${request.version}`, files } : undefined,
+    source: ctx.keepSource
+      ? { stagedDir: await ctx.output.stageLinks(files, `${request.name}-source`), relativeDir: `source/${request.name}-${request.version}`, files }
+      : undefined,
   };
 }
 

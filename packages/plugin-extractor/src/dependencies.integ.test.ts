@@ -81,7 +81,14 @@ const k8sauditRules: RulesfileEntry = {
 };
 
 function manifestOf(plugins: PluginEntry[], rulesfiles: RulesfileEntry[], falcoVersion = '0.44.1'): PluginsManifest {
-  return { apiVersion: 'falco-airgap/v1alpha1', kind: 'PluginsManifest', falco: { version: falcoVersion }, platforms: ['linux/amd64', 'linux/arm64'], plugins, rulesfiles };
+  return {
+    apiVersion: 'falco-airgap/v1alpha1',
+    kind: 'PluginsManifest',
+    falco: { version: falcoVersion },
+    platforms: ['linux/amd64', 'linux/arm64'],
+    plugins,
+    rulesfiles,
+  };
 }
 
 async function extractInto(name: string, manifest: PluginsManifest): Promise<ExtractResult> {

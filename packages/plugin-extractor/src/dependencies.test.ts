@@ -54,7 +54,10 @@ describe('resolveDeclarations', () => {
 
   it('refuses an earlier version and another major, even when an alternative would fit, as Falco does', () => {
     const older = resolveDeclarations([k8sauditRules([json])], [{ name: 'json', version: '0.7.3' }], '0.44.1').problems;
-    expect(older[0]).toMatchObject({ code: 'EXTRACT_DEPENDENCY_INCOMPATIBLE', hint: 'set the version of plugin json in the manifest to 0.7.4 or a later 0.x release' });
+    expect(older[0]).toMatchObject({
+      code: 'EXTRACT_DEPENDENCY_INCOMPATIBLE',
+      hint: 'set the version of plugin json in the manifest to 0.7.4 or a later 0.x release',
+    });
     expect(older[0]!.message).toContain('but the manifest has json 0.7.3');
     const major = resolveDeclarations([k8sauditRules([json])], [{ name: 'json', version: '1.0.0' }], '0.44.1').problems;
     expect(major[0]!.code).toBe('EXTRACT_DEPENDENCY_INCOMPATIBLE');
@@ -71,7 +74,11 @@ describe('resolveDeclarations', () => {
 
   it('checks requirements against the Falco version, a whole number meaning an engine minor', () => {
     const rules = (version: string) =>
-      resolveDeclarations([{ kind: 'rulesfile', name: 'falco-rules', version: '5.1.0', dependencies: [], requirements: [{ name: 'engine_version_semver', version }] }], [], '0.41.3');
+      resolveDeclarations(
+        [{ kind: 'rulesfile', name: 'falco-rules', version: '5.1.0', dependencies: [], requirements: [{ name: 'engine_version_semver', version }] }],
+        [],
+        '0.41.3',
+      );
     expect(rules('0.50.0').problems).toEqual([]);
     const unmet = rules('0.57.0').problems;
     expect(unmet[0]).toMatchObject({
@@ -112,12 +119,23 @@ describe('resolveDeclarations', () => {
     const { problems } = resolveDeclarations(
       [
         k8sauditRules([k8sauditOrEks, json], [{ name: 'engine_version_semver', version: '0.99.0' }]),
-        { kind: 'rulesfile', name: 'falco-rules', version: '5.1.0', dependencies: [{ name: 'container', version: '0.4.0', alternatives: [] }], requirements: [] },
+        {
+          kind: 'rulesfile',
+          name: 'falco-rules',
+          version: '5.1.0',
+          dependencies: [{ name: 'container', version: '0.4.0', alternatives: [] }],
+          requirements: [],
+        },
       ],
       [],
       '0.44.1',
     );
-    expect(problems.map((p) => p.code)).toEqual(['EXTRACT_DEPENDENCY_MISSING', 'EXTRACT_DEPENDENCY_MISSING', 'EXTRACT_REQUIREMENT_NOT_MET', 'EXTRACT_DEPENDENCY_MISSING']);
+    expect(problems.map((p) => p.code)).toEqual([
+      'EXTRACT_DEPENDENCY_MISSING',
+      'EXTRACT_DEPENDENCY_MISSING',
+      'EXTRACT_REQUIREMENT_NOT_MET',
+      'EXTRACT_DEPENDENCY_MISSING',
+    ]);
     const error = declarationError(problems);
     expect(error).toMatchObject({ code: 'EXTRACT_DEPENDENCY_MISSING', category: 'input' });
     expect(error.message).toContain('depends on plugin container 0.4.0');

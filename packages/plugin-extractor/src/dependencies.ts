@@ -48,11 +48,7 @@ export const declarationKey = (kind: 'plugin' | 'rulesfile', name: string) => `$
  * compatible (same major, no earlier than the version named). Pure: problems are returned, and
  * `declarationError` turns them into the one error that names them all.
  */
-export function resolveDeclarations(
-  artifacts: readonly ArtifactDeclarations[],
-  plugins: readonly NamedVersion[],
-  falcoVersion: string,
-): ResolvedDeclarations {
+export function resolveDeclarations(artifacts: readonly ArtifactDeclarations[], plugins: readonly NamedVersion[], falcoVersion: string): ResolvedDeclarations {
   const available = new Map(plugins.map((p) => [p.name, p.version]));
   const problems: DeclarationProblem[] = [];
   const warnings: RequirementWarning[] = [];

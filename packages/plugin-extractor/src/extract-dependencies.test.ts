@@ -34,7 +34,11 @@ describe('dependencies and requirements of artifacts', () => {
   const layerGets = () => registry.log.filter((r) => r.method === 'GET' && layers.has(r.path.split('/').pop()!)).length;
 
   const rulesWith = (name: string, version: string, dependencies: ArtifactDependency[], requirements: ArtifactRequirement[] = []) =>
-    push(rulesRepo(name), buildRulesfileArtifact({ name, version, files: [{ name: `${name}.yaml`, content: '- rule: fixture\n' }], dependencies, requirements }), version);
+    push(
+      rulesRepo(name),
+      buildRulesfileArtifact({ name, version, files: [{ name: `${name}.yaml`, content: '- rule: fixture\n' }], dependencies, requirements }),
+      version,
+    );
 
   beforeEach(async () => {
     registry = new FakeRegistry(HOST);

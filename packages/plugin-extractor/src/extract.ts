@@ -132,10 +132,9 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
   }
   const output = new OutputDirectory(request.outDir);
   const lockFile = `${output.root}/${LOCK_FILE}`;
-  const read = await readPreviousLock(lockFile, request.locked === true);
-  const previous = read?.lock;
-  if (read && !request.keepSource) {
-    const unchanged = await unchangedSinceLock(request, read, platforms, output, ports, emit).catch((error: unknown) => {
+  const previous = await readPreviousLock(lockFile, request.locked === true);
+  if (previous && !request.keepSource) {
+    const unchanged = await unchangedSinceLock(request, previous, platforms, output, ports, emit).catch((error: unknown) => {
       throw toExtractError(error);
     });
     if (unchanged) return { ...unchanged, lockFile };
@@ -229,7 +228,10 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
     }
 
     // 3. Layers and image files, verified and staged.
-    const apiContext = (entry: PluginEntry): ApiVersionContext => ({ manifestStatement: entry.requiredApiVersion, falcoVersion: request.manifest.falco.version });
+    const apiContext = (entry: PluginEntry): ApiVersionContext => ({
+      manifestStatement: entry.requiredApiVersion,
+      falcoVersion: request.manifest.falco.version,
+    });
     const plugins = plannedPlugins.map(async ({ entry, reference, platforms: planned }): Promise<StagedPlugin> => {
       const staged = await settleAll(
         planned.map(({ platform, item, progress, planned: artifact }) =>
@@ -252,7 +254,13 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       return { entry, platforms: staged };
     });
     const rulesfiles = plannedRules.map((plan) =>
-      limit(() => step(plan.item, async (): Promise<StagedRules> => ({ entry: plan.entry, staged: await stageRulesfileArtifact(ctx, plan.request, plan.planned, plan.progress) }), true)),
+      limit(() =>
+        step(
+          plan.item,
+          async (): Promise<StagedRules> => ({ entry: plan.entry, staged: await stageRulesfileArtifact(ctx, plan.request, plan.planned, plan.progress) }),
+          true,
+        ),
+      ),
     );
     await Promise.allSettled([...plugins, ...rulesfiles]);
     const stagedPlugins = await settleAll(plugins);
@@ -270,7 +278,7 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
       return { path, sha256, status };
     };
     // Files go into place side by side (each is one rename), listed in manifest order.
-    const files = await Promise.all([
+    const files = await settleAll([
       ...stagedPlugins.flatMap((plugin) =>
         plugin.platforms.map(async (p) => {
           const installed = await install(p.stagedFile, `${EXTRACTED_DIR}/${pluginPath(plugin.entry.name, p.platform)}`, p.sha256);
@@ -299,15 +307,14 @@ export async function extract(request: ExtractRequest, ports: ExtractPorts): Pro
  */
 async function unchangedSinceLock(
   request: ExtractRequest,
-  previous: ReadLock,
+  lock: PluginsLock,
   platforms: readonly Platform[],
   output: OutputDirectory,
   ports: ExtractPorts,
   emit: ExtractEventListener,
 ): Promise<Omit<ExtractResult, 'lockFile'> | undefined> {
-  const { lock, text } = previous;
   const { manifest } = request;
-  if (lock.manifestSha256 !== request.manifestSha256 || lock.falco.version !== manifest.falco.version || text !== serializeLock(lock)) return undefined;
+  if (lock.manifestSha256 !== request.manifestSha256 || lock.falco.version !== manifest.falco.version) return undefined;
   const sameEntry = (entry: PluginEntry | RulesfileEntry, locked: { version: string; source: unknown } | undefined) =>
     locked !== undefined && locked.version === entry.version && JSON.stringify(locked.source) === JSON.stringify(entry.from);
   if (lock.plugins.length !== manifest.plugins.length || lock.rulesfiles.length !== manifest.rulesfiles.length) return undefined;
@@ -345,7 +352,9 @@ async function unchangedSinceLock(
       if (!reference.ok) return Promise.resolve(undefined);
       const { registry, repository, tag, digest } = reference.reference;
       // A reference pinned by digest needs no request; a tag costs one HEAD.
-      pending = digest ? Promise.resolve(digest) : limit(async () => (await ports.registry.headManifest({ registry, repository }, tag!, request.signal))?.digest);
+      pending = digest
+        ? Promise.resolve(digest)
+        : limit(async () => (await ports.registry.headManifest({ registry, repository }, tag!, request.signal))?.digest);
       digests.set(display, pending);
     }
     return pending;
@@ -519,13 +528,7 @@ function buildLock(
   };
 }
 
-/** The lock on disk, parsed, with its text (a re-run that changes nothing must leave those bytes alone). */
-interface ReadLock {
-  lock: PluginsLock;
-  text: string;
-}
-
-async function readPreviousLock(file: string, required: boolean): Promise<ReadLock | undefined> {
+async function readPreviousLock(file: string, required: boolean): Promise<PluginsLock | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -540,5 +543,5 @@ async function readPreviousLock(file: string, required: boolean): Promise<ReadLo
       );
     return undefined;
   }
-  return { lock: parseLock(text, file), text };
+  return parseLock(text, file);
 }

@@ -29,6 +29,13 @@ export async function unpackArtifactLayer(
 ): Promise<UnpackedFile[]> {
   const guard = new ArchiveGuard(what, limits, ARTIFACT_POLICY);
   const files: UnpackedFile[] = [];
+  // Directories already there: most layers hold one file at their root, which needs no mkdir at all.
+  const made = new Set<string>([stagingDir]);
+  const ensure = async (dir: string) => {
+    if (made.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    made.add(dir);
+  };
   await readArchive(
     layerFile,
     guard,
@@ -36,10 +43,10 @@ export async function unpackArtifactLayer(
       if (entry.path === '') return;
       const target = join(stagingDir, entry.path);
       if (entry.kind === 'directory') {
-        await mkdir(target, { recursive: true });
+        await ensure(target);
         return;
       }
-      await mkdir(dirname(target), { recursive: true });
+      await ensure(dirname(target));
       const hash = createHash('sha256');
       let size = 0;
       const tap = new Transform({

@@ -94,7 +94,10 @@ export function reconcileLock(previous: PluginsLock | undefined, resolved: Plugi
 function sameDependencies(a: PluginsLock, b: PluginsLock): boolean {
   const dependencies = (lock: PluginsLock) =>
     JSON.stringify(
-      [...lock.plugins.map((p) => [`plugin ${p.name}`, p.dependencies ?? []]), ...lock.rulesfiles.map((r) => [`rulesfile ${r.name}`, r.dependencies ?? []])].sort(),
+      [
+        ...lock.plugins.map((p) => [`plugin ${p.name}`, p.dependencies ?? []]),
+        ...lock.rulesfiles.map((r) => [`rulesfile ${r.name}`, r.dependencies ?? []]),
+      ].sort(),
     );
   return dependencies(a) === dependencies(b);
 }

@@ -18,6 +18,7 @@ const storeErrors = defineErrorCodes({
     BadDocument: 'S3STORE_BAD_DOCUMENT',
     ReleaseTampered: 'S3STORE_RELEASE_TAMPERED',
     BlobMissing: 'S3STORE_BLOB_MISSING',
+    BlobConflict: 'S3STORE_BLOB_CONFLICT',
   },
   operational: {
     ChannelConflict: 'S3STORE_CHANNEL_CONFLICT',
@@ -26,6 +27,9 @@ const storeErrors = defineErrorCodes({
     AccessDenied: 'S3STORE_ACCESS_DENIED',
     RequestFailed: 'S3STORE_REQUEST_FAILED',
     Aborted: 'S3STORE_ABORTED',
+    Timeout: 'S3STORE_TIMEOUT',
+    ConditionalWritesUnsupported: 'S3STORE_CONDITIONAL_WRITES_UNSUPPORTED',
+    LeaseLost: 'S3STORE_LEASE_LOST',
   },
 });
 export const S3StoreErrorCode = storeErrors.codes;
@@ -52,4 +56,20 @@ export class S3StoreError extends FalcoAirgapError {
 
 export function isS3StoreError(value: unknown, code?: S3StoreErrorCode): value is S3StoreError {
   return value instanceof S3StoreError && (code === undefined || value.code === code);
+}
+
+/**
+ * The error for work stopped by a signal: the caller's deadline (an `AbortSignal.timeout`) gives
+ * S3STORE_TIMEOUT, anything else (an interrupt) S3STORE_ABORTED.
+ */
+export function interruptionOf(signal: AbortSignal | undefined, what: string, key?: string, cause?: unknown): S3StoreError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new S3StoreError(S3StoreErrorCode.Timeout, `${what} did not finish within the time allowed`, {
+      key,
+      hint: 'check that the S3 endpoint answers (`endpoint`, network, proxies), or allow more time with `timeout`',
+      cause: cause ?? reason,
+    });
+  }
+  return new S3StoreError(S3StoreErrorCode.Aborted, `${what} was interrupted`, { key, hint: 're-run the command', cause: cause ?? reason });
 }

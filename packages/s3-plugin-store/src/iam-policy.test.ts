@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { storePolicies } from './iam-policy.ts';
+import { storeLifecycleConfiguration, storePolicies } from './iam-policy.ts';
+
+const arn = (path: string) => `arn:aws:s3:::corp-falco/falco/plugins/${path}`;
 
 describe('storePolicies', () => {
-  it('gives the publisher write access to its prefix only', () => {
+  it('lets the publisher create blobs and releases and move channels, only with conditional writes, and delete nothing but its leases', () => {
     const { publisher } = storePolicies({ bucket: 'corp-falco', prefix: 'falco/plugins' });
     expect(publisher.Statement).toEqual([
       {
@@ -12,13 +14,43 @@ describe('storePolicies', () => {
         Resource: 'arn:aws:s3:::corp-falco',
         Condition: { StringLike: { 's3:prefix': ['falco/plugins/*'] } },
       },
+      { Sid: 'ReadPluginStore', Effect: 'Allow', Action: ['s3:GetObject'], Resource: arn('*') },
+      { Sid: 'WritePluginStore', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [arn('blobs/sha256/*'), arn('releases/*'), arn('channels/*'), arn('leases/*')] },
+      { Sid: 'EndOwnWork', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: arn('leases/*') },
+      { Sid: 'AbortFailedUploads', Effect: 'Allow', Action: ['s3:AbortMultipartUpload'], Resource: arn('blobs/sha256/*') },
       {
-        Sid: 'WritePluginStore',
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        Resource: 'arn:aws:s3:::corp-falco/falco/plugins/*',
+        Sid: 'DenyOverwritingBlobsAndReleases',
+        Effect: 'Deny',
+        Action: ['s3:PutObject'],
+        Resource: [arn('blobs/sha256/*'), arn('releases/*')],
+        Condition: { Null: { 's3:if-none-match': ['true'] }, Bool: { 's3:ObjectCreationOperation': ['true'] } },
+      },
+      {
+        Sid: 'DenyBlindChannelWrites',
+        Effect: 'Deny',
+        Action: ['s3:PutObject'],
+        Resource: arn('channels/*'),
+        Condition: { Null: { 's3:if-none-match': ['true'], 's3:if-match': ['true'] }, Bool: { 's3:ObjectCreationOperation': ['true'] } },
       },
     ]);
+  });
+
+  it('leaves the condition keys out for servers that do not know them', () => {
+    const { publisher } = storePolicies({ bucket: 'corp-falco', prefix: 'falco/plugins', conditionKeys: false });
+    expect(publisher.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(JSON.stringify(publisher)).not.toContain('if-none-match');
+  });
+
+  it('lets gc delete blobs, stale leases and its own runs and abort uploads, but not touch releases or channels', () => {
+    const { gc } = storePolicies({ bucket: 'corp-falco', prefix: 'falco/plugins' });
+    const allowed = (action: string) => gc.Statement.filter((s) => s.Action.includes(action)).flatMap((s) => [s.Resource].flat());
+    expect(allowed('s3:DeleteObject')).toEqual([arn('blobs/sha256/*'), arn('leases/*'), arn('gc-runs/*')]);
+    expect(allowed('s3:PutObject')).toEqual([arn('gc-runs/*')]);
+    expect(allowed('s3:AbortMultipartUpload')).toEqual([arn('blobs/sha256/*')]);
+    expect(allowed('s3:ListBucketMultipartUploads')).toEqual(['arn:aws:s3:::corp-falco']);
+    expect(allowed('s3:GetObject')).toEqual([arn('releases/*'), arn('channels/*'), arn('leases/*'), arn('gc-runs/*')]);
+    const retiring = storePolicies({ bucket: 'corp-falco', prefix: 'falco/plugins', retireReleases: true }).gc;
+    expect(retiring.Statement.find((s) => s.Sid === 'DeleteGarbage')!.Resource).toContain(arn('releases/*'));
   });
 
   it('gives the cluster reader read access to one channel, the releases and the blobs, and nothing else', () => {
@@ -28,25 +60,37 @@ describe('storePolicies', () => {
         Sid: 'ReadPluginStore',
         Effect: 'Allow',
         Action: ['s3:GetObject'],
-        Resource: [
-          'arn:aws:s3:::corp-falco/falco/plugins/channels/prod.json',
-          'arn:aws:s3:::corp-falco/falco/plugins/releases/*',
-          'arn:aws:s3:::corp-falco/falco/plugins/blobs/sha256/*',
-        ],
+        Resource: [arn('channels/prod.json'), arn('releases/*'), arn('blobs/sha256/*')],
       },
     ]);
     expect(JSON.stringify(reader)).not.toMatch(/Put|Delete|List/);
   });
 
   it('covers every channel without --channel, the bucket root without a prefix, other partitions and a KMS key', () => {
-    const { publisher, reader } = storePolicies({ bucket: 'b-1', partition: 'aws-us-gov', kmsKeyArn: 'arn:aws-us-gov:kms:us-gov-west-1:1:key/k' });
+    const { publisher, gc, reader } = storePolicies({ bucket: 'b-1', partition: 'aws-us-gov', kmsKeyArn: 'arn:aws-us-gov:kms:us-gov-west-1:1:key/k' });
     expect(reader.Statement[0]!.Resource).toContain('arn:aws-us-gov:s3:::b-1/channels/*');
     expect(publisher.Statement[0]).not.toHaveProperty('Condition');
     expect(reader.Statement[1]).toMatchObject({ Action: ['kms:Decrypt'], Resource: 'arn:aws-us-gov:kms:us-gov-west-1:1:key/k' });
+    expect(gc.Statement.at(-1)).toMatchObject({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'] });
   });
 
   it('refuses a bucket or channel name that would widen the resource', () => {
     expect(() => storePolicies({ bucket: 'corp*' })).toThrow(/not a valid S3 bucket name/);
     expect(() => storePolicies({ bucket: 'corp', channel: '*' })).toThrow(/not a valid channel name/);
+  });
+});
+
+describe('storeLifecycleConfiguration', () => {
+  it('aborts unfinished uploads under the blobs of the store after a day', () => {
+    expect(storeLifecycleConfiguration({ prefix: 'falco/plugins' })).toEqual({
+      Rules: [
+        {
+          ID: 'falco-airgap-abort-incomplete-uploads',
+          Status: 'Enabled',
+          Filter: { Prefix: 'falco/plugins/blobs/' },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
   });
 });

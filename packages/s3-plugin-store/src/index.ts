@@ -1,5 +1,15 @@
-export { S3StoreError, S3StoreErrorCode, isS3StoreError, type S3StoreErrorDetails } from './errors.ts';
-export { StoreLayout, assertBucketName, assertChannelName, assertReleaseId, isChannelName, isReleaseId, isSha256Hex, normalizePrefix } from './layout.ts';
+export { S3StoreError, S3StoreErrorCode, interruptionOf, isS3StoreError, type S3StoreErrorDetails } from './errors.ts';
+export {
+  StoreLayout,
+  assertBucketName,
+  assertChannelName,
+  assertRegion,
+  assertReleaseId,
+  isChannelName,
+  isReleaseId,
+  isSha256Hex,
+  normalizePrefix,
+} from './layout.ts';
 export {
   RELEASE_KIND,
   blobPath,
@@ -16,8 +26,27 @@ export {
   type ReleaseRulesFile,
 } from './release.ts';
 export { CHANNEL_HISTORY_LIMIT, advancePointer, parseChannelPointer, rewindPointer, serializeChannelPointer, type ChannelPointer } from './channel-pointer.ts';
-export { planGc, type GcCandidate, type GcPlan } from './gc-plan.ts';
-export { storePolicies, type IamPolicyDocument, type IamStatement, type StorePolicies, type StorePolicyOptions } from './iam-policy.ts';
+export { planGc, type GcCandidate, type GcPlan, type GcPlanInput, type LeaseHold } from './gc-plan.ts';
+export {
+  storeLifecycleConfiguration,
+  storePolicies,
+  type IamPolicyDocument,
+  type IamStatement,
+  type LifecycleConfiguration,
+  type StorePolicies,
+  type StorePolicyOptions,
+} from './iam-policy.ts';
+export {
+  DEFAULT_GC_WINDOW_MS,
+  DEFAULT_LEASE_TTL_MS,
+  GC_GRACE_MS,
+  GC_RUN_KIND,
+  LEASE_KIND,
+  parseGcRun,
+  parseLease,
+  type GcRunDocument,
+  type LeaseDocument,
+} from './leases.ts';
 export { checksumMatches, compositeSha256, digestFile, hexToBase64, partDigestsOf, sha256Hex, type FileDigest } from './checksum.ts';
 export {
   BLOB_METADATA,
@@ -28,6 +57,7 @@ export {
   type ObjectReader,
   type ObjectStore,
   type ObjectStream,
+  type PendingUpload,
   type PutOptions,
   type RequestOptions,
   type StoredObject,
@@ -37,7 +67,7 @@ export {
 export { ReleaseReader, type ChannelState } from './release-reader.ts';
 export { MemoryObjectStore, type MemoryObjectStoreOptions, type MemoryOperation } from './memory-object-store.ts';
 export { S3ObjectStore, toStoreError, type S3ObjectStoreOptions } from './s3-object-store.ts';
-export { createS3Client, type S3ConnectionOptions } from './s3-client.ts';
+export { createS3Client, DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type S3ConnectionOptions } from './s3-client.ts';
 export type { StoreEvent, StoreEventListener } from './events.ts';
 export {
   DEFAULT_GC_MIN_AGE_MS,

@@ -6,6 +6,8 @@ const CHANNEL_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// AWS regions (eu-west-1) and the names S3-compatible servers use (us-east-1, garage): it becomes part of a signed header.
+const REGION = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export function isSha256Hex(value: string): boolean {
   return SHA256_HEX.test(value);
@@ -44,6 +46,15 @@ export function assertBucketName(value: string): string {
   return value;
 }
 
+export function assertRegion(value: string): string {
+  if (!REGION.test(value)) {
+    throw new S3StoreError(S3StoreErrorCode.BadName, `${JSON.stringify(value)} is not a valid region`, {
+      hint: 'set `region` to the region of the bucket, e.g. eu-west-1 (letters, digits and "-" only)',
+    });
+  }
+  return value;
+}
+
 /** `a/b/` and `/a/b` and `a/b` all mean the same prefix; the empty prefix is the bucket root. */
 export function normalizePrefix(prefix: string | undefined): string {
   const trimmed = (prefix ?? '').replace(/^\/+|\/+$/g, '');
@@ -58,9 +69,12 @@ export function normalizePrefix(prefix: string | undefined): string {
   return trimmed;
 }
 
+const MARKER_ID = /^[0-9]{8}T[0-9]{6}Z-[a-f0-9]{16}$/;
+
 /**
  * Where everything lives in the bucket:
- *   <prefix>/blobs/sha256/<hex>, <prefix>/releases/<id>.json, <prefix>/channels/<channel>.json
+ *   <prefix>/blobs/sha256/<hex>, <prefix>/releases/<id>.json, <prefix>/channels/<channel>.json,
+ *   <prefix>/leases/<id>.json (running publishes and promotions), <prefix>/gc-runs/<id>.json (running gc)
  */
 export class StoreLayout {
   readonly prefix: string;
@@ -83,6 +97,22 @@ export class StoreLayout {
 
   get channelsPrefix(): string {
     return this.join('channels/');
+  }
+
+  get leasesPrefix(): string {
+    return this.join('leases/');
+  }
+
+  get gcRunsPrefix(): string {
+    return this.join('gc-runs/');
+  }
+
+  leaseKey(id: string): string {
+    return `${this.leasesPrefix}${assertMarkerId(id)}.json`;
+  }
+
+  gcRunKey(id: string): string {
+    return `${this.gcRunsPrefix}${assertMarkerId(id)}.json`;
   }
 
   blobKey(sha256: string): string {
@@ -112,6 +142,24 @@ export class StoreLayout {
   channelOfKey(key: string): string | undefined {
     return idOfKey(key, this.channelsPrefix, isChannelName);
   }
+
+  leaseIdOfKey(key: string): string | undefined {
+    return idOfKey(key, this.leasesPrefix, isMarkerId);
+  }
+
+  gcRunIdOfKey(key: string): string | undefined {
+    return idOfKey(key, this.gcRunsPrefix, isMarkerId);
+  }
+}
+
+/** Lease and gc-run ids: when they were taken, then random, so a listing reads oldest first. */
+export function isMarkerId(value: string): boolean {
+  return MARKER_ID.test(value);
+}
+
+function assertMarkerId(value: string): string {
+  if (!isMarkerId(value)) throw new S3StoreError(S3StoreErrorCode.BadName, `"${value}" is not a lease id`);
+  return value;
 }
 
 function idOfKey(key: string, prefix: string, valid: (id: string) => boolean): string | undefined {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from './memory-object-store.ts';
 import { describeObjectReaderContract, describeObjectStoreContract } from '@falco-airgap/test-support';
 
-describeObjectStoreContract('MemoryObjectStore', async () => ({ store: new MemoryObjectStore(), prefix: 'contract/' }));
+describeObjectStoreContract('MemoryObjectStore', async () => {
+  const store = new MemoryObjectStore();
+  return { store, prefix: 'contract/', leaveUnfinishedUpload: async (key: string) => store.startUpload(key) };
+});
 
 describe('MemoryObjectStore test hooks', () => {
   it('records every write, in order', async () => {

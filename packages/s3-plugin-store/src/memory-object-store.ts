@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { compositeSha256, hexToBase64, partDigestsOf, sha256Hex } from './checksum.ts';
-import { S3StoreError, S3StoreErrorCode } from './errors.ts';
+import { interruptionOf, S3StoreError, S3StoreErrorCode } from './errors.ts';
 import {
   DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_PART_SIZE,
@@ -9,6 +9,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type ObjectStream,
+  type PendingUpload,
   type PutOptions,
   type RequestOptions,
   type StoredObject,
@@ -24,7 +25,7 @@ interface MemoryObject {
   metadata: Record<string, string>;
 }
 
-export type MemoryOperation = 'head' | 'get' | 'getStream' | 'put' | 'upload' | 'list' | 'delete';
+export type MemoryOperation = 'head' | 'get' | 'getStream' | 'put' | 'upload' | 'list' | 'delete' | 'listUploads' | 'abortUpload';
 
 export interface MemoryObjectStoreOptions {
   now?: () => Date;
@@ -38,10 +39,12 @@ export interface MemoryObjectStoreOptions {
 /** An in-memory bucket with S3's semantics for what the store uses: checksums, ETags, conditional writes. */
 export class MemoryObjectStore implements ObjectStore {
   private readonly objects = new Map<string, MemoryObject>();
+  private readonly uploads = new Map<string, PendingUpload>();
+  private uploadCount = 0;
   private readonly now: () => Date;
   private readonly beforeOperation: MemoryObjectStoreOptions['beforeOperation'];
   /** Every mutating call, in order, so tests can assert "no remote writes". */
-  readonly writes: { operation: 'put' | 'upload' | 'delete'; key: string }[] = [];
+  readonly writes: { operation: 'put' | 'upload' | 'delete' | 'abortUpload'; key: string }[] = [];
 
   constructor(options: MemoryObjectStoreOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -65,6 +68,13 @@ export class MemoryObjectStore implements ObjectStore {
     const existing = this.objects.get(key);
     if (!existing) throw new Error(`no object ${key}`);
     existing.lastModified = lastModified;
+  }
+
+  /** Starts a multipart upload that is never completed, as a killed publish leaves one; returns its id. */
+  startUpload(key: string, initiated: Date = this.now()): string {
+    const uploadId = `upload-${++this.uploadCount}`;
+    this.uploads.set(uploadId, { key, uploadId, initiated });
+    return uploadId;
   }
 
   async head(key: string, options?: RequestOptions): Promise<ObjectInfo | undefined> {
@@ -103,16 +113,12 @@ export class MemoryObjectStore implements ObjectStore {
     const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
     const multipart = body.length > threshold;
-    let checksum: string;
-    if (multipart) {
-      checksum = compositeSha256(partDigestsOf(body, partSize));
-    } else {
-      // S3 recomputes the checksum on arrival and refuses the object when it differs.
-      if (sha256Hex(body) !== options.sha256) {
-        throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `the server refused ${key}: its bytes do not have sha256 ${options.sha256}`, { key });
-      }
-      checksum = hexToBase64(options.sha256);
+    // Like the S3 adapter: a single request is checked by the server, a multipart upload by the client before completing.
+    if (sha256Hex(body) !== options.sha256) {
+      throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `the upload of ${key} was refused: its bytes do not have sha256 ${options.sha256}`, { key });
     }
+    if (options.ifNoneMatch === '*' && this.objects.has(key)) throw preconditionFailed(key);
+    const checksum = multipart ? compositeSha256(partDigestsOf(body, partSize)) : hexToBase64(options.sha256);
     options.onProgress?.(body.length, body.length);
     const stored = this.store(key, body, checksum, { ...options.metadata });
     this.writes.push({ operation: 'upload', key });
@@ -136,8 +142,20 @@ export class MemoryObjectStore implements ObjectStore {
     }
   }
 
+  async *listUploads(prefix: string, options?: RequestOptions): AsyncIterable<PendingUpload> {
+    await this.enter('listUploads', prefix, options);
+    const pending = [...this.uploads.values()].filter((u) => u.key.startsWith(prefix));
+    for (const upload of pending.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) yield { ...upload };
+  }
+
+  async abortUpload(key: string, uploadId: string, options?: RequestOptions): Promise<void> {
+    await this.enter('abortUpload', key, options);
+    if (this.uploads.get(uploadId)?.key === key) this.uploads.delete(uploadId);
+    this.writes.push({ operation: 'abortUpload', key });
+  }
+
   private async enter(operation: MemoryOperation, key: string, options: RequestOptions | undefined): Promise<void> {
-    if (options?.signal?.aborted) throw new S3StoreError(S3StoreErrorCode.Aborted, `${operation} ${key} was aborted`, { key, cause: options.signal.reason });
+    if (options?.signal?.aborted) throw interruptionOf(options.signal, `${operation} ${key}`, key);
     await this.beforeOperation?.(operation, key);
   }
 

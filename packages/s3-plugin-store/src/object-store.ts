@@ -19,10 +19,20 @@ export interface ObjectReader {
 export interface ObjectStore extends ObjectReader {
   /** Writes a small object; with a condition, throws S3STORE_PRECONDITION_FAILED when it does not hold. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<{ etag: string }>;
-  /** Uploads a file with SHA-256 checksums the server verifies on arrival, in parts above the threshold. */
+  /**
+   * Uploads a file with SHA-256 checksums the server verifies on arrival, in parts above the threshold;
+   * bytes that do not hash to `sha256` never become an object, and a failed upload leaves no parts behind.
+   */
   upload(key: string, file: string, options: UploadOptions): Promise<UploadResult>;
   list(prefix: string, options?: RequestOptions): AsyncIterable<ListedObject>;
   delete(keys: readonly string[], options?: RequestOptions): Promise<void>;
+  /**
+   * Multipart uploads whose key starts with `prefix`, neither completed nor aborted (their parts cost
+   * storage). Some servers (MinIO) only answer for an exact key, so callers also ask key by key.
+   */
+  listUploads(prefix: string, options?: RequestOptions): AsyncIterable<PendingUpload>;
+  /** Aborts one multipart upload and frees its parts; an upload already gone is not an error. */
+  abortUpload(key: string, uploadId: string, options?: RequestOptions): Promise<void>;
 }
 
 export interface RequestOptions {
@@ -33,6 +43,12 @@ export interface ListedObject {
   key: string;
   size: number;
   lastModified: Date;
+}
+
+export interface PendingUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
 }
 
 export interface ObjectInfo extends ListedObject {
@@ -73,6 +89,8 @@ export interface UploadOptions extends RequestOptions {
   partConcurrency?: number;
   contentType?: string;
   metadata?: Record<string, string>;
+  /** Create only: fail with S3STORE_PRECONDITION_FAILED when the key exists, and leave no upload behind. */
+  ifNoneMatch?: '*';
   onProgress?: (loaded: number, total: number) => void;
 }
 

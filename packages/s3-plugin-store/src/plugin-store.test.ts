@@ -98,16 +98,28 @@ describe('publish', () => {
     expect(r2.blobs.filter((b) => b.action === 'uploaded').map((b) => b.path)).toEqual(['linux-amd64/libcontainer.so', 'linux-arm64/libcontainer.so']);
   });
 
-  it('re-uploads a blob whose bytes in the bucket no longer match', async () => {
+  it('never overwrites a blob whose bytes in the bucket no longer match: it reports the conflict', async () => {
     const objects = new MemoryObjectStore();
     const { lock, extractedDir } = await fixture();
     await storeOn(objects).publish(lock, extractedDir);
     const broken = lock.plugins[0]!.platforms[0]!;
     const key = `falco/plugins/blobs/sha256/${broken.sha256}`;
     await objects.put(key, Buffer.from('truncated'));
-    const again = await storeOn(objects).publish(lock, extractedDir);
-    expect(again.blobs.filter((b) => b.action === 'uploaded').map((b) => b.sha256)).toEqual([broken.sha256]);
-    expect((await objects.head(key))!.size).toBe(broken.size);
+    const error = await rejection(storeOn(objects).publish(lock, extractedDir, { channel: 'prod' }), 'S3STORE_BLOB_CONFLICT');
+    expect(error.message).toContain('blobs are never overwritten');
+    expect(Buffer.from((await objects.get(key))!.body).toString()).toBe('truncated');
+    expect(await objects.head('falco/plugins/channels/prod.json')).toBeUndefined();
+  });
+
+  it('accepts a blob uploaded in parts of another size as present, from the part size it was uploaded with', async () => {
+    const objects = new MemoryObjectStore();
+    const big = await fixture([{ name: 'container', version: '0.7.1', size: 3 * 1024 * 1024, platforms: ['linux/amd64'] }], 'big');
+    const small = { multipartThreshold: 1024 * 1024, partSize: 1024 * 1024 };
+    await new PluginStore({ objects, prefix: 'falco/plugins', ...small }).publish(big.lock, big.extractedDir);
+    const other = new PluginStore({ objects, prefix: 'falco/plugins', multipartThreshold: 2 * 1024 * 1024, partSize: 2 * 1024 * 1024 });
+    const again = await other.publish(big.lock, big.extractedDir, { channel: 'prod' });
+    expect(again.blobs.find((b) => b.path.includes('libcontainer'))!.action).toBe('present');
+    expect(again.channel).toMatchObject({ changed: true });
   });
 
   it('refuses an extracted file that differs from the lock, and writes nothing', async () => {

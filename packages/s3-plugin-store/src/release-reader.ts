@@ -65,10 +65,16 @@ export class ReleaseReader {
   }
 
   protected async readChannel(channel: string, signal?: AbortSignal): Promise<ChannelState | undefined> {
+    const object = await this.readChannelObject(channel, signal);
+    if (!object) return undefined;
+    return { channel, pointer: parseChannelPointer(object.text, object.key), etag: object.etag };
+  }
+
+  /** A channel's document as stored, unparsed: what a promotion replaces when the document is damaged. */
+  protected async readChannelObject(channel: string, signal?: AbortSignal): Promise<{ key: string; text: string; etag: string } | undefined> {
     const key = this.layout.channelKey(channel);
     const object = await this.reader.get(key, { signal });
-    if (!object) return undefined;
-    return { channel, pointer: parseChannelPointer(Buffer.from(object.body).toString('utf8'), key), etag: object.etag };
+    return object && { key, text: Buffer.from(object.body).toString('utf8'), etag: object.etag };
   }
 
   protected where(): string {

@@ -1,5 +1,5 @@
 export { fixtureBytes, writeFixtureLock, type FixtureLock, type FixturePlugin, type FixtureRulesfile } from './fixture-lock.ts';
-export { describeObjectReaderContract, describeObjectStoreContract } from './object-store.contract.ts';
+export { describeObjectReaderContract, describeObjectStoreContract, type OpenedObjectStore } from './object-store.contract.ts';
 export { openTestbedBucket, type TestbedBucket } from './testbed-s3.ts';
 export { chartPath, parseManifests, testbedTools, type K8sObject, type RunResult, type TestbedTools } from './testbed-tools.ts';
 export { ensureImageBases, LOADER_BASE_IMAGE } from './image-bases.ts';

@@ -36,15 +36,30 @@ async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
  * What every ObjectStore must do, run against the in-memory fake and the S3 adapter alike,
  * so the fake the unit tests rely on cannot drift from the real server.
  */
-export function describeObjectStoreContract(name: string, open: () => Promise<{ store: ObjectStore; prefix: string; close?: () => Promise<void> }>): void {
+export interface OpenedObjectStore {
+  store: ObjectStore;
+  prefix: string;
+  /** Starts a multipart upload and leaves it unfinished, as a killed process would; returns its id. */
+  leaveUnfinishedUpload: (key: string) => Promise<string>;
+  close?: () => Promise<void>;
+}
+
+async function uploadsUnder(store: ObjectStore, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const upload of store.listUploads(prefix)) found.push(upload.key);
+  return found;
+}
+
+export function describeObjectStoreContract(name: string, open: () => Promise<OpenedObjectStore>): void {
   describe(`ObjectStore contract: ${name}`, () => {
     let store: ObjectStore;
     let prefix: string;
+    let leaveUnfinishedUpload: OpenedObjectStore['leaveUnfinishedUpload'];
     let close: (() => Promise<void>) | undefined;
     let dir: string;
 
     beforeAll(async () => {
-      ({ store, prefix, close } = await open());
+      ({ store, prefix, close, leaveUnfinishedUpload } = await open());
       dir = await mkdtemp(join(tmpdir(), 'object-store-contract-'));
     });
     afterAll(async () => {
@@ -115,6 +130,46 @@ export function describeObjectStoreContract(name: string, open: () => Promise<{ 
       expect(await store.head(`${prefix}blobs/liar`)).toBeUndefined();
     });
 
+    it('refuses a create-only upload over an existing object, in one piece or in parts, and leaves no upload behind', async () => {
+      const bytes = fixtureBytes('create-only', PART + 100);
+      const file = join(dir, 'create-only.bin');
+      await writeFile(file, bytes);
+      const sha256 = sha256Hex(bytes);
+      const key = `${prefix}create-only/${sha256}`;
+      await store.put(key, Buffer.from('already here'));
+      for (const multipartThreshold of [2 * PART, PART]) {
+        const error = await failure(store.upload(key, file, { sha256, size: bytes.length, multipartThreshold, partSize: PART, ifNoneMatch: '*' }));
+        expect(isS3StoreError(error, S3StoreErrorCode.PreconditionFailed)).toBe(true);
+      }
+      expect(Buffer.from((await store.get(key))!.body).toString()).toBe('already here');
+      expect(await uploadsUnder(store, key)).toEqual([]);
+    }, 60_000);
+
+    it('refuses an upload in parts whose bytes do not have the announced SHA-256: no object, no upload left', async () => {
+      const bytes = fixtureBytes('liar parts', PART + 4096);
+      const file = join(dir, 'liar-parts.bin');
+      await writeFile(file, bytes);
+      const key = `${prefix}liar-parts/blob`;
+      const error = await failure(store.upload(key, file, { sha256: sha256Hex(Buffer.from('other')), size: bytes.length, multipartThreshold: PART, partSize: PART }));
+      expect(isS3StoreError(error, S3StoreErrorCode.Sha256Mismatch)).toBe(true);
+      expect(await store.head(key)).toBeUndefined();
+      expect(await uploadsUnder(store, key)).toEqual([]);
+    }, 60_000);
+
+    // Asked by the exact key: MinIO answers nothing for a shorter prefix, AWS S3 and the fake do.
+    it('lists the unfinished uploads of a key and aborts them; aborting one already gone is not an error', async () => {
+      const key = `${prefix}unfinished/blob`;
+      const uploadId = await leaveUnfinishedUpload(key);
+      await leaveUnfinishedUpload(`${key}-other`);
+      const listed = [];
+      for await (const upload of store.listUploads(key)) if (upload.key === key) listed.push(upload);
+      expect(listed).toEqual([{ key, uploadId, initiated: expect.any(Date) }]);
+      await store.abortUpload(key, uploadId);
+      await store.abortUpload(key, uploadId);
+      expect((await uploadsUnder(store, key)).filter((k) => k === key)).toEqual([]);
+      expect(await store.head(key)).toBeUndefined();
+    });
+
     it('uploads a large file in parts and reports the composite SHA-256 of its parts', async () => {
       const bytes = fixtureBytes('multipart', 2 * PART + 12345);
       const file = join(dir, 'large.bin');
@@ -134,7 +189,7 @@ export function describeObjectStoreContract(name: string, open: () => Promise<{ 
       const stream = await store.getStream(key);
       expect(stream!.size).toBe(bytes.length);
       expect((await collect(stream!.body)).equals(bytes)).toBe(true);
-    });
+    }, 60_000);
 
     it('lists the keys under a prefix with their sizes', async () => {
       await store.put(`${prefix}list/b`, Buffer.from('bb'));
@@ -206,6 +261,6 @@ export function describeObjectReaderContract(
       expect(stream!.size).toBe(bytes.length);
       expect((await collect(stream!.body)).equals(bytes)).toBe(true);
       expect(await reader.head(`${prefix}blobs/${sha256}`)).toMatchObject({ size: bytes.length, metadata: { sha256 } });
-    });
+    }, 60_000);
   });
 }

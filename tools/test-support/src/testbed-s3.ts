@@ -1,4 +1,12 @@
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createS3Client } from '@falco-airgap/s3-plugin-store';
 import { requireTestbed } from '@falco-airgap/testbed/env';
@@ -35,7 +43,12 @@ export async function openTestbedBucket(name: string): Promise<TestbedBucket> {
   };
 }
 
+/** Removes every object and every unfinished multipart upload. */
 export async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  for (const upload of uploads.Uploads ?? []) {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
+  }
   for (;;) {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
     const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));

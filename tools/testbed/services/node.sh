@@ -9,7 +9,8 @@ NODE_STATE="$TESTBED_DIR/node"
 NODE_NAME=localhost
 NODE_TAINT=falco-airgap.dev/real-node
 NODE_LABEL=falco-airgap.dev/node=real
-NODE_CONTAINERD_SOCK="$NODE_STATE/run/containerd.sock"
+# A directory of its own: charts mount the socket's directory into their pods.
+NODE_CONTAINERD_SOCK="$NODE_STATE/run/socket/containerd.sock"
 NODE_CONTAINERD_ROOT="$NODE_STATE/containerd"
 NODE_CONTAINERD_STATE="$NODE_STATE/run/containerd"
 NODE_RUNC_ROOT="$NODE_STATE/run/runc"
@@ -205,6 +206,7 @@ node_start_containerd() {
   node_cni_config > "$NODE_CNI_CONF_DIR/10-falco-airgap-testbed.conflist"
   node_containerd_config > "$NODE_STATE/containerd.toml"
   rm -f "$NODE_CONTAINERD_SOCK"
+  mkdir -p "$(dirname "$NODE_CONTAINERD_SOCK")"
   start_daemon node-containerd containerd --config "$NODE_STATE/containerd.toml"
   kube_wait 30 node-containerd node_containerd_ready
 }

@@ -65,7 +65,10 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cli-build-'));
   bases = await ensureImageBases(createDockerEngine({ host: env.TESTBED_DOCKER_HOST }));
   await readFile(join(repoRoot, 'apps/s3-loader/dist/falco-s3-loader')).catch(() =>
-    run('npm', ['run', 'build', '-w', '@falco-airgap/s3-loader'], { cwd: repoRoot, env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` } }),
+    run('npm', ['run', 'build', '-w', '@falco-airgap/s3-loader'], {
+      cwd: repoRoot,
+      env: { ...process.env, PATH: `${join(repoRoot, 'node_modules/.bin')}:${process.env.PATH}` },
+    }),
   );
   const real = await buildRealPlugins();
   const k8saudit = real.plugins.find((p) => p.name === 'k8saudit')!;
@@ -109,7 +112,10 @@ describe('falco-airgap build (testbed)', () => {
       { cwd: root, env: cliEnv() },
     );
     expect(published.code).toBe(0);
-    const built = await runInMemory(buildArgs('--images', 's3-loader', '--push', '--registry', registry, '--plain-http', env.TESTBED_REGISTRY!), { cwd: root, env: cliEnv() });
+    const built = await runInMemory(buildArgs('--images', 's3-loader', '--push', '--registry', registry, '--plain-http', env.TESTBED_REGISTRY!), {
+      cwd: root,
+      env: cliEnv(),
+    });
     expect(built.code).toBe(0);
     const s3Loader = (resultOf(built.stdout).data.images as { image: string; references: string[] }[]).find((i) => i.image === 's3-loader')!;
     const config = join(root, 'falco-config');
@@ -128,7 +134,19 @@ describe('falco-airgap build (testbed)', () => {
       }).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
     const image = s3Loader.references[1]!;
 
-    const falco = await docker('run', '--rm', '--network', 'host', ...loaderEnv('prod'), '-v', `${config}:/etc/falco-test:ro`, image, '-c', '/etc/falco-test/falco.yaml', '--dry-run');
+    const falco = await docker(
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      ...loaderEnv('prod'),
+      '-v',
+      `${config}:/etc/falco-test:ro`,
+      image,
+      '-c',
+      '/etc/falco-test/falco.yaml',
+      '--dry-run',
+    );
     expect(falco.stderr).toMatch(/"event":"installed"|installed/);
     expect(falco.code).toBe(0);
     expect(falco.stdout).toContain('-c /etc/falco-test/falco.yaml --dry-run');
@@ -150,7 +168,10 @@ describe('falco-airgap build (testbed)', () => {
   });
 
   it('a missing base image ends with IMAGE_BASE_UNAVAILABLE and exit 2', async () => {
-    const result = await runInMemory([...buildArgs('--images', 'falco'), '--base-image', `${env.TESTBED_REGISTRY}/no-such/almalinux:9`], { cwd: root, env: cliEnv() });
+    const result = await runInMemory([...buildArgs('--images', 'falco'), '--base-image', `${env.TESTBED_REGISTRY}/no-such/almalinux:9`], {
+      cwd: root,
+      env: cliEnv(),
+    });
     expect(result.code).toBe(2);
     expect(resultOf(result.stdout).error.code).toBe('IMAGE_BASE_UNAVAILABLE');
   });
@@ -158,7 +179,10 @@ describe('falco-airgap build (testbed)', () => {
   it('an unreachable registry ends with OCI_REGISTRY_UNREACHABLE and exit 1, within seconds', async () => {
     const port = await closedPort();
     const started = Date.now();
-    const result = await runInMemory(buildArgs('--images', 'falco', '--push', '--registry', `127.0.0.1:${port}`, '--plain-http', `127.0.0.1:${port}`), { cwd: root, env: cliEnv() });
+    const result = await runInMemory(buildArgs('--images', 'falco', '--push', '--registry', `127.0.0.1:${port}`, '--plain-http', `127.0.0.1:${port}`), {
+      cwd: root,
+      env: cliEnv(),
+    });
     expect(result.code).toBe(1);
     expect(resultOf(result.stdout).error.code).toBe('OCI_REGISTRY_UNREACHABLE');
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -169,10 +193,13 @@ describe('falco-airgap build (testbed)', () => {
     await mkdir(dockerConfig, { recursive: true });
     const auth = Buffer.from(`${env.TESTBED_REGISTRY_AUTH_USER}:wrong-password`).toString('base64');
     await writeFile(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [env.TESTBED_REGISTRY_AUTH!]: { auth } } }));
-    const result = await runInMemory(buildArgs('--images', 'falco', '--push', '--registry', `${env.TESTBED_REGISTRY_AUTH}/cli-build`, '--ca-file', env.TESTBED_CA_FILE!), {
-      cwd: root,
-      env: { ...cliEnv(), DOCKER_CONFIG: dockerConfig },
-    });
+    const result = await runInMemory(
+      buildArgs('--images', 'falco', '--push', '--registry', `${env.TESTBED_REGISTRY_AUTH}/cli-build`, '--ca-file', env.TESTBED_CA_FILE!),
+      {
+        cwd: root,
+        env: { ...cliEnv(), DOCKER_CONFIG: dockerConfig },
+      },
+    );
     expect(result.code).toBe(2);
     expect(resultOf(result.stdout).error.code).toBe('OCI_UNAUTHORIZED');
   });

@@ -30,7 +30,12 @@ export async function build(ctx: CommandContext, options: BuildCommandOptions): 
   const lockPath = resolve(ctx.cwd, options.lock);
   const hasLock = existsSync(lockPath);
   if (!hasLock && images.includes('plugin-loader')) {
-    throw new CliError(`the plugin-loader image needs ${options.lock}, which does not exist`, CliErrorCode.Usage, 'input', 'run falco-airgap extract first, or pass --lock');
+    throw new CliError(
+      `the plugin-loader image needs ${options.lock}, which does not exist`,
+      CliErrorCode.Usage,
+      'input',
+      'run falco-airgap extract first, or pass --lock',
+    );
   }
   // The lock says which Falco the plugins were resolved for; without one, the manifest does.
   const falcoVersion = hasLock
@@ -62,7 +67,12 @@ export function parseImages(value: string): ImageName[] {
     .filter(Boolean);
   const unknown = names.filter((name) => !(IMAGE_NAMES as readonly string[]).includes(name));
   if (unknown.length || names.length === 0) {
-    throw new CliError(`unknown image "${unknown[0] ?? value}" in --images`, CliErrorCode.Usage, 'input', `use a comma-separated list of ${IMAGE_NAMES.join(', ')}`);
+    throw new CliError(
+      `unknown image "${unknown[0] ?? value}" in --images`,
+      CliErrorCode.Usage,
+      'input',
+      `use a comma-separated list of ${IMAGE_NAMES.join(', ')}`,
+    );
   }
   return [...new Set(names)] as ImageName[];
 }

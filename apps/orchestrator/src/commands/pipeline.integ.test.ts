@@ -1,6 +1,8 @@
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createDockerEngine } from '@falco-airgap/container-engine';
 import { publishFixturesTo } from '@falco-airgap/fixtures';
 import { parseLock } from '@falco-airgap/manifest';
+import { ensureImageBases } from '@falco-airgap/test-support';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,14 @@ import { runInMemory } from '../testing/run-in-memory.ts';
 // Loaded by path: tools/ sits outside this app's tsconfig rootDir.
 const testbedEnv = join(import.meta.dirname, '../../../../tools/testbed/env.ts');
 const { requireTestbed } = (await import(testbedEnv)) as { requireTestbed: (...keys: string[]) => Record<string, string> };
-const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_S3_ENDPOINT', 'TESTBED_S3_ACCESS_KEY', 'TESTBED_S3_SECRET_KEY', 'TESTBED_S3_REGION');
+const env = requireTestbed(
+  'TESTBED_REGISTRY',
+  'TESTBED_DOCKER_HOST',
+  'TESTBED_S3_ENDPOINT',
+  'TESTBED_S3_ACCESS_KEY',
+  'TESTBED_S3_SECRET_KEY',
+  'TESTBED_S3_REGION',
+);
 const REGISTRY = env.TESTBED_REGISTRY!;
 const credentials = { accessKeyId: env.TESTBED_S3_ACCESS_KEY!, secretAccessKey: env.TESTBED_S3_SECRET_KEY! };
 const s3 = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT, region: env.TESTBED_S3_REGION, forcePathStyle: true, credentials });
@@ -90,5 +99,50 @@ describe('falco-airgap pipeline (testbed)', () => {
     expect(secondResult.data.stages[1].data.release).toBe(release);
     expect(secondResult.data.stages[1].data.blobs.map((b: { action: string }) => b.action)).toEqual(Array(11).fill('present'));
     expect(await readFile(join(root, 'plugins/plugins-lock.yaml'), 'utf8')).toBe(lockBytes);
+  });
+});
+
+describe('falco-airgap pipeline with the build and push stages (testbed)', () => {
+  it('extracts, then builds and pushes the images of the sidecar strategy; the second run builds nothing', async () => {
+    const bases = await ensureImageBases(createDockerEngine({ host: env.TESTBED_DOCKER_HOST }));
+    const images = `${REGISTRY}/cli-pipeline-${randomBytes(4).toString('hex')}`;
+    const args = [
+      '--json',
+      'pipeline',
+      '--env',
+      'dev',
+      '--strategy',
+      'sidecar',
+      '--no-deploy',
+      '--manifest',
+      'manifest.yaml',
+      '--out',
+      'sidecar-plugins',
+      '--plain-http',
+      REGISTRY,
+      '--cache-dir',
+      'cache',
+      '--registry',
+      images,
+      '--base-image',
+      bases.base,
+      '--falco-image',
+      bases.falco,
+      '--docker-dir',
+      join(import.meta.dirname, '../../../../docker'),
+    ];
+    const dockerEnv = { DOCKER_HOST: env.TESTBED_DOCKER_HOST!, DOCKER_CONFIG: join(root, 'no-docker-config') };
+    const first = await runInMemory(args, { cwd: root, env: dockerEnv });
+    expect(first.stderr).not.toContain('error[');
+    expect(first.code).toBe(0);
+    const stages = resultOf(first.stdout).data.stages as { stage: string; data: { images?: { image: string; status: string }[] } }[];
+    expect(stages.map((s) => s.stage)).toEqual(['extract', 'build']);
+    expect(stages[1]!.data.images!.map((i) => [i.image, i.status])).toEqual([
+      ['falco', 'pushed'],
+      ['plugin-loader', 'pushed'],
+    ]);
+    const second = await runInMemory(args, { cwd: root, env: dockerEnv });
+    expect(second.code).toBe(0);
+    expect(resultOf(second.stdout).data.stages[1].data.images.map((i: { status: string }) => i.status)).toEqual(['unchanged', 'unchanged']);
   });
 });

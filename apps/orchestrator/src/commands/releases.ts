@@ -1,6 +1,7 @@
 import { DEFAULT_GC_MIN_AGE_MS, storePolicies } from '@falco-airgap/s3-plugin-store';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
+import { parseDuration } from '../options/duration.ts';
 import { storeConnection, type StoreFlags } from '../options/store.ts';
 import { formatBytes } from '../output/human-reporter.ts';
 import { describeChannelChange, reportStoreEvents } from '../output/store-events.ts';
@@ -132,14 +133,6 @@ export async function releasesPolicy(options: {
     JSON.stringify(policies.reader, null, 2),
   ].join('\n');
   return { summary, data: policies };
-}
-
-const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (!m) throw new CliError(`${flag} "${text}" is not a duration`, CliErrorCode.Usage, 'input', `e.g. ${flag} 30m, 1h or 2d (0s for none)`);
-  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
 }
 
 function wholeNumber(text: string, flag: string): number {

@@ -21,7 +21,9 @@ export class BuildTaskRows {
     const title = `${event.image} ${event.reference}`;
     switch (event.status) {
       case 'done':
-        return [{ type: 'task', id, title, status: event.outcome === 'unchanged' || event.outcome === 'would-build' ? 'skipped' : 'done', detail: event.outcome }];
+        return [
+          { type: 'task', id, title, status: event.outcome === 'unchanged' || event.outcome === 'would-build' ? 'skipped' : 'done', detail: event.outcome },
+        ];
       case 'failed':
         return [{ type: 'task', id, title, status: 'failed', ...(event.detail ? { detail: event.detail } : {}) }];
       case 'skipped':

@@ -100,6 +100,10 @@ const VERB: Record<ImageStatus, string> = {
 function summarize(images: ImageBuildResult[], input: BuildStageInput): string {
   const where = input.push ? input.registry : 'the engine';
   const lines = images.map((image) => `  ${image.image.padEnd(13)} ${VERB[image.status]}: ${image.references.join(' ')}`);
-  const head = input.dryRun ? `dry run against ${where}:` : images.every((i) => i.status === 'unchanged') ? `nothing to build: ${where} holds every image` : `images for ${where}:`;
+  const head = input.dryRun
+    ? `dry run against ${where}:`
+    : images.every((i) => i.status === 'unchanged')
+      ? `nothing to build: ${where} holds every image`
+      : `images for ${where}:`;
   return [head, ...lines].join('\n');
 }

@@ -2,6 +2,9 @@ import type {
   BuildOptions,
   BuiltImage,
   ContainerEngine,
+  ContainerLogs,
+  ContainerPathStat,
+  ContainerRunResult,
   ImageInfo,
   PullOptions,
   PushedImage,
@@ -27,7 +30,7 @@ export interface RecordedBuild {
  * image whose labels are the build labels plus the context-digest build arg; pushes write the
  * image config and manifest into a FakeRegistry.
  */
-export class FakeEngine implements Partial<ContainerEngine> {
+export class FakeEngine implements ContainerEngine {
   readonly images = new Map<string, ImageInfo>();
   readonly builds: RecordedBuild[] = [];
   readonly pulls: string[] = [];
@@ -51,7 +54,9 @@ export class FakeEngine implements Partial<ContainerEngine> {
     if (this.failBuildOf && tags.includes(this.failBuildOf)) {
       throw new EngineError(EngineErrorCode.BuildFailed, `building ${tags[0]} failed: unknown instruction: FORM`, { output: ['unknown instruction: FORM'] });
     }
-    const id = `sha256:${createHash('sha256').update(JSON.stringify(this.builds.at(-1))).digest('hex')}`;
+    const id = `sha256:${createHash('sha256')
+      .update(JSON.stringify(this.builds.at(-1)))
+      .digest('hex')}`;
     const labels = { ...options.labels, 'falco-airgap.context-digest': buildArgs.FALCO_AIRGAP_CONTEXT_DIGEST ?? '' };
     for (const tag of tags) this.#store(tag, { id, labels });
     return { id };
@@ -94,8 +99,52 @@ export class FakeEngine implements Partial<ContainerEngine> {
     return { digest: root.descriptor.digest, tag, size: manifest.length };
   }
 
+  async ping(): Promise<void> {}
+  async removeImage(reference: string): Promise<boolean> {
+    return this.images.delete(reference);
+  }
+  createContainer(): Promise<string> {
+    return unused('createContainer');
+  }
+  startContainer(): Promise<void> {
+    return unused('startContainer');
+  }
+  waitContainer(): Promise<number> {
+    return unused('waitContainer');
+  }
+  logs(): Promise<ContainerLogs> {
+    return unused('logs');
+  }
+  putArchive(): Promise<void> {
+    return unused('putArchive');
+  }
+  statPath(): Promise<ContainerPathStat | undefined> {
+    return unused('statPath');
+  }
+  getArchive(): Promise<Readable> {
+    return unused('getArchive');
+  }
+  removeContainer(): Promise<boolean> {
+    return unused('removeContainer');
+  }
+  run(): Promise<ContainerRunResult> {
+    return unused('run');
+  }
+
   #store(name: string, image: { id: string; labels: Record<string, string> }): void {
     const existing = this.images.get(name);
-    this.images.set(name, { id: image.id, repoTags: [...(existing?.repoTags ?? []), name], repoDigests: [], labels: image.labels, platform: 'linux/amd64', size: 0 });
+    this.images.set(name, {
+      id: image.id,
+      repoTags: [...(existing?.repoTags ?? []), name],
+      repoDigests: [],
+      labels: image.labels,
+      platform: 'linux/amd64',
+      size: 0,
+    });
   }
+}
+
+/** The builder never runs containers; a call here is a bug in it. */
+async function unused(call: string): Promise<never> {
+  throw new Error(`the image builder called ${call}, which it never needs`);
 }
