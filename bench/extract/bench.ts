@@ -187,7 +187,7 @@ async function blobUrls(references: string[]): Promise<string[]> {
     let document = await get(`${base}/manifests/${tag}`);
     if (document.manifests) {
       const [os, architecture] = PEER_PLATFORM.split('/');
-      const entry = document.manifests.find((m) => m.platform?.os === os && m.platform.architecture === architecture)!;
+      const entry = document.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === architecture)!;
       document = await get(`${base}/manifests/${entry.digest}`);
     }
     for (const digest of [document.config!.digest, ...document.layers!.map((l) => l.digest)]) urls.push(`${base}/blobs/${digest}`);

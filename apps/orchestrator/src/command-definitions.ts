@@ -74,7 +74,7 @@ export function defineCommands(program: Command, execute: Execute, environment: 
   addPlatformOption(publish, 'every platform of the lock')
     .option('--concurrency <n>', 'files uploaded at once', '4')
     .option('--dry-run', 'hash and compare, print what would be uploaded, write nothing', false);
-  addStoreOptions(publish, environment, { bucketRequired: true }).action(
+  addStoreOptions(publish, environment, { bucketRequired: true, deadline: true }).action(
     execute('publish', async (ctx, command) => (await import('./commands/publish.ts')).publish(ctx, command.opts())),
   );
 
@@ -124,7 +124,7 @@ export function defineCommands(program: Command, execute: Execute, environment: 
 
 function defineReleasesCommands(program: Command, execute: Execute, environment: ResolvedEnvironment): void {
   const releases = program.command('releases').description('the releases and channels of the S3 plugin store: list, show, promote, rollback, gc, IAM policies');
-  const store = (command: Command) => addStoreOptions(command, environment, { bucketRequired: true });
+  const store = (command: Command) => addStoreOptions(command, environment, { bucketRequired: true, deadline: true });
   const load = () => import('./commands/releases.ts');
 
   store(releases.command('list').description('every release, newest first, with the channels that follow it')).action(
@@ -150,18 +150,23 @@ function defineReleasesCommands(program: Command, execute: Execute, environment:
   store(
     releases
       .command('gc')
-      .description('find blobs no release refers to; delete them with --apply')
+      .description('find blobs no release refers to, unfinished uploads and stale leases; delete them with --apply (run it with the gc role)')
       .option('--apply', 'delete (default: only report)', false)
-      .option('--min-age <duration>', 'keep unreferenced blobs younger than this, e.g. 30m, 1h, 2d (a publish may still be running)', '1h'),
+      .option('--min-age <duration>', 'keep unreferenced blobs and unfinished uploads younger than this, e.g. 30m, 1h, 2d', '1h')
+      .option('--keep-releases <n>', 'also retire releases beyond the newest N, never one a channel, its history or a running publish points at'),
   ).action(execute('releases gc', async (ctx, command) => (await load()).releasesGc(ctx, command.opts())));
   addStoreOptions(
-    releases.command('policy').description('print the least-privilege IAM policies: publisher (Jenkins role) and cluster reader (IRSA role)'),
+    releases
+      .command('policy')
+      .description('print the least-privilege IAM policies (publisher, gc, cluster reader) and the bucket lifecycle rule for unfinished uploads'),
     environment,
     { bucketRequired: true, locationOnly: true },
   )
     .option('--channel <name>', 'limit the reader to this channel')
     .option('--partition <name>', 'AWS partition: aws, aws-us-gov, aws-cn', 'aws')
     .option('--kms-key-arn <arn>', 'KMS key of an SSE-KMS encrypted bucket')
+    .option('--no-condition-keys', "leave out the s3:if-none-match / s3:if-match conditions, for S3-compatible servers that refuse them (MinIO)")
+    .option('--retire-releases', 'let the gc role retire releases (gc --keep-releases)', false)
     .action(execute('releases policy', async (_ctx, command) => (await load()).releasesPolicy(command.opts())));
 }
 

@@ -28,6 +28,8 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   region: '--region',
   channel: '--channel',
   extractedDir: '--extracted',
+  timeout: '--timeout',
+  keepReleases: '--keep-releases',
   verbose: '--verbose',
   // deploy
   kubeconfig: '--kubeconfig',

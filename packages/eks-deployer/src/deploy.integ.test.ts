@@ -22,6 +22,8 @@ const testbed = requireTestbed('TESTBED_HELM', 'TESTBED_KUBECONFIG');
 const tools = testbedTools();
 const run = randomBytes(3).toString('hex');
 const namespace = `eks-deployer-it-${run}`;
+// The chart's ClusterRole is named after the release: names of their own keep parallel runs apart.
+const names = { main: `dep-${run}`, nowhere: `nowhere-${run}`, pending: `pending-${run}` };
 const work = mkdtempSync(join(tmpdir(), 'eks-deployer-deploy-'));
 const connection = connectKubeconfig({ kubeconfig: [testbed.TESTBED_KUBECONFIG!] });
 const cluster = new KubernetesCluster({ kubeConfig: connection.kubeConfig });
@@ -52,7 +54,7 @@ beforeAll(async () => {
   base = [await layer('values-minikube.yaml'), await layer('environments/dev.yaml')];
 });
 afterAll(async () => {
-  for (const release of ['falco', 'nowhere', 'pending']) await helm.uninstall(release, namespace, { wait: true, timeoutSeconds: 60 }).catch(() => 'absent');
+  for (const release of Object.values(names)) await helm.uninstall(release, namespace, { wait: true, timeoutSeconds: 60 }).catch(() => 'absent');
   await tools.kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
   await rm(work, { recursive: true, force: true });
   tools.cleanup();
@@ -63,9 +65,9 @@ const plan = async (release: string, layers: ValuesSource[], extra: ComputedValu
 
 describe('deploy to the testbed cluster', () => {
   it('creates the namespace, installs the chart with the pinned images, and sees one ready pod per node', async () => {
-    const result = await deploy(await plan('falco', base), { cluster, helm });
+    const result = await deploy(await plan(names.main, base), { cluster, helm });
     expect(result).toMatchObject({ outcome: 'installed', revision: 1, namespaceStatus: 'created', rollout: { done: true } });
-    expect(result.rollout.workloads).toEqual([expect.objectContaining({ kind: 'DaemonSet', name: 'falco-falco-airgap', desired: 2, ready: 2, updated: 2 })]);
+    expect(result.rollout.workloads).toEqual([expect.objectContaining({ kind: 'DaemonSet', name: `${names.main}-falco-airgap`, desired: 2, ready: 2, updated: 2 })]);
     expect(result.rollout.pods.map((p) => p.node).sort()).toEqual(['kwok-node-0', 'kwok-node-1']);
 
     const ns = await tools.kubectlJson(['get', 'namespace', namespace]);
@@ -76,7 +78,7 @@ describe('deploy to the testbed cluster', () => {
       '-n',
       namespace,
       '-l',
-      'app.kubernetes.io/instance=falco',
+      `app.kubernetes.io/instance=${names.main}`,
     ]);
     for (const pod of pods.items) {
       expect(pod.spec.containers.find((c) => c.name === 'falco')!.image).toBe(`localhost:5000/falco@${DIGEST}`);
@@ -85,35 +87,35 @@ describe('deploy to the testbed cluster', () => {
   });
 
   it('makes no new revision when nothing changed', async () => {
-    const again = await plan('falco', base);
+    const again = await plan(names.main, base);
     expect(again).toMatchObject({ action: 'unchanged', currentRevision: 1 });
     const result = await deploy(again, { cluster, helm });
     expect(result).toMatchObject({ outcome: 'unchanged', revision: 1, namespaceStatus: 'present', rollout: { done: true } });
-    expect((await helm.history('falco', namespace)).map((h) => [h.revision, h.status])).toEqual([[1, 'deployed']]);
+    expect((await helm.history(names.main, namespace)).map((h) => [h.revision, h.status])).toEqual([[1, 'deployed']]);
   });
 
   it('upgrades when the values change, and reports what runs where', async () => {
-    const result = await deploy(await plan('falco', [...base, await layer('environments/prod.yaml')]), { cluster, helm });
+    const result = await deploy(await plan(names.main, [...base, await layer('environments/prod.yaml')]), { cluster, helm });
     expect(result).toMatchObject({ outcome: 'upgraded', revision: 2, rollout: { done: true } });
-    const status = await readReleaseStatus({ cluster, helm, release: 'falco', namespace, clusterDescription: connection.description });
+    const status = await readReleaseStatus({ cluster, helm, release: names.main, namespace, clusterDescription: connection.description });
     expect(status).toMatchObject({ installed: true, revision: 2, status: 'deployed', chart: `falco-airgap-${chart.version}`, plugins: { strategy: 'sidecar' } });
     expect(status.description).toMatch(/^falco-airgap falco-airgap-/);
     expect(status.images).toEqual([
-      { workload: 'DaemonSet falco-falco-airgap', container: 'plugin-loader', image: `localhost:5000/falco-plugin-loader@${DIGEST}` },
-      { workload: 'DaemonSet falco-falco-airgap', container: 'falco', image: `localhost:5000/falco@${DIGEST}` },
+      { workload: `DaemonSet ${names.main}-falco-airgap`, container: 'plugin-loader', image: `localhost:5000/falco-plugin-loader@${DIGEST}` },
+      { workload: `DaemonSet ${names.main}-falco-airgap`, container: 'falco', image: `localhost:5000/falco@${DIGEST}` },
     ]);
     expect(status.rollout).toMatchObject({ done: true });
   });
 
   it('fails verification of a DaemonSet that matches no node, naming the cause in the bundle', async () => {
     const nowhere = { name: 'nowhere.yaml', values: { nodeSelector: { 'falco-airgap.test/absent': 'true' } } };
-    const error = (await deploy(await plan('nowhere', [...base, nowhere]), { cluster, helm }, { diagnosticsDir: work, verifyTimeoutMs: 10_000 }).catch(
+    const error = (await deploy(await plan(names.nowhere, [...base, nowhere]), { cluster, helm }, { diagnosticsDir: work, verifyTimeoutMs: 10_000 }).catch(
       (e: unknown) => e,
     )) as DeployError;
     expect(isDeployError(error, DeployErrorCode.RolloutFailed), String(error)).toBe(true);
     expect(error.diagnosis).toMatchObject({ cause: 'unschedulable', findings: [expect.objectContaining({ reason: 'NoNodeMatches' })] });
     const bundle = JSON.parse(await readFile(error.diagnosticsFile!, 'utf8')) as DiagnosticsBundle;
-    expect(bundle).toMatchObject({ kind: 'DeployDiagnostics', release: 'nowhere', namespace, diagnosis: { cause: 'unschedulable' } });
+    expect(bundle).toMatchObject({ kind: 'DeployDiagnostics', release: names.nowhere, namespace, diagnosis: { cause: 'unschedulable' } });
     expect(bundle.helmHistory.map((h) => h.status)).toEqual(['deployed']);
   });
 
@@ -122,7 +124,7 @@ describe('deploy to the testbed cluster', () => {
       name: 'pending.yaml',
       values: { controller: { kind: 'deployment' }, driver: { enabled: false }, nodeSelector: { 'falco-airgap.test/absent': 'true' } },
     };
-    const error = (await deploy(await plan('pending', [...base, pending], computed, 15), { cluster, helm }, { diagnosticsDir: work }).catch(
+    const error = (await deploy(await plan(names.pending, [...base, pending], computed, 15), { cluster, helm }, { diagnosticsDir: work }).catch(
       (e: unknown) => e,
     )) as DeployError;
     expect(isDeployError(error, DeployErrorCode.HelmTimeout), String(error)).toBe(true);
@@ -134,6 +136,6 @@ describe('deploy to the testbed cluster', () => {
     expect(bundle.pods.every((p) => p.gone)).toBe(true);
     expect(bundle.events.some((e) => e.reason === 'FailedScheduling')).toBe(true);
     // A first install that fails under --atomic leaves nothing behind.
-    expect(await helm.history('pending', namespace)).toEqual([]);
+    expect(await helm.history(names.pending, namespace)).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ export interface DeployPorts {
 export interface DeployOptions {
   /** Where the diagnostics bundle of a failure is written; without it only the diagnosis is attached to the error. */
   diagnosticsDir?: string | undefined;
-  /** Longest wait for the rollout after helm returned (default: 120 s, or the plan's timeout if shorter). */
+  /** Longest wait for the rollout after helm returned, which has waited already (default: 30 s, or the plan's timeout if shorter). */
   verifyTimeoutMs?: number | undefined;
   /** Between two reads of the rollout (default 2 s). */
   pollIntervalMs?: number | undefined;
@@ -111,7 +111,7 @@ export async function deploy(plan: DeployPlan, ports: DeployPorts, options: Depl
   const rollout = await waitForRollout(cluster, {
     namespace: plan.namespace,
     release: plan.release,
-    timeoutMs: options.verifyTimeoutMs ?? Math.min(120_000, plan.timeoutSeconds * 1000),
+    timeoutMs: options.verifyTimeoutMs ?? Math.min(30_000, plan.timeoutSeconds * 1000),
     intervalMs: options.pollIntervalMs,
     signal,
     onProgress: (state) => emit({ type: 'rollout', status: state.done ? 'done' : 'waiting', state }),

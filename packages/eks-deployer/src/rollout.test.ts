@@ -59,6 +59,15 @@ describe('waitForRollout', () => {
     expect(reads).toBe(4);
   });
 
+  it('stops waiting for a DaemonSet that matches no node: time will not change that', async () => {
+    const cluster = new FakeCluster();
+    cluster.setWorkloads('falco', [daemonSet('falco', { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0, numberAvailable: 0 })]);
+    const started = Date.now();
+    const state = await waitForRollout(cluster, { namespace: 'falco', release: 'falco', timeoutMs: 60_000, intervalMs: 1_000 });
+    expect(state).toMatchObject({ done: false, stuck: true });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('returns the last state when the time is up', async () => {
     const cluster = new FakeCluster();
     cluster.setWorkloads('falco', [daemonSet('falco', { numberReady: 1 })]);

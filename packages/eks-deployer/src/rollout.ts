@@ -26,6 +26,8 @@ export interface PodReadiness {
 /** The rollout of a release: done when every workload is rolled out and every pod is ready. */
 export interface RolloutState {
   done: boolean;
+  /** Not done and will not get there by waiting: a DaemonSet the controller has seen that matches no node. */
+  stuck: boolean;
   workloads: WorkloadProgress[];
   pods: PodReadiness[];
   /** Why the rollout is not done, in words; undefined when done. */
@@ -94,7 +96,8 @@ export function assessRollout(workloads: readonly Workload[], pods: readonly Pod
     progress.length === 0
       ? 'a DaemonSet or Deployment of the release: none exists'
       : (progress.find((w) => !w.done)?.waitingFor ?? (notReady.length ? `pod ${notReady[0]!.name} to become ready` : undefined));
-  return { done: waitingFor === undefined, workloads: progress, pods: readiness, waitingFor };
+  const stuck = progress.some((w) => w.kind === 'DaemonSet' && w.observed && w.desired === 0);
+  return { done: waitingFor === undefined, stuck, workloads: progress, pods: readiness, waitingFor };
 }
 
 export interface WaitForRolloutOptions {
@@ -108,7 +111,7 @@ export interface WaitForRolloutOptions {
   onProgress?: ((state: RolloutState) => void) | undefined;
 }
 
-/** Reads the release's workloads and pods until the rollout is done or the time is up; returns the last state either way. */
+/** Reads the release's workloads and pods until the rollout is done, stuck, or the time is up; returns the last state either way. */
 export async function waitForRollout(cluster: ClusterPort, options: WaitForRolloutOptions): Promise<RolloutState> {
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;
@@ -120,7 +123,7 @@ export async function waitForRollout(cluster: ClusterPort, options: WaitForRollo
     ]);
     const state = assessRollout(workloads, pods);
     options.onProgress?.(state);
-    if (state.done || now() >= deadline) return state;
+    if (state.done || state.stuck || now() >= deadline) return state;
     await sleep(Math.min(options.intervalMs ?? 2_000, Math.max(0, deadline - now())), options.signal);
   }
 }

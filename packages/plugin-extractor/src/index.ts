@@ -20,5 +20,7 @@ export { parseElf, type ElfFile } from './elf.ts';
 export { checkPluginFile, libraryApiVersion, REQUIRED_PLUGIN_SYMBOLS, type LibraryApiVersion, type PluginFileFacts } from './plugin-check.ts';
 export { ApiVersionWarningCode, FALCO_PLUGIN_API_VERSIONS, establishApiVersion, falcoPluginApiVersion, type ApiVersionWarning } from './api-version.ts';
 export { ARTIFACT_LIMITS, IMAGE_LAYER_LIMITS, safeEntryPath, type ArchiveLimits } from './tar-safety.ts';
+export { DependencyWarningCode } from './dependencies.ts';
+export { FALCO_ENGINE_VERSIONS, falcoEngineVersion } from './requirements.ts';
 export { diffLocks, assertMatchesLock, formatLockChange, type LockChange } from './lock-writer.ts';
 export type { TransferStats } from './staged.ts';

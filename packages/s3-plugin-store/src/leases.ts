@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { S3StoreError, S3StoreErrorCode } from './errors.ts';
 import { isReleaseId, isSha256Hex } from './layout.ts';
+import type { ObjectStore } from './object-store.ts';
 import { arrayField, parseJsonObject, stringField } from './release.ts';
 
 /**
@@ -111,6 +112,15 @@ export function gcRunExpiry(lastModified: Date, windowSeconds: number): Date {
  */
 export function serverClockFrom(lastModified: Date, writtenAtMs: number, monotonic: () => number): () => Date {
   return () => new Date(lastModified.getTime() + Math.max(0, monotonic() - writtenAtMs));
+}
+
+/**
+ * When the server last modified an object, as precisely as it says: listings carry milliseconds
+ * where some servers (MinIO) do, HEAD only whole seconds.
+ */
+export async function modifiedAt(objects: ObjectStore, key: string, signal: AbortSignal | undefined): Promise<Date | undefined> {
+  for await (const object of objects.list(key, { signal })) if (object.key === key) return object.lastModified;
+  return (await objects.head(key, { signal }))?.lastModified;
 }
 
 /** What a lease still guarantees, from the moment before its last successful write: a lower bound. */

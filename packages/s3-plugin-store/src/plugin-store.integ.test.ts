@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,11 @@ class CountingObjectStore implements ObjectStore {
   get: ObjectStore['get'] = (key, options) => this.inner.get(key, options);
   getStream: ObjectStore['getStream'] = (key, options) => this.inner.getStream(key, options);
   list: ObjectStore['list'] = (prefix, options) => this.inner.list(prefix, options);
+  listUploads: ObjectStore['listUploads'] = (prefix, options) => this.inner.listUploads(prefix, options);
+  async abortUpload(key: string, uploadId: string) {
+    this.writes.push(`abort ${key}`);
+    return this.inner.abortUpload(key, uploadId);
+  }
   async put(key: string, body: Uint8Array, options?: PutOptions) {
     await this.beforePut?.(key);
     this.writes.push(`put ${key}`);
@@ -101,14 +106,48 @@ describe('publish against S3', () => {
     expect(again.uploadedBytes).toBe(0);
   });
 
-  it('puts back a blob that was overwritten in the bucket', async () => {
+  it('never overwrites a blob that was altered in the bucket: it reports the conflict and leaves the object', async () => {
     const victim = first.lock.plugins.find((p) => p.name === 'k8saudit')!.platforms[0]!;
     const key = `${PREFIX}/blobs/sha256/${victim.sha256}`;
     await testbed.client.send(new PutObjectCommand({ Bucket: testbed.bucket, Key: key, Body: Buffer.alloc(victim.size, 7) }));
-    const repaired = await store().publish(first.lock, first.extractedDir);
-    expect(repaired.blobs.filter((b) => b.action === 'uploaded').map((b) => b.sha256)).toEqual([victim.sha256]);
+    const error = await store()
+      .publish(first.lock, first.extractedDir)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isS3StoreError(error, 'S3STORE_BLOB_CONFLICT')).toBe(true);
     const got = await testbed.client.send(new GetObjectCommand({ Bucket: testbed.bucket, Key: key }));
-    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(first.bytes.get(`${victim.platform} k8saudit`)!)).toBe(true);
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.alloc(victim.size, 7))).toBe(true);
+    // Put back by an administrator, the blob is accepted again.
+    await testbed.client.send(new PutObjectCommand({ Bucket: testbed.bucket, Key: key, Body: first.bytes.get(`${victim.platform} k8saudit`)! }));
+    expect((await store().publish(first.lock, first.extractedDir)).blobs.every((b) => b.action === 'present')).toBe(true);
+  });
+
+  it('aborts its multipart upload when interrupted: nothing is left in the bucket', async () => {
+    const big = await fixture([{ name: 'cloudtrail', version: '0.1.0', size: 24 * MiB, platforms: ['linux/amd64'] }]);
+    const file = big.lock.plugins[0]!.platforms[0]!;
+    const key = `${PREFIX}/blobs/sha256/${file.sha256}`;
+    const controller = new AbortController();
+    const outcome = await new PluginStore({
+      objects: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }),
+      prefix: PREFIX,
+      multipartThreshold: 5 * MiB,
+      partSize: 5 * MiB,
+      partConcurrency: 1,
+      onEvent: (event) => {
+        if (event.type === 'blob-progress' && event.loaded >= 5 * MiB) controller.abort(new Error('interrupted'));
+      },
+    })
+      .publish(big.lock, big.extractedDir, { signal: controller.signal })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isS3StoreError(outcome, 'S3STORE_ABORTED')).toBe(true);
+    const uploads = await testbed.client.send(new ListMultipartUploadsCommand({ Bucket: testbed.bucket, Prefix: key }));
+    expect(uploads.Uploads ?? []).toEqual([]);
+    await expect(testbed.client.send(new HeadObjectCommand({ Bucket: testbed.bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
   });
 });
 

@@ -15,6 +15,7 @@ import {
   GC_RUN_KIND,
   gcRunExpiry,
   leaseExpiry,
+  modifiedAt,
   newMarkerId,
   parseGcRun,
   parseLease,
@@ -380,9 +381,9 @@ export class PluginStore extends ReleaseReader {
     const document = { kind: GC_RUN_KIND, windowSeconds: windowMs / 1000, startedAt: this.now().toISOString() } as const;
     await this.objects.put(key, Buffer.from(serializeGcRun(document)), { contentType: JSON_TYPE, ifNoneMatch: '*', signal });
     const writtenAt = performance.now();
-    const info = await this.objects.head(key, { signal });
-    if (!info) throw new S3StoreError(S3StoreErrorCode.RequestFailed, `the gc run ${key} vanished right after it was written`, { key, hint: 're-run gc' });
-    const serverNow = serverClockFrom(info.lastModified, writtenAt, () => performance.now());
+    const lastModified = await modifiedAt(this.objects, key, signal);
+    if (!lastModified) throw new S3StoreError(S3StoreErrorCode.RequestFailed, `the gc run ${key} vanished right after it was written`, { key, hint: 're-run gc' });
+    const serverNow = serverClockFrom(lastModified, writtenAt, () => performance.now());
     // The window counts from before the announcement was sent, so it ends no later than publishes expect.
     const windowSignal = () => AbortSignal.timeout(Math.max(0, Math.floor(startedAt + windowMs - performance.now())));
     return { key, serverNow, windowSignal };

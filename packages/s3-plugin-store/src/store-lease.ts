@@ -7,6 +7,7 @@ import {
   gcRunExpiry,
   LEASE_KIND,
   leaseTimeLeftMs,
+  modifiedAt,
   newMarkerId,
   parseGcRun,
   serializeLease,
@@ -64,9 +65,9 @@ export class HeldLease {
     const startedAt = context.monotonic();
     const { etag } = await context.objects.put(key, body(document, context.now()), { contentType: JSON_TYPE, ifNoneMatch: '*', signal });
     const writtenAt = context.monotonic();
-    const info = await context.objects.head(key, { signal });
-    if (!info) throw new S3StoreError(S3StoreErrorCode.LeaseLost, `the lease ${key} vanished right after it was written`, { key, hint: 're-run the command' });
-    return new HeldLease(context, key, document, { etag, startedAt, serverNow: serverClockFrom(info.lastModified, writtenAt, context.monotonic) });
+    const lastModified = await modifiedAt(context.objects, key, signal);
+    if (!lastModified) throw new S3StoreError(S3StoreErrorCode.LeaseLost, `the lease ${key} vanished right after it was written`, { key, hint: 're-run the command' });
+    return new HeldLease(context, key, document, { etag, startedAt, serverNow: serverClockFrom(lastModified, writtenAt, context.monotonic) });
   }
 
   /**

@@ -16,9 +16,11 @@ s3_minio_binary() {
 }
 
 svc_s3_up() {
-  if is_running s3 && s3_ready; then return 0; fi
   local minio
   minio="$(s3_minio_binary)"
+  # Tests start MinIO servers of their own (to stop them mid-upload) from the same binary.
+  env_set s3 TESTBED_MINIO_BINARY "$minio"
+  if is_running s3 && s3_ready; then return 0; fi
   mkdir -p "$S3_STATE" "$TESTBED_DIR/data/s3"
   [[ -s "$S3_STATE/access-key" ]] || echo "testbed$(openssl rand -hex 4)" > "$S3_STATE/access-key"
   [[ -s "$S3_STATE/secret-key" ]] || random_secret > "$S3_STATE/secret-key"

@@ -1,4 +1,4 @@
-import { DEFAULT_GC_MIN_AGE_MS, storePolicies } from '@falco-airgap/s3-plugin-store';
+import { DEFAULT_GC_MIN_AGE_MS, storeLifecycleConfiguration, storePolicies } from '@falco-airgap/s3-plugin-store';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
 import { parseDuration } from '../options/duration.ts';
@@ -9,15 +9,15 @@ import { openStore, type OpenedStore } from '../stages/open-store.ts';
 
 type StoreCommandOptions = StoreFlags & { bucket: string };
 
-/** The store the flags name, drawing its events as task rows. */
+/** The store the flags name, drawing its events as task rows; its signal carries the interrupt and the --timeout deadline. */
 function openStoreFor(ctx: CommandContext, options: StoreCommandOptions): OpenedStore {
-  return openStore(storeConnection(options, ctx.environment), { onEvent: reportStoreEvents(ctx.reporter) });
+  return openStore(storeConnection(options, ctx.environment), { onEvent: reportStoreEvents(ctx.reporter), signal: ctx.signal });
 }
 
 export async function releasesList(ctx: CommandContext, options: StoreCommandOptions): Promise<CommandOutcome> {
-  const { store, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = openStoreFor(ctx, options);
   try {
-    const [releases, channels] = await Promise.all([store.listReleases(ctx.signal), store.listChannels(ctx.signal)]);
+    const [releases, channels] = await Promise.all([store.listReleases(signal), store.listChannels(signal)]);
     const rows = releases.map((r) =>
       r.problem
         ? `${r.id}  ${r.problem.code}: ${r.problem.message}`
@@ -37,9 +37,9 @@ export async function releasesList(ctx: CommandContext, options: StoreCommandOpt
 }
 
 export async function releasesShow(ctx: CommandContext, id: string, options: StoreCommandOptions): Promise<CommandOutcome> {
-  const { store, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = openStoreFor(ctx, options);
   try {
-    const [release, channels] = await Promise.all([store.getRelease(id, ctx.signal), store.listChannels(ctx.signal)]);
+    const [release, channels] = await Promise.all([store.getRelease(id, signal), store.listChannels(signal)]);
     const following = channels.filter((c) => c.pointer.release === id).map((c) => c.channel);
     const lines = [
       `release ${release.id} (falco ${release.falco.version}, created ${release.createdAt})`,
@@ -59,9 +59,9 @@ export async function releasesPromote(
   options: StoreCommandOptions & { channel: string; conflictRetries?: string },
 ): Promise<CommandOutcome> {
   const conflictRetries = wholeNumber(options.conflictRetries ?? '0', '--conflict-retries');
-  const { store, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = openStoreFor(ctx, options);
   try {
-    const change = await store.promote(id, options.channel, { conflictRetries, signal: ctx.signal });
+    const change = await store.promote(id, options.channel, { conflictRetries, signal });
     return { summary: describeChannelChange(change), data: change };
   } finally {
     close();
@@ -69,20 +69,24 @@ export async function releasesPromote(
 }
 
 export async function releasesRollback(ctx: CommandContext, options: StoreCommandOptions & { channel: string }): Promise<CommandOutcome> {
-  const { store, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = openStoreFor(ctx, options);
   try {
-    const change = await store.rollback(options.channel, { signal: ctx.signal });
+    const change = await store.rollback(options.channel, { signal });
     return { summary: `rolled back: ${describeChannelChange(change)}`, data: change };
   } finally {
     close();
   }
 }
 
-export async function releasesGc(ctx: CommandContext, options: StoreCommandOptions & { apply?: boolean; minAge?: string }): Promise<CommandOutcome> {
+export async function releasesGc(
+  ctx: CommandContext,
+  options: StoreCommandOptions & { apply?: boolean; minAge?: string; keepReleases?: string },
+): Promise<CommandOutcome> {
   const minAgeMs = options.minAge === undefined ? DEFAULT_GC_MIN_AGE_MS : parseDuration(options.minAge, '--min-age');
-  const { store, close } = openStoreFor(ctx, options);
+  const keepReleases = options.keepReleases === undefined ? undefined : wholeNumber(options.keepReleases, '--keep-releases');
+  const { store, signal, close } = openStoreFor(ctx, options);
   try {
-    const result = await store.gc({ apply: options.apply === true, minAgeMs, signal: ctx.signal });
+    const result = await store.gc({ apply: options.apply === true, minAgeMs, keepReleases, signal });
     for (const { release, sha256 } of result.missing) {
       ctx.reporter.event({
         type: 'diagnostic',
@@ -92,16 +96,43 @@ export async function releasesGc(ctx: CommandContext, options: StoreCommandOptio
         hint: 'publish the lock of that release again',
       });
     }
-    const freed = `${result.delete.length} unreferenced blob${result.delete.length === 1 ? '' : 's'} (${formatBytes(result.reclaimableBytes)})`;
-    const young = result.tooYoung.length ? `; ${result.tooYoung.length} younger than --min-age kept` : '';
-    const summary = result.applied ? `deleted ${freed}${young}` : `${freed} would be deleted${young}; run again with --apply to delete them`;
+    if (!result.complete) {
+      ctx.reporter.event({
+        type: 'diagnostic',
+        severity: 'warning',
+        code: 'S3STORE_TIMEOUT',
+        message: 'gc stopped at the end of its deletion window before it was done',
+        hint: 'run releases gc --apply again to delete the rest',
+      });
+    }
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    const parts = [`${count(result.delete.length, 'unreferenced blob')} (${formatBytes(result.reclaimableBytes)})`];
+    if (keepReleases !== undefined) parts.push(count(result.retire.length, 'old release'));
+    if (result.abortUploads.length) parts.push(count(result.abortUploads.length, 'unfinished upload'));
+    if (result.staleMarkers.length) parts.push(count(result.staleMarkers.length, 'stale lease'));
+    const kept = [
+      ...(result.tooYoung.length ? [`${result.tooYoung.length} younger than --min-age`] : []),
+      ...(result.leased ? [`${result.leased} held by ${count(result.liveLeases, 'running publish')}`] : []),
+    ];
+    const keptText = kept.length ? `; kept ${kept.join(', ')}` : '';
+    const summary = result.applied
+      ? `deleted ${parts.join(', ')}${keptText}`
+      : `would delete ${parts.join(', ')}${keptText}; run again with --apply to delete them`;
     return {
       summary,
       data: {
         applied: result.applied,
+        complete: result.complete,
         deleted: result.deleted,
+        retired: result.retired,
+        abortedUploads: result.abortedUploads,
         delete: result.delete.map((b) => ({ key: b.key, size: b.size, lastModified: b.lastModified.toISOString() })),
+        retire: result.retire,
+        abortUploads: result.abortUploads.map((u) => ({ key: u.key, uploadId: u.uploadId, initiated: u.initiated.toISOString() })),
+        staleMarkers: result.staleMarkers,
         tooYoung: result.tooYoung.map((b) => b.key),
+        leased: result.leased,
+        liveLeases: result.liveLeases,
         referenced: result.referenced,
         missing: result.missing,
         reclaimableBytes: result.reclaimableBytes,
@@ -118,6 +149,8 @@ export async function releasesPolicy(options: {
   channel?: string;
   partition?: string;
   kmsKeyArn?: string;
+  conditionKeys?: boolean;
+  retireReleases?: boolean;
 }): Promise<CommandOutcome> {
   const policies = storePolicies({
     bucket: options.bucket,
@@ -125,14 +158,24 @@ export async function releasesPolicy(options: {
     channel: options.channel,
     partition: options.partition,
     kmsKeyArn: options.kmsKeyArn,
+    conditionKeys: options.conditionKeys !== false,
+    retireReleases: options.retireReleases === true,
   });
+  const lifecycle = storeLifecycleConfiguration({ prefix: options.prefix });
+  const json = (value: unknown) => JSON.stringify(value, null, 2);
   const summary = [
-    '# publisher: attach to the role that runs publish, promote, rollback and gc (e.g. Jenkins)',
-    JSON.stringify(policies.publisher, null, 2),
-    `# reader: attach to the role of the Falco pods' falco-s3-loader (e.g. the IRSA role)${options.channel ? `, channel ${options.channel} only` : ''}`,
-    JSON.stringify(policies.reader, null, 2),
+    `# publisher: attach to the role that runs publish, promote and rollback (e.g. Jenkins): creates blobs and releases, moves channels, deletes nothing${
+      options.conditionKeys === false ? '' : ' (its Deny statements use the s3:if-none-match and s3:if-match condition keys; for a server without them, e.g. MinIO, print with --no-condition-keys)'
+    }`,
+    json(policies.publisher),
+    `# gc: attach to the role that runs releases gc: deletes unreferenced blobs, unfinished uploads and stale leases${options.retireReleases ? ', and retires releases' : '; cannot touch releases or channels'}`,
+    json(policies.gc),
+    `# reader: attach to the role of the Falco pods' falco-s3-loader (e.g. the IRSA role)${options.channel ? `, channel ${options.channel} only` : ''}: reads, never lists`,
+    json(policies.reader),
+    `# bucket lifecycle rule: S3 aborts uploads a killed publish left, even if gc never runs (aws s3api put-bucket-lifecycle-configuration --bucket ${options.bucket} --lifecycle-configuration file://rule.json)`,
+    json(lifecycle),
   ].join('\n');
-  return { summary, data: policies };
+  return { summary, data: { ...policies, lifecycle } };
 }
 
 function wholeNumber(text: string, flag: string): number {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { AwsKeys, ResolvedEnvironment } from '../environment.ts';
+import { parseDuration } from './duration.ts';
 
 /** The store flags as commander parsed them (after the FALCO_AIRGAP_S3_* defaults). */
 export interface StoreFlags {
@@ -9,6 +10,7 @@ export interface StoreFlags {
   endpoint?: string | undefined;
   region?: string | undefined;
   pathStyle?: boolean | undefined;
+  timeout?: string | undefined;
 }
 
 /** Where the plugin store is and how to reach it: what the store factory needs. */
@@ -21,7 +23,12 @@ export interface StoreConnection {
   forcePathStyle: boolean | undefined;
   /** Keys from the environment; without them the AWS SDK's default chain applies. */
   credentials: AwsKeys | undefined;
+  /** The most the whole command may spend talking to S3. */
+  timeoutMs: number;
 }
+
+/** What --timeout allows a store command by default: a large first publish over a slow link fits. */
+export const DEFAULT_STORE_TIMEOUT = '30m';
 
 export interface StoreOptionsShape {
   /** Whether the command refuses to run without a bucket (the pipeline only needs one for strategy s3). */
@@ -29,9 +36,11 @@ export interface StoreOptionsShape {
   bucketDescription?: string;
   /** Only --bucket and --prefix: for commands that name the store without talking to it. */
   locationOnly?: boolean;
+  /** Add --timeout, the deadline of the whole command (the pipeline has its own stages' limits). */
+  deadline?: boolean;
 }
 
-/** Adds --bucket, --prefix and, unless `locationOnly`, --endpoint, --region, --no-path-style; FALCO_AIRGAP_S3_* give the defaults. */
+/** Adds --bucket, --prefix and, unless `locationOnly`, --endpoint, --region, --no-path-style (and --timeout with `deadline`); FALCO_AIRGAP_S3_* give the defaults. */
 export function addStoreOptions(command: Command, environment: ResolvedEnvironment, shape: StoreOptionsShape): Command {
   const bucket = new Option('--bucket <name>', shape.bucketDescription ?? 'S3 bucket of the plugin store');
   addWithEnvironmentDefault(command, shape.bucketRequired ? bucket.makeOptionMandatory() : bucket, 'FALCO_AIRGAP_S3_BUCKET', environment.store.bucket);
@@ -48,9 +57,9 @@ export function addStoreOptions(command: Command, environment: ResolvedEnvironme
     'FALCO_AIRGAP_S3_ENDPOINT',
     environment.store.endpoint,
   );
-  return command
-    .option('--region <region>', 'AWS region (default: AWS_REGION, then us-east-1)')
-    .option('--no-path-style', 'virtual-hosted addressing even with --endpoint');
+  command.option('--region <region>', 'AWS region (default: AWS_REGION, then us-east-1)').option('--no-path-style', 'virtual-hosted addressing even with --endpoint');
+  if (shape.deadline) command.option('--timeout <duration>', 'the most the command may spend on S3, retries included, e.g. 90s, 10m, 1h', DEFAULT_STORE_TIMEOUT);
+  return command;
 }
 
 // Commander would read process.env itself; the value comes from the resolved environment instead, the help text stays the same.
@@ -65,6 +74,8 @@ export function storeConnection(flags: StoreFlags & { bucket: string }, environm
   if (flags.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(flags.endpoint)) {
     throw new CliError(`--endpoint "${flags.endpoint}" is not an http(s) URL`, CliErrorCode.Usage, 'input', 'e.g. --endpoint http://minio.storage:9000');
   }
+  const timeoutMs = parseDuration(flags.timeout ?? DEFAULT_STORE_TIMEOUT, '--timeout', '90s, 10m or 1h');
+  if (timeoutMs <= 0) throw new CliError('--timeout must be more than 0s', CliErrorCode.Usage, 'input', 'e.g. --timeout 10m');
   return {
     bucket: flags.bucket,
     prefix: flags.prefix,
@@ -72,5 +83,6 @@ export function storeConnection(flags: StoreFlags & { bucket: string }, environm
     region: flags.region ?? environment.awsRegion,
     forcePathStyle: flags.endpoint ? flags.pathStyle !== false : undefined,
     credentials: environment.awsKeys,
+    timeoutMs,
   };
 }

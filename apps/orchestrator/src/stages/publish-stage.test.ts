@@ -60,14 +60,18 @@ function run(input: Partial<PublishStageInput>, objects: MemoryObjectStore) {
       platforms: [],
       dryRun: false,
       concurrency: 2,
-      store: { bucket: 'corp-falco', prefix: 'falco', endpoint: undefined, region: 'us-east-1', forcePathStyle: undefined, credentials: undefined },
+      store: { bucket: 'corp-falco', prefix: 'falco', endpoint: undefined, region: 'us-east-1', forcePathStyle: undefined, credentials: undefined, timeoutMs: 60_000 },
       ...input,
     },
     {
       cwd,
       signal: new AbortController().signal,
       reporter,
-      openStore: (_connection, tuning) => ({ store: new PluginStore({ objects, prefix: 'falco', ...tuning }), close: () => undefined }),
+      openStore: (_connection, tuning) => ({
+        store: new PluginStore({ objects, prefix: 'falco', ...tuning }),
+        signal: tuning?.signal ?? new AbortController().signal,
+        close: () => undefined,
+      }),
     },
   );
   return { stage, events };

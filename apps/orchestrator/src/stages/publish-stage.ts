@@ -34,10 +34,14 @@ export interface PublishStageDeps extends StageDeps {
 export async function publishStage(input: PublishStageInput, deps: PublishStageDeps): Promise<StageOutcome<PublishStageData>> {
   const lock = await loadLock(resolve(deps.cwd, input.lockFile), input.lockFile);
   const extractedDir = resolve(deps.cwd, input.extractedDir ?? join(dirname(input.lockFile), 'extracted'));
-  const { store, close } = (deps.openStore ?? openStore)(input.store, { concurrency: input.concurrency, onEvent: reportStoreEvents(deps.reporter) });
+  const { store, signal, close } = (deps.openStore ?? openStore)(input.store, {
+    concurrency: input.concurrency,
+    onEvent: reportStoreEvents(deps.reporter),
+    signal: deps.signal,
+  });
   let result: PublishResult;
   try {
-    result = await store.publish(lock, extractedDir, { channel: input.channel, platforms: input.platforms, dryRun: input.dryRun, signal: deps.signal });
+    result = await store.publish(lock, extractedDir, { channel: input.channel, platforms: input.platforms, dryRun: input.dryRun, signal });
   } finally {
     close();
   }
