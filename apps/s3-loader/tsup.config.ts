@@ -23,4 +23,17 @@ export default [
       options.legalComments = 'none';
     },
   }),
+  // The single executable's entry: installs the signal handlers, then runs the bundle above from an asset.
+  defineConfig({
+    entry: { 'falco-s3-loader-sea': 'src/sea-bootstrap.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node24',
+    platform: 'node',
+    minify: true,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+    dts: false,
+  }),
 ];

@@ -2,7 +2,7 @@ import { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
 import { Option, type Command } from 'commander';
 import type { CommandContext, CommandOutcome } from './context.ts';
 import type { ResolvedEnvironment } from './environment.ts';
-import { addClusterOptions, addReleaseOptions } from './options/cluster.ts';
+import { addClusterOptions, addReleaseOptions, DEFAULT_NAMESPACE, DEFAULT_RELEASE } from './options/cluster.ts';
 import { addImageOptions } from './options/images.ts';
 import { addPlatformOption } from './options/platform.ts';
 import { addRegistryOptions } from './options/registry.ts';
@@ -104,6 +104,22 @@ export function defineCommands(program: Command, execute: Execute, environment: 
 
   defineDeployCommands(program, execute);
 
+  const values = program.command('values').description("work with the chart's values");
+  values
+    .command('migrate')
+    .description(
+      'convert a values file of the upstream falcosecurity/charts falco chart into values for this chart; every value it cannot carry over is a warning with the reason',
+    )
+    .argument('<file>', 'values file of the upstream chart, e.g. the output of helm get values falco')
+    .option('--out <file>', 'write the values here (default: print them on stdout)')
+    .option('--release <name>', 'release name the upstream chart was installed under (names the falcosidekick Service)', DEFAULT_RELEASE)
+    .option('--namespace <name>', 'namespace of that release', DEFAULT_NAMESPACE)
+    .action(
+      execute('values migrate', async (ctx, command) =>
+        (await import('./commands/values-migrate.ts')).valuesMigrate(ctx, command.args[0]!, command.opts()),
+      ),
+    );
+
   const pipeline = program
     .command('pipeline')
     .description('run the stages for one environment in order: extract, publish (s3), build, push, deploy')
@@ -173,7 +189,9 @@ function defineReleasesCommands(program: Command, execute: Execute, environment:
 function defineDeployCommands(program: Command, execute: Execute): void {
   const deploy = program
     .command('deploy')
-    .description('helm upgrade --install the chart with values checked first, then verify the rollout; a failure leaves a diagnostics bundle naming the likely cause');
+    .description(
+      'helm upgrade --install the chart with values checked first, then verify the rollout; a failure leaves a diagnostics bundle naming the likely cause',
+    );
   addReleaseOptions(addClusterOptions(deploy))
     .option('--diagnostics-dir <dir>', 'where the diagnostics bundle of a failed deploy is written', 'falco-airgap-diagnostics')
     .option('--dry-run', 'read the release history and print the plan; change nothing', false)

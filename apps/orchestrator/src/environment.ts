@@ -25,6 +25,8 @@ export interface ResolvedEnvironment {
   proxy: ProxyEnvironment;
   /** $XDG_CACHE_HOME/falco-airgap/oci, else ~/.cache/falco-airgap/oci: the blob cache unless --cache-dir says otherwise. */
   cacheDir: string;
+  /** $XDG_CACHE_HOME/falco-airgap/locks, else ~/.cache/falco-airgap/locks: the advisory locks of store prefixes (publish). */
+  lockDir: string;
   /** FALCO_AIRGAP_S3_*: defaults of the store flags, suited to Jenkins credentials bindings. */
   store: { bucket: string | undefined; prefix: string | undefined; endpoint: string | undefined };
   /** AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
@@ -92,6 +94,7 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
       noProxy: value('no_proxy') ?? value('NO_PROXY'),
     },
     cacheDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'oci'),
+    lockDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'locks'),
     store: { bucket: value('FALCO_AIRGAP_S3_BUCKET'), prefix: value('FALCO_AIRGAP_S3_PREFIX'), endpoint: value('FALCO_AIRGAP_S3_ENDPOINT') },
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
     awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,

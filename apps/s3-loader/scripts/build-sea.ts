@@ -2,7 +2,7 @@
 //   node scripts/build-sea.ts [--node PATH]
 // --node (or FALCO_S3_LOADER_NODE_BINARY) takes another Node 24 binary, e.g. the linux-arm64 one for an
 // arm64 image; by default the Node running this script is embedded. Run after tsup (npm run build).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ const appRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const dist = join(appRoot, 'dist');
 const work = join(dist, 'sea');
 const bundle = join(dist, 'falco-s3-loader.cjs');
+const bootstrap = join(dist, 'falco-s3-loader-sea.cjs');
 const output = join(dist, 'falco-s3-loader');
 // The fuse string Node looks for to know a blob was injected (documented in Node's SEA guide).
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -20,7 +21,7 @@ const { values } = parseArgs({ options: { node: { type: 'string' } } });
 const nodeBinary = resolve(values.node ?? process.env.FALCO_S3_LOADER_NODE_BINARY ?? process.execPath);
 const crossBuild = nodeBinary !== resolve(process.execPath);
 
-if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run tsup first (npm run build -w @falco-airgap/s3-loader)`);
+for (const file of [bundle, bootstrap]) if (!existsSync(file)) throw new Error(`${file} is missing: run tsup first (npm run build -w @falco-airgap/s3-loader)`);
 const nodeVersion = execFileSync(process.execPath, ['--version'], { encoding: 'utf8' }).trim();
 if (!/^v24\./.test(nodeVersion)) throw new Error(`the SEA blob must be made by Node 24, this is ${nodeVersion}`);
 
@@ -28,11 +29,13 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const blob = join(work, 'prep.blob');
 const config = {
-  main: bundle,
+  // A small entry installs the signal handlers before the loader (an asset) is compiled.
+  main: bootstrap,
+  assets: { 'falco-s3-loader.cjs': bundle },
   output: blob,
   disableExperimentalSEAWarning: true,
-  // A code cache is specific to the V8 build that made it: only when the embedded Node is this one.
-  useCodeCache: !crossBuild,
+  // The code cache would only cover the small entry; without it nothing can be rejected at run time.
+  useCodeCache: false,
   useSnapshot: false,
   // The loader triggers young-generation collections while it downloads, to stay within its memory budget.
   execArgv: ['--expose-gc'],
@@ -42,7 +45,6 @@ execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-con
 
 const temporary = `${output}.tmp`;
 copyFileSync(nodeBinary, temporary);
-chmodSync(temporary, 0o755);
 // The official binary carries debug sections; dropping them halves the image layer and changes nothing at run time.
 try {
   execFileSync('strip', ['--strip-debug', temporary], { stdio: 'inherit' });
@@ -53,12 +55,17 @@ const { inject } = createRequire(import.meta.url)('postject') as {
   inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
 };
 await inject(temporary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+// Last, as strip and postject write the file anew.
+chmodSync(temporary, 0o755);
 renameSync(temporary, output);
 rmSync(work, { recursive: true, force: true });
 
 if (!crossBuild) {
-  const version = execFileSync(output, ['--version'], { encoding: 'utf8' }).trim();
+  const run = spawnSync(output, ['--version'], { encoding: 'utf8' });
+  if (run.error) throw run.error;
   const expected = (JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  if (version !== expected) throw new Error(`the built binary reports version "${version}", expected ${expected}`);
+  if (run.stdout.trim() !== expected) throw new Error(`the built binary reports version "${run.stdout.trim()}", expected ${expected}`);
+  // The loader's stderr is its JSON-line log: a Node warning there (e.g. a rejected code cache) breaks it.
+  if (run.stderr !== '') throw new Error(`the built binary writes to stderr on --version:\n${run.stderr}`);
 }
 console.log(`built ${output} (embedding ${nodeBinary}${crossBuild ? ', cross build: not run' : ''})`);

@@ -36,6 +36,7 @@ describe('parseLoaderArgs', () => {
       onUnavailable: 'fail',
       timeoutMs: 30_000,
       retries: 3,
+      retryForMs: 120_000,
       concurrency: 4,
     });
   });
@@ -51,6 +52,7 @@ describe('parseLoaderArgs', () => {
       FALCO_S3_LOADER_ON_UNAVAILABLE: 'use-cached',
       FALCO_S3_LOADER_TIMEOUT: '1500ms',
       FALCO_S3_LOADER_RETRIES: '0',
+      FALCO_S3_LOADER_RETRY_FOR: '0s',
       AWS_REGION: 'eu-central-1',
     };
     expect(config([], env, 'arm64')).toMatchObject({
@@ -66,6 +68,7 @@ describe('parseLoaderArgs', () => {
       onUnavailable: 'use-cached',
       timeoutMs: 1500,
       retries: 0,
+      retryForMs: 0,
     });
     expect(config(['--bucket', 'from-flag', '--timeout', '2m'], env)).toMatchObject({ bucket: 'from-flag', timeoutMs: 120_000 });
   });
@@ -79,6 +82,10 @@ describe('parseLoaderArgs', () => {
     [['--bucket', 'bkt', '--channel', 'prod', '--on-unavailable', 'ignore'], 'must be fail or use-cached'],
     [['--bucket', 'bkt', '--channel', 'prod', '--on-unavailable', 'use-cached'], 'needs --cache-dir'],
     [['--bucket', 'bkt', '--channel', 'prod', '--timeout', 'soon'], 'not a duration'],
+    [['--bucket', 'bkt', '--channel', 'prod', '--timeout', '0.0001s'], '--timeout "0.0001s" must be from 100ms to 1h'],
+    [['--bucket', 'bkt', '--channel', 'prod', '--timeout', '9999999s'], '--timeout "9999999s" must be from 100ms to 1h'],
+    [['--bucket', 'bkt', '--channel', 'prod', '--retry-for', '2d'], 'not a duration'],
+    [['--bucket', 'bkt', '--channel', 'prod', '--region', 'eu-west-1\r\nX-Injected: 1'], 'is not a valid region'],
     [['--bucket', 'bkt', '--channel', 'prod', '--retries', '99'], 'whole number'],
     [['--bucket', 'bkt', '--channel', 'prod', '--platform', 'linux/s390x'], 'not supported'],
     [['--bucket', 'bkt', '--channel', 'prod', '--endpoint', 'minio:9000'], 'not an http(s) URL'],

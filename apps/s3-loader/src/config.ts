@@ -1,5 +1,5 @@
 import { isSupportedPlatform, type Platform } from '@falco-airgap/core';
-import { assertBucketName, assertChannelName, assertReleaseId, normalizePrefix } from '@falco-airgap/s3-plugin-store';
+import { assertBucketName, assertChannelName, assertRegion, assertReleaseId, normalizePrefix } from '@falco-airgap/s3-plugin-store';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoaderError, LoaderErrorCode } from './errors.ts';
@@ -22,7 +22,10 @@ export interface LoaderConfig {
   stateFile: string;
   onUnavailable: OnUnavailable;
   timeoutMs: number;
+  /** Retries at least this many times what a retry can fix (an unavailable S3, a broken download)... */
   retries: number;
+  /** ...and keeps retrying with backoff for this long, so S3 coming back after a short outage is waited for. */
+  retryForMs: number;
   concurrency: number;
 }
 
@@ -50,8 +53,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   'cache-dir': { env: 'CACHE_DIR', type: 'string', help: 'persistent cache of verified files, reused when S3 is unavailable' },
   'state-file': { env: 'STATE_FILE', type: 'string', help: 'record of what was installed (default <dest>/.falco-s3-loader.json)' },
   'on-unavailable': { env: 'ON_UNAVAILABLE', type: 'string', help: 'fail | use-cached: what to do when S3 cannot be reached (default fail)' },
-  timeout: { env: 'TIMEOUT', type: 'string', help: 'connect and inactivity timeout per request, e.g. 10s, 500ms (default 30s)' },
-  retries: { env: 'RETRIES', type: 'string', help: 'retries per request and per download (default 3)' },
+  timeout: { env: 'TIMEOUT', type: 'string', help: 'connect and inactivity timeout per request, from 100ms to 1h, e.g. 10s, 500ms (default 30s)' },
+  retries: { env: 'RETRIES', type: 'string', help: 'retries per request and per download, at least (default 3)' },
+  'retry-for': { env: 'RETRY_FOR', type: 'string', help: 'keep retrying an unavailable S3 with backoff this long, e.g. 2m, 0s (default 2m)' },
   concurrency: { env: 'CONCURRENCY', type: 'string', help: 'files downloaded at once (default 4)' },
 };
 
@@ -113,7 +117,7 @@ export function parseLoaderArgs(argv: readonly string[], env: Record<string, str
         prefix: normalizePrefix(read('prefix')),
         channel: channel === undefined ? undefined : assertChannelName(channel),
         release: release === undefined ? undefined : assertReleaseId(release),
-        region: read('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+        region: optionalRegion(read('region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
         endpoint,
         forcePathStyle: readBoolean('path-style'),
         platform: platformOf(read('platform'), arch),
@@ -122,8 +126,9 @@ export function parseLoaderArgs(argv: readonly string[], env: Record<string, str
         cacheDir,
         stateFile: absolute('state-file', read('state-file') ?? join(destination, '.falco-s3-loader.json')),
         onUnavailable,
-        timeoutMs: duration('timeout', read('timeout') ?? '30s'),
+        timeoutMs: duration('timeout', read('timeout') ?? '30s', { min: 100, max: 60 * 60_000 }),
         retries: count('retries', read('retries') ?? '3', 0, 20),
+        retryForMs: duration('retry-for', read('retry-for') ?? '2m', { min: 0, max: 60 * 60_000 }),
         concurrency: count('concurrency', read('concurrency') ?? '4', 1, 64),
       },
     };
@@ -149,15 +154,27 @@ function optionalAbsolute(flag: string, path: string | undefined): string | unde
   return path === undefined ? undefined : absolute(flag, path);
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** `10s`, `500ms`, `2m`, or a bare number of seconds. */
-export function duration(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+/** `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds, within `min` and `max` milliseconds. */
+export function duration(flag: string, text: string, limits: { min: number; max: number }): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw bad(`--${flag} "${text}" is not a duration like 10s, 500ms or 2m`);
-  const ms = Number(m[1]) * UNITS[m[2] ?? 's']!;
-  if (ms <= 0) throw bad(`--${flag} must be more than zero`);
-  return Math.round(ms);
+  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+  // A timeout that rounds to 0 would disable it, and one past Node's timer range would fire at once.
+  if (ms < limits.min || ms > limits.max) throw bad(`--${flag} "${text}" must be from ${formatMs(limits.min)} to ${formatMs(limits.max)}`);
+  return ms;
+}
+
+function formatMs(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function optionalRegion(region: string | undefined): string | undefined {
+  return region === undefined ? undefined : assertRegion(region);
 }
 
 function count(flag: string, text: string, min: number, max: number): number {

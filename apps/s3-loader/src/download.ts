@@ -92,17 +92,27 @@ function collectGarbageEvery(bytes: number): void {
   (globalThis as { gc?: (options: { type: 'minor' | 'major'; execution: 'sync' }) => void }).gc?.({ type: 'minor', execution: 'sync' });
 }
 
-/** Retries only what a retry can fix: a broken connection or an unavailable server, never wrong bytes. */
+/** How long to keep retrying: at least `retries` times, and for as long as `retryForMs` lasts. */
+export interface RetryBudget {
+  retries: number;
+  retryForMs: number;
+}
+
+/**
+ * Retries only what a retry can fix, a broken connection or an unavailable server, never wrong
+ * bytes: at least `retries` times, then as long as the budget's time lasts, with backoff.
+ */
 export function withRetries<T>(
-  retries: number,
+  budget: RetryBudget,
   signal: AbortSignal | undefined,
   task: () => Promise<T>,
   onRetry?: (attempt: number, error: unknown) => void,
 ): Promise<T> {
+  const deadline = performance.now() + budget.retryForMs;
   return retry(task, {
-    policy: { attempts: retries + 1, baseDelayMs: 200, maxDelayMs: 3_000 },
+    policy: { attempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 200, maxDelayMs: 5_000 },
     signal,
-    shouldRetry: (error) => isS3StoreError(error, S3StoreErrorCode.Unavailable),
+    shouldRetry: (error, attempt) => isS3StoreError(error, S3StoreErrorCode.Unavailable) && (attempt <= budget.retries || performance.now() < deadline),
     onRetry: (error, attempt) => onRetry?.(attempt, error),
   });
 }

@@ -62,6 +62,7 @@ function configFor(overrides: Partial<LoaderConfig> = {}): LoaderConfig {
     onUnavailable: 'fail',
     timeoutMs: 1000,
     retries: 0,
+    retryForMs: 0,
     concurrency: 4,
     ...overrides,
   };
@@ -208,6 +209,45 @@ describe('runLoader', () => {
       expect(error).toMatchObject({ code: 'LOADER_NO_USABLE_CACHE' });
     });
 
+    it.each([
+      ['bucket', { bucket: 'other-falco' }],
+      ['prefix', { prefix: 'other/prefix' }],
+      ['endpoint', { endpoint: 'http://other-minio:9000' }],
+    ])('does not use a cached release filled from another %s', async (_what, other: Partial<LoaderConfig>) => {
+      const { objects, state } = bucket();
+      await publish(objects, v1);
+      const elsewhere = new PluginStore({ objects, prefix: 'other/prefix' });
+      const copy = await writeFixtureLock(join(dir, 'elsewhere'), { plugins: v1 });
+      await elsewhere.promote((await elsewhere.publish(copy.lock, copy.extractedDir)).release.id, 'prod');
+      // The cache is filled by a loader of another store; this node's loader must not take it.
+      await run(objects, configFor({ ...other, cacheDir: join(dir, 'cache') }));
+      state.down = true;
+      await rm(dest, { recursive: true, force: true });
+      const error = await failure(run(objects, configFor({ cacheDir: join(dir, 'cache'), onUnavailable: 'use-cached' })));
+      expect(error).toMatchObject({ code: 'LOADER_NO_USABLE_CACHE' });
+      expect(await readdir(dest).catch(() => [])).toEqual([]);
+    });
+
+    it('keeps retrying for --retry-for and installs once S3 is back', async () => {
+      const { objects, state } = bucket();
+      const id = await publish(objects, v1);
+      state.down = true;
+      setTimeout(() => (state.down = false), 700);
+      const { outcome, logs } = await run(objects, configFor({ retries: 0, retryForMs: 10_000 }));
+      expect(outcome).toMatchObject({ release: id, status: 'installed' });
+      expect(logs.filter((l) => l.event === 'retry').length).toBeGreaterThan(1);
+    });
+
+    it('gives up when --retry-for is spent', async () => {
+      const { objects, state } = bucket();
+      await publish(objects, v1);
+      state.down = true;
+      const started = Date.now();
+      const error = await failure(run(objects, configFor({ retries: 0, retryForMs: 500 })));
+      expect(loaderExitCodeFor(error)).toBe(LoaderExit.Unavailable);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
     it('refuses a damaged cache entry', async () => {
       const { objects, state } = bucket();
       await publish(objects, v1);
@@ -233,6 +273,21 @@ describe('runLoader', () => {
     const { logs } = await run(objects, configFor({ cacheDir: join(dir, 'cache') }));
     expect(state.reads).toEqual([]);
     expect(logs.filter((l) => l.event === 'cached')).toHaveLength(2);
+  });
+
+  it('refuses a rules file that would replace a plugin when the rules go to the plugin directory', async () => {
+    const { objects } = bucket();
+    const fixture = await writeFixtureLock(join(dir, 'clash'), {
+      plugins: v1,
+      rulesfiles: [{ name: 'evil-rules', version: '1.0.0', files: [{ file: 'libk8saudit.so', text: '- rule: not a plugin\n' }] }],
+    });
+    const store = new PluginStore({ objects, prefix: 'falco' });
+    await store.promote((await store.publish(fixture.lock, fixture.extractedDir)).release.id, 'prod');
+    const error = await failure(run(objects, configFor({ rulesDestination: dest })));
+    expect(error).toMatchObject({ code: 'LOADER_CONFIG' });
+    expect((error as Error).message).toContain(`would both be installed as ${join(dest, 'libk8saudit.so')}`);
+    expect(loaderExitCodeFor(error)).toBe(LoaderExit.BadConfig);
+    expect(await readdir(dest).catch(() => [])).toEqual([]);
   });
 
   it('installs the rules files too when a rules directory is set', async () => {

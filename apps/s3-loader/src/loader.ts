@@ -1,5 +1,6 @@
+import { describeLockHolder, lockDirectory } from '@falco-airgap/core';
 import { isS3StoreError, ReleaseReader, S3StoreErrorCode, type ObjectReader, type ReleaseDocument } from '@falco-airgap/s3-plugin-store';
-import { PluginCache } from './cache.ts';
+import { cacheSelectorOf, PluginCache, type CacheSelector } from './cache.ts';
 import type { LoaderConfig } from './config.ts';
 import { downloadVerified, withRetries } from './download.ts';
 import { LoaderError, LoaderErrorCode } from './errors.ts';
@@ -25,7 +26,12 @@ export interface LoaderDependencies {
   log: Log;
   now?: () => Date;
   signal?: AbortSignal;
+  /** How long to wait while another loader installs into the same directory; INSTALL_LOCK_WAIT_MS by default. */
+  lockWaitMs?: number;
 }
+
+/** Long enough for another loader to finish a large first install into the same directory. */
+export const INSTALL_LOCK_WAIT_MS = 5 * 60_000;
 
 export interface LoaderOutcome {
   release: string;
@@ -37,12 +43,28 @@ export interface LoaderOutcome {
 
 /** One run: resolve the release, fetch and verify its files, install them all or none, record the state. */
 export async function runLoader(config: LoaderConfig, deps: LoaderDependencies): Promise<LoaderOutcome> {
+  // Two loaders staging and renaming into one directory would mix their files: the second waits, then finds it up to date.
+  const lock = await lockDirectory(config.destination, {
+    purpose: 'install',
+    waitMs: deps.lockWaitMs ?? INSTALL_LOCK_WAIT_MS,
+    signal: deps.signal,
+    onWait: (holder) =>
+      deps.log({ level: 'info', event: 'waiting', msg: `${describeLockHolder(holder, config.destination)}: waiting for it to finish`, pid: holder.pid }),
+  });
+  try {
+    return await installRelease(config, deps);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function installRelease(config: LoaderConfig, deps: LoaderDependencies): Promise<LoaderOutcome> {
   const now = deps.now ?? (() => new Date());
   const { log, signal } = deps;
   const started = now().getTime();
   const dirs = config.rulesDestination ? [config.destination, config.rulesDestination] : [config.destination];
   const cache = config.cacheDir ? new PluginCache(config.cacheDir) : undefined;
-  const selector = { channel: config.channel, release: config.release };
+  const selector = cacheSelectorOf(config);
 
   const recovered = await recoverInterruptedInstall(config.stateFile, dirs);
   if (recovered !== 'nothing')
@@ -111,8 +133,8 @@ export async function runLoader(config: LoaderConfig, deps: LoaderDependencies):
 async function resolveRelease(config: LoaderConfig, deps: LoaderDependencies): Promise<ReleaseDocument> {
   const store = new ReleaseReader({ objects: deps.objects, prefix: config.prefix });
   const retrying = (attempt: number, error: unknown) => deps.log({ level: 'warn', event: 'retry', msg: (error as Error).message, attempt });
-  if (config.release) return withRetries(config.retries, deps.signal, () => store.getRelease(config.release!, deps.signal), retrying);
-  return withRetries(config.retries, deps.signal, async () => (await store.resolveChannel(config.channel!, deps.signal)).release, retrying);
+  if (config.release) return withRetries(config, deps.signal, () => store.getRelease(config.release!, deps.signal), retrying);
+  return withRetries(config, deps.signal, async () => (await store.resolveChannel(config.channel!, deps.signal)).release, retrying);
 }
 
 function itemsOf(release: ReleaseDocument, config: LoaderConfig): InstallItem[] {
@@ -121,6 +143,17 @@ function itemsOf(release: ReleaseDocument, config: LoaderConfig): InstallItem[] 
     throw new LoaderError(LoaderErrorCode.NoPluginsForPlatform, `release ${release.id} has no plugin for ${config.platform}`, {
       hint: `publish a lock extracted for ${config.platform}, or set --platform`,
     });
+  }
+  // With the rules directory the plugins' one, a rules file named like a plugin would replace it.
+  const byPath = new Map<string, InstallItem>();
+  for (const item of items) {
+    const other = byPath.get(pathOf(item));
+    if (other) {
+      throw new LoaderError(LoaderErrorCode.Config, `${other.kind} ${other.name} and ${item.kind} ${item.name} of release ${release.id} would both be installed as ${pathOf(item)}`, {
+        hint: 'set --rules-dest to a directory other than --dest',
+      });
+    }
+    byPath.set(pathOf(item), item);
   }
   return items;
 }
@@ -142,7 +175,7 @@ async function stageFromS3(items: readonly InstallItem[], cache: PluginCache | u
       }
       const began = Date.now();
       await withRetries(
-        config.retries,
+        config,
         signal,
         () => downloadVerified(deps.objects, { key: `${prefix}${item.blob}`, sha256: item.sha256, size: item.size, path: staged }, { signal }),
         (attempt, error) => log({ level: 'warn', event: 'retry', msg: (error as Error).message, file: item.file, attempt }),
@@ -173,7 +206,7 @@ async function stageFromS3(items: readonly InstallItem[], cache: PluginCache | u
 
 async function stageFromCache(
   cache: PluginCache,
-  selector: { channel: string | undefined; release: string | undefined },
+  selector: CacheSelector,
   config: LoaderConfig,
   dirs: readonly string[],
   unavailable: unknown,
@@ -181,11 +214,14 @@ async function stageFromCache(
 ): Promise<{ release: ReleaseDocument; items: InstallItem[] }> {
   const noCache = (why: string) =>
     new LoaderError(LoaderErrorCode.NoUsableCache, `S3 is unavailable and ${why}`, {
-      hint: 'restore access to S3; the cache only helps after one successful run with the same --cache-dir and channel',
+      hint: 'restore access to S3; the cache only helps after one successful run with the same --cache-dir, store (endpoint, bucket, prefix) and channel',
       cause: unavailable,
     });
   const cached = await cache.loadRelease(selector);
-  if (!cached) throw noCache(`the cache ${cache.dir} holds no release for ${selector.channel ? `channel ${selector.channel}` : `release ${selector.release}`}`);
+  if (!cached) {
+    const what = selector.channel ? `channel ${selector.channel}` : `release ${selector.release}`;
+    throw noCache(`the cache ${cache.dir} holds no release for ${what} of s3://${selector.bucket}/${selector.prefix} at ${selector.endpoint}`);
+  }
   const items = itemsOf(cached.release, config);
   await prepareStaging(dirs);
   for (const item of items) {
@@ -201,10 +237,10 @@ async function rememberInCache(
   cache: PluginCache,
   release: ReleaseDocument,
   items: readonly InstallItem[],
-  selector: { channel: string | undefined; release: string | undefined },
+  selector: CacheSelector,
   now: Date,
 ): Promise<void> {
   for (const item of items) await cache.put(item.sha256, item.size, pathOf(item));
   await cache.saveRelease(release, selector, now);
-  await cache.prune(new Set(items.map((i) => i.sha256)));
+  await cache.prune();
 }

@@ -1,7 +1,7 @@
 import { isFalcoAirgapError } from '@falco-airgap/core';
 import packageJson from '../package.json' with { type: 'json' };
 import { parseLoaderArgs, usage } from './config.ts';
-import { LoaderExit, loaderExitCodeFor } from './errors.ts';
+import { LoaderError, LoaderErrorCode, LoaderExit, loaderExitCodeFor } from './errors.ts';
 import { runLoader } from './loader.ts';
 import { jsonLineLog } from './log.ts';
 import { credentialSource, S3Reader } from './s3-reader.ts';
@@ -22,6 +22,7 @@ export async function main(proc: LoaderProcess): Promise<number> {
   const log = jsonLineLog(proc.stderr);
   let reader: S3Reader | undefined;
   try {
+    if (proc.signal.aborted) throw new LoaderError(LoaderErrorCode.Interrupted, 'interrupted before it started', { hint: 'nothing was changed; the next start installs' });
     const command = parseLoaderArgs(proc.argv, proc.env, proc.arch);
     if (command.kind === 'help') {
       proc.stdout(`${usage(version)}\n`);

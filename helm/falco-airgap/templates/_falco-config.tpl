@@ -1,6 +1,7 @@
 {{/*
 falco.yaml as a dict: the user's falco.* values, plus what the chart owns (engine from driver.*,
-metrics from metrics.*, the container plugin from collectors.*, the customRules files in byte order).
+metrics from metrics.*, the container and k8smeta plugins from collectors.*, and rules_files with the
+customRules files and the rules files of the lock in their places).
 */}}
 {{- define "falco-airgap.falcoConfig" -}}
 {{- $v := .Values }}
@@ -15,13 +16,9 @@ metrics from metrics.*, the container plugin from collectors.*, the customRules 
 {{- if not (get $config $key) }}{{ $_ := unset $config $key }}{{ end }}
 {{- end }}
 
-{{- $_ := set $config "config_files" (prepend $v.falco.config_files "/etc/falco/config.d") }}
+{{- $_ := set $config "config_files" (prepend $v.falco.config_files "/etc/falco/config.d" | uniq) }}
 
-{{- $rulesFiles := $v.falco.rules_files }}
-{{- range $name := keys $v.customRules | sortAlpha }}
-{{- $rulesFiles = append $rulesFiles (printf "/etc/falco/rules.d/%s" $name) }}
-{{- end }}
-{{- $_ := set $config "rules_files" $rulesFiles }}
+{{- $_ := set $config "rules_files" (include "falco-airgap.rulesFiles" . | fromJsonArray) }}
 
 {{- $_ := set $config "engine" (include "falco-airgap.engine" . | fromYaml) }}
 
@@ -31,11 +28,21 @@ metrics from metrics.*, the container plugin from collectors.*, the customRules 
 {{- $plugins = append $plugins (include "falco-airgap.containerPluginEntry" . | fromYaml) }}
 {{- $load = append $load "container" }}
 {{- end }}
+{{- if include "falco-airgap.kubernetesPlugin" . }}
+{{- $defined := list }}
+{{- range $v.falco.plugins }}{{ $defined = append $defined .name }}{{ end }}
+{{- if not (has "k8smeta" $defined) }}
+{{- $plugins = append $plugins (include "falco-airgap.kubernetesPluginEntry" . | fromYaml) }}
+{{- end }}
+{{- if not (has "k8smeta" $load) }}
+{{- $load = append $load "k8smeta" }}
+{{- end }}
+{{- end }}
 {{- $_ := set $config "plugins" $plugins }}
 {{- $_ := set $config "load_plugins" $load }}
 
 {{- $webserver := deepCopy $v.falco.webserver }}
-{{- $_ := set $webserver "prometheus_metrics_enabled" $v.metrics.enabled }}
+{{- $_ := set $webserver "prometheus_metrics_enabled" (or $v.metrics.enabled $v.falco.webserver.prometheus_metrics_enabled) }}
 {{- $_ := set $config "webserver" $webserver }}
 
 {{- $m := $v.metrics }}
@@ -47,8 +54,11 @@ metrics from metrics.*, the container plugin from collectors.*, the customRules 
   "resource_utilization_enabled" $m.resourceUtilizationEnabled
   "state_counters_enabled" $m.stateCountersEnabled
   "kernel_event_counters_enabled" $m.kernelEventCountersEnabled
+  "kernel_event_counters_per_cpu_enabled" $m.kernelEventCountersPerCPUEnabled
   "libbpf_stats_enabled" $m.libbpfStatsEnabled
   "plugins_metrics_enabled" $m.pluginsMetricsEnabled
+  "kernel_iter_event_counters_enabled" $m.kernelIterEventCountersEnabled
+  "jemalloc_stats_enabled" $m.jemallocStatsEnabled
   "convert_memory_to_mb" $m.convertMemoryToMB
   "include_empty_values" $m.includeEmptyValues) }}
 {{- toYaml $config }}
@@ -82,6 +92,7 @@ modern_ebpf:
   buf_size_preset: {{ $d.modernEbpf.bufSizePreset }}
   cpus_for_each_buffer: {{ $d.modernEbpf.cpusForEachBuffer }}
   drop_failed_exit: {{ $d.modernEbpf.dropFailedExit }}
+  disable_iterators: {{ $d.modernEbpf.disableIterators }}
 {{- if eq $d.kind "auto" }}
 kmod:
   buf_size_preset: {{ $d.kmod.bufSizePreset }}
@@ -90,7 +101,10 @@ kmod:
 {{- end }}
 {{- end }}
 
-{{/* The container plugin, reading the runtime sockets the pod mounts under /host. */}}
+{{/*
+The container plugin. Sockets are written as paths on the node: the plugin prefixes HOST_ROOT (/host,
+where the pod mounts them) itself and skips the sockets that do not exist.
+*/}}
 {{- define "falco-airgap.containerPluginEntry" -}}
 {{- $c := .Values.collectors.containerEngine }}
 name: container
@@ -103,15 +117,63 @@ init_config:
     {{- range $name, $engine := $c.engines }}
     {{ $name }}:
       enabled: {{ $engine.enabled }}
-      sockets:
-        {{- range $engine.sockets }}
-        - {{ printf "/host%s" . | quote }}
-        {{- end }}
+      {{- if hasKey $engine "sockets" }}
+      sockets: {{ toJson $engine.sockets }}
+      {{- end }}
     {{- end }}
-    lxc:
-      enabled: false
-    libvirt_lxc:
-      enabled: false
-    bpm:
-      enabled: false
+{{- end }}
+
+{{/* The k8smeta plugin, asking the k8s-metacollector for the metadata of the pods on this node. */}}
+{{- define "falco-airgap.kubernetesPluginEntry" -}}
+{{- $k := .Values.collectors.kubernetes }}
+{{- $collector := ternary .Release.Name (printf "%s-k8s-metacollector" .Release.Name) (contains "k8s-metacollector" .Release.Name) }}
+name: k8smeta
+library_path: libk8smeta.so
+init_config:
+  collectorHostname: {{ default (printf "%s.%s.svc" $collector (include "falco-airgap.namespace" .)) $k.collectorHostname | quote }}
+  collectorPort: {{ default 45000 $k.collectorPort }}
+  {{- /* Falco expands ${...} in falco.yaml from its environment. */}}
+  nodeName: "${FALCO_K8S_NODE_NAME}"
+  verbosity: {{ $k.verbosity }}
+  hostProc: {{ $k.hostProc | quote }}
+{{- end }}
+
+{{/*
+rules_files in load order: the user's list, with /etc/falco/rules.d standing for the customRules files
+(byte order; appended when not listed) and the rules files of the lock where the locked-rules directory
+is listed, else right after /etc/falco/falco_rules.yaml, else first. A JSON list.
+*/}}
+{{- define "falco-airgap.rulesFiles" -}}
+{{- $v := .Values }}
+{{- $lockedDir := "/etc/falco/locked-rules.d" }}
+{{- $custom := list }}
+{{- range $name := keys $v.customRules | sortAlpha }}
+{{- $custom = append $custom (printf "/etc/falco/rules.d/%s" $name) }}
+{{- end }}
+{{- $locked := list }}
+{{- if include "falco-airgap.lockedRules" . }}
+{{- range $v.lockedRules.files }}{{ $locked = append $locked (printf "%s/%s" $lockedDir .) }}{{ end }}
+{{- if not $locked }}{{ $locked = list $lockedDir }}{{ end }}
+{{- end }}
+{{- $listed := list }}
+{{- range $v.falco.rules_files }}{{ $listed = append $listed (trimSuffix "/" .) }}{{ end }}
+{{- $rules := list }}
+{{- $customPlaced := false }}
+{{- $lockedPlaced := empty $locked }}
+{{- range $file := $v.falco.rules_files }}
+{{- $path := trimSuffix "/" $file }}
+{{- if eq $path "/etc/falco/rules.d" }}
+{{- if not $customPlaced }}{{ $rules = concat $rules $custom }}{{ $customPlaced = true }}{{ end }}
+{{- else if eq $path $lockedDir }}
+{{- if not $lockedPlaced }}{{ $rules = concat $rules $locked }}{{ $lockedPlaced = true }}{{ end }}
+{{- else }}
+{{- $rules = append $rules $file }}
+{{- if and (eq $path "/etc/falco/falco_rules.yaml") (not $lockedPlaced) (not (has $lockedDir $listed)) }}
+{{- $rules = concat $rules $locked }}{{ $lockedPlaced = true }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if not $lockedPlaced }}{{ $rules = concat $locked $rules }}{{ end }}
+{{- if not $customPlaced }}{{ $rules = concat $rules $custom }}{{ end }}
+{{- toJson $rules }}
 {{- end }}

@@ -74,7 +74,23 @@ Call with (dict "image" .Values.image "root" $).
 
 {{/* "true" when the chart configures the container plugin itself; rules.ts containerPluginManaged says the same. */}}
 {{- define "falco-airgap.containerPlugin" -}}
-{{- if and .Values.collectors.containerEngine.enabled (include "falco-airgap.nodeAgent" .) }}true{{ end }}
+{{- if and .Values.collectors.enabled .Values.collectors.containerEngine.enabled (include "falco-airgap.nodeAgent" .) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the chart adds the k8smeta plugin; rules.ts kubernetesPluginManaged says the same. */}}
+{{- define "falco-airgap.kubernetesPlugin" -}}
+{{- if and .Values.collectors.enabled .Values.collectors.kubernetes.enabled (include "falco-airgap.nodeAgent" .) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the plugin strategy delivers the rules files of the lock next to the plugins. */}}
+{{- define "falco-airgap.lockedRules" -}}
+{{- if and .Values.lockedRules.enabled (include "falco-airgap.pluginVolume" .) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the host's sysfs path (driver.sysfsMountPath) is mounted: tracefs for the TOCTOU mitigation, debugfs for the legacy probe. */}}
+{{- define "falco-airgap.sysKernelMount" -}}
+{{- $d := .Values.driver }}
+{{- if and (include "falco-airgap.nodeAgent" .) (or (eq $d.kind "ebpf") (and (has $d.kind (list "modern_ebpf" "auto")) $d.modernEbpf.sysfsMount)) }}true{{ end }}
 {{- end }}
 
 {{/* "true" when a driver loader init container installs the kernel module or the legacy probe. */}}
@@ -92,17 +108,56 @@ Call with (dict "image" .Values.image "root" $).
 {{- if and .Values.service.enabled .Values.falco.webserver.enabled }}true{{ end }}
 {{- end }}
 
-{{/* Sorted unique host directories holding the sockets of the enabled container engines. */}}
-{{- define "falco-airgap.socketDirs" -}}
-{{- $dirs := list }}
-{{- range $name, $engine := .Values.collectors.containerEngine.engines }}
+{{/*
+The runtime sockets to mount, as host paths sorted and unique: the socket's directory, or the socket
+file alone when it sits directly in /run or /var/run (mounting those would expose every runtime's state).
+*/}}
+{{- define "falco-airgap.socketMounts" -}}
+{{- $paths := list }}
+{{- range $name := list "docker" "podman" "containerd" "cri" }}
+{{- $engine := get $.Values.collectors.containerEngine.engines $name }}
 {{- if $engine.enabled }}
 {{- range $engine.sockets }}
-{{- $dirs = append $dirs (dir .) }}
+{{- $dir := dir . }}
+{{- $paths = append $paths (ternary . $dir (has $dir (list "/" "/run" "/var/run"))) }}
 {{- end }}
 {{- end }}
 {{- end }}
-{{- toJson ($dirs | uniq | sortAlpha) }}
+{{- toJson ($paths | uniq | sortAlpha) }}
+{{- end }}
+
+{{/* Pull secrets of the pods: global.imagePullSecrets, then the upstream chart's imagePullSecrets. */}}
+{{- define "falco-airgap.imagePullSecrets" -}}
+{{- toJson (concat .Values.global.imagePullSecrets .Values.imagePullSecrets | uniq) }}
+{{- end }}
+
+{{/*
+The Falco container's command: Falco itself, or under pluginStrategy s3 the loader's entrypoint, which
+installs from S3 and then runs the rest; either way the container's args are Falco's own arguments.
+*/}}
+{{- define "falco-airgap.falcoCommand" -}}
+{{- if eq .Values.pluginStrategy "s3" }}
+{{- toJson (list "/usr/bin/falco-s3-loader-entrypoint" "/usr/bin/falco") }}
+{{- else }}
+{{- toJson (list "/usr/bin/falco") }}
+{{- end }}
+{{- end }}
+
+{{/* extra.env through tpl, as a list (the upstream chart renders it the same way). */}}
+{{- define "falco-airgap.extraEnv" -}}
+{{- if .Values.extra.env }}
+{{- tpl (toYaml .Values.extra.env) . | fromYamlArray | toJson }}
+{{- else }}[]{{ end }}
+{{- end }}
+
+{{/* The driver loader's image values: driver.loader.initContainer.image, the Falco image where it is empty. */}}
+{{- define "falco-airgap.driverLoaderImageValues" -}}
+{{- $own := .Values.driver.loader.initContainer.image }}
+{{- if $own.repository }}
+{{- toJson (dict "registry" (default .Values.image.registry $own.registry) "repository" $own.repository "tag" $own.tag "digest" $own.digest "pullPolicy" $own.pullPolicy) }}
+{{- else }}
+{{- toJson .Values.image }}
+{{- end }}
 {{- end }}
 
 {{/* The security context of the Falco container, from driver.* unless containerSecurityContext replaces it. */}}

@@ -5,6 +5,10 @@
 {{- $falcoImage := include "falco-airgap.falcoImageValues" . | fromJson }}
 {{- $kind := $v.driver.kind }}
 {{- $kernelBuild := and $nodeAgent (has $kind (list "kmod" "auto" "ebpf")) }}
+{{- $lockedRules := include "falco-airgap.lockedRules" . }}
+{{- $lockedRulesDir := "/etc/falco/locked-rules.d" }}
+{{- $serverCerts := or $v.certs.existingSecret (and $v.certs.server.key $v.certs.server.crt $v.certs.ca.crt) }}
+{{- $clientCerts := or $v.certs.existingClientSecret (and $v.certs.client.key $v.certs.client.crt $v.certs.ca.crt) }}
 metadata:
   labels:
     {{- include "falco-airgap.selectorLabels" . | nindent 4 }}
@@ -18,6 +22,9 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 spec:
+  {{- with $v.podHostname }}
+  hostname: {{ . }}
+  {{- end }}
   serviceAccountName: {{ include "falco-airgap.serviceAccountName" . }}
   automountServiceAccountToken: {{ $v.serviceAccount.automountServiceAccountToken }}
   {{- with $v.podPriorityClassName }}
@@ -43,7 +50,7 @@ spec:
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with $v.global.imagePullSecrets }}
+  {{- with include "falco-airgap.imagePullSecrets" . | fromJsonArray }}
   imagePullSecrets:
     {{- toYaml . | nindent 4 }}
   {{- end }}
@@ -61,6 +68,10 @@ spec:
       env:
         - name: FALCO_PLUGIN_LOADER_DEST
           value: /mnt/plugins
+        {{- if $lockedRules }}
+        - name: FALCO_PLUGIN_LOADER_RULES_DEST
+          value: /mnt/rules
+        {{- end }}
       {{- with $v.pluginLoader.resources }}
       resources:
         {{- toYaml . | nindent 8 }}
@@ -72,6 +83,10 @@ spec:
       volumeMounts:
         - name: plugins
           mountPath: /mnt/plugins
+        {{- if $lockedRules }}
+        - name: locked-rules
+          mountPath: /mnt/rules
+        {{- end }}
     {{- end }}
     {{- with $v.extra.initContainers }}
     {{- toYaml . | nindent 4 }}
@@ -81,29 +96,33 @@ spec:
     - name: falco
       image: {{ include "falco-airgap.image" (dict "image" $falcoImage "root" $) }}
       imagePullPolicy: {{ $falcoImage.pullPolicy }}
+      command: {{ include "falco-airgap.falcoCommand" . }}
       {{- with $v.extra.args }}
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+      {{- $nodeName := dict "valueFrom" (dict "fieldRef" (dict "fieldPath" "spec.nodeName")) }}
+      {{- $env := list }}
+      {{- if $v.falcoHostnameEnv }}
+      {{- $env = append $env (merge (dict "name" "FALCO_HOSTNAME") $nodeName) }}
+      {{- end }}
+      {{- $env = append $env (merge (dict "name" "FALCO_K8S_NODE_NAME") $nodeName) }}
+      {{- if $nodeAgent }}
+      {{- $env = append $env (dict "name" "HOST_ROOT" "value" "/host") }}
+      {{- end }}
+      {{- if eq $v.pluginStrategy "s3" }}
+      {{- $env = concat $env (include "falco-airgap.s3LoaderEnv" . | fromYamlArray) }}
+      {{- end }}
+      {{- /* A variable extra.env names replaces the chart's: two entries of one name break helm upgrade. */}}
+      {{- $extraEnv := include "falco-airgap.extraEnv" . | fromJsonArray }}
+      {{- $overridden := list }}
+      {{- range $extraEnv }}{{ $overridden = append $overridden .name }}{{ end }}
+      {{- $final := list }}
+      {{- range $env }}{{ if not (has .name $overridden) }}{{ $final = append $final . }}{{ end }}{{ end }}
+      {{- with concat $final $extraEnv }}
       env:
-        - name: FALCO_HOSTNAME
-          valueFrom:
-            fieldRef:
-              fieldPath: spec.nodeName
-        - name: FALCO_K8S_NODE_NAME
-          valueFrom:
-            fieldRef:
-              fieldPath: spec.nodeName
-        {{- if $nodeAgent }}
-        - name: HOST_ROOT
-          value: /host
-        {{- end }}
-        {{- if eq $v.pluginStrategy "s3" }}
-        {{- include "falco-airgap.s3LoaderEnv" . | trim | nindent 8 }}
-        {{- end }}
-        {{- with $v.extra.env }}
         {{- toYaml . | nindent 8 }}
-        {{- end }}
+      {{- end }}
       {{- if and (eq $v.pluginStrategy "s3") $v.s3.existingSecret }}
       envFrom:
         - secretRef:
@@ -157,6 +176,22 @@ spec:
         - name: plugins
           mountPath: /usr/share/falco/plugins
         {{- end }}
+        {{- if $lockedRules }}
+        - name: locked-rules
+          mountPath: {{ $lockedRulesDir }}
+          {{- /* Under s3 the loader in this container installs the rules files. */}}
+          readOnly: {{ ne $v.pluginStrategy "s3" }}
+        {{- end }}
+        {{- if $serverCerts }}
+        - name: certs
+          mountPath: /etc/falco/certs
+          readOnly: true
+        {{- end }}
+        {{- if $clientCerts }}
+        - name: client-certs
+          mountPath: /etc/falco/certs/client
+          readOnly: true
+        {{- end }}
         {{- if and (eq $v.pluginStrategy "s3") $v.s3.cacheHostPath }}
         - name: plugin-cache
           mountPath: /var/cache/falco-airgap/plugins
@@ -177,9 +212,9 @@ spec:
           mountPath: /sys/module
           readOnly: true
         {{- end }}
-        {{- if and $nodeAgent (has $kind (list "auto" "ebpf")) }}
+        {{- if include "falco-airgap.sysKernelMount" . }}
         - name: sys-kernel-fs
-          mountPath: /sys/kernel
+          mountPath: {{ $v.driver.sysfsMountPath }}
           readOnly: true
         {{- end }}
         {{- if and $nodeAgent (eq $kind "gvisor") }}
@@ -190,9 +225,9 @@ spec:
           readOnly: true
         {{- end }}
         {{- if include "falco-airgap.containerPlugin" . }}
-        {{- range $i, $dir := include "falco-airgap.socketDirs" . | fromJsonArray }}
-        - name: {{ printf "runtime-sockets-%d" $i }}
-          mountPath: {{ printf "/host%s" $dir }}
+        {{- range $i, $path := include "falco-airgap.socketMounts" . | fromJsonArray }}
+        - name: {{ printf "runtime-socket-%d" $i }}
+          mountPath: {{ printf "/host%s" $path }}
           readOnly: true
         {{- end }}
         {{- end }}
@@ -218,6 +253,20 @@ spec:
     {{- if include "falco-airgap.pluginVolume" . }}
     - name: plugins
       emptyDir: {}
+    {{- end }}
+    {{- if $lockedRules }}
+    - name: locked-rules
+      emptyDir: {}
+    {{- end }}
+    {{- if $serverCerts }}
+    - name: certs
+      secret:
+        secretName: {{ default (printf "%s-certs" (include "falco-airgap.fullname" .)) $v.certs.existingSecret }}
+    {{- end }}
+    {{- if $clientCerts }}
+    - name: client-certs
+      secret:
+        secretName: {{ default (printf "%s-client-certs" (include "falco-airgap.fullname" .)) $v.certs.existingClientSecret }}
     {{- end }}
     {{- if and (eq $v.pluginStrategy "s3") $v.s3.cacheHostPath }}
     - name: plugin-cache
@@ -250,10 +299,10 @@ spec:
       hostPath:
         path: /usr
     {{- end }}
-    {{- if and $nodeAgent (has $kind (list "auto" "ebpf")) }}
+    {{- if include "falco-airgap.sysKernelMount" . }}
     - name: sys-kernel-fs
       hostPath:
-        path: /sys/kernel
+        path: {{ $v.driver.sysfsMountPath }}
     {{- end }}
     {{- if and $nodeAgent (eq $kind "gvisor") }}
     - name: runsc-root
@@ -265,12 +314,14 @@ spec:
         type: File
     {{- end }}
     {{- if include "falco-airgap.containerPlugin" . }}
-    {{- range $i, $dir := include "falco-airgap.socketDirs" . | fromJsonArray }}
-    - name: {{ printf "runtime-sockets-%d" $i }}
+    {{- range $i, $path := include "falco-airgap.socketMounts" . | fromJsonArray }}
+    - name: {{ printf "runtime-socket-%d" $i }}
       hostPath:
-        path: {{ $dir }}
-        {{- /* A node runs one or two of the engines; an absent socket directory must not keep the pod from starting. */}}
+        path: {{ $path }}
+        {{- /* A node runs one or two of the engines: an absent socket or directory must not keep the pod from starting. */}}
+        {{- if not (hasSuffix ".sock" $path) }}
         type: DirectoryOrCreate
+        {{- end }}
     {{- end }}
     {{- end }}
     {{- with $v.mounts.volumes }}
@@ -284,12 +335,16 @@ spec:
 {{- $types := ternary (list "modern_ebpf" "kmod") (list $v.driver.kind) (eq $v.driver.kind "auto") }}
 {{- $flags := list }}
 {{- range $types }}{{ $flags = append $flags (printf "--type=%s" .) }}{{ end }}
+{{- $loader := $v.driver.loader.initContainer }}
+{{- $image := include "falco-airgap.driverLoaderImageValues" . | fromJson }}
+{{- $extraArgs := list }}
+{{- range $loader.args }}{{ $extraArgs = append $extraArgs (squote .) }}{{ end }}
 - name: driver-loader
-  image: {{ include "falco-airgap.image" (dict "image" $v.image "root" $) }}
-  imagePullPolicy: {{ $v.image.pullPolicy }}
+  image: {{ include "falco-airgap.image" (dict "image" $image "root" $) }}
+  imagePullPolicy: {{ $image.pullPolicy }}
   command: [/bin/sh, -c]
   args:
-    - {{ printf "falcoctl driver config %s --host-root=/host && falcoctl driver install %s --host-root=/host --download=%t --compile=%t" (join " " $flags) (join " " $flags) (not (empty $v.driver.loader.repos)) $v.driver.loader.compile | quote }}
+    - {{ printf "falcoctl driver config %s --host-root=/host && falcoctl driver install %s --host-root=/host --download=%t --compile=%t%s" (join " " $flags) (join " " $flags) (not (empty $v.driver.loader.repos)) $v.driver.loader.compile (ternary (printf " %s" (join " " $extraArgs)) "" (not (empty $extraArgs))) | quote }}
   env:
     - name: HOST_ROOT
       value: /host
@@ -298,15 +353,19 @@ spec:
     {{- /* auto: falcoctl writes its choice of engine to /etc/falco/config.d, which falco.yaml loads last. */}}
     - name: FALCOCTL_DRIVER_CONFIG_UPDATE_FALCO
       value: {{ eq $v.driver.kind "auto" | quote }}
-    {{- with $v.driver.loader.env }}
-    {{- toYaml . | nindent 4 }}
+    {{- with $loader.env }}
+    {{- tpl (toYaml .) $ | nindent 4 }}
     {{- end }}
-  {{- with $v.driver.loader.resources }}
+  {{- with $loader.resources }}
   resources:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   securityContext:
+    {{- with $loader.securityContext }}
+    {{- toYaml . | nindent 4 }}
+    {{- else }}
     privileged: true
+    {{- end }}
   volumeMounts:
     - name: root-falco
       mountPath: /root/.falco
@@ -358,6 +417,10 @@ spec:
   value: {{ $s3.forcePathStyle | quote }}
 - name: FALCO_S3_LOADER_DEST
   value: /usr/share/falco/plugins
+{{- if include "falco-airgap.lockedRules" . }}
+- name: FALCO_S3_LOADER_RULES_DEST
+  value: /etc/falco/locked-rules.d
+{{- end }}
 - name: FALCO_S3_LOADER_ON_UNAVAILABLE
   value: {{ $s3.onUnavailable | quote }}
 {{- if $s3.cacheHostPath }}

@@ -51,8 +51,8 @@ Prints one line per problem, "CODE: path: what is wrong — what to do"; validat
 {{- if and $v.metrics.enabled (not $v.falco.webserver.enabled) }}
 {{- $errors = append $errors "VALUES_METRICS_NEED_WEBSERVER: metrics.enabled: metrics are served by the Falco webserver, which falco.webserver.enabled turns off — set falco.webserver.enabled true, or metrics.enabled false" }}
 {{- end }}
-{{- if and $v.serviceMonitor.create (not (and $v.metrics.enabled $v.service.enabled)) }}
-{{- $errors = append $errors "VALUES_SERVICE_MONITOR_NEEDS_METRICS: serviceMonitor.create: a ServiceMonitor scrapes /metrics through the webserver Service, and metrics.enabled or service.enabled is off — set metrics.enabled true and service.enabled true, or serviceMonitor.create false" }}
+{{- if and $v.serviceMonitor.create (not (and $v.metrics.enabled $v.metrics.service.create)) }}
+{{- $errors = append $errors "VALUES_SERVICE_MONITOR_NEEDS_METRICS: serviceMonitor.create: a ServiceMonitor scrapes /metrics through the metrics Service, and metrics.enabled or metrics.service.create is off — set metrics.enabled true and metrics.service.create true, or serviceMonitor.create false" }}
 {{- end }}
 
 {{- $defined := dict }}
@@ -63,6 +63,9 @@ Prints one line per problem, "CODE: path: what is wrong — what to do"; validat
 {{- $_ := set $defined $plugin.name $i }}
 {{- end }}
 {{- $managed := include "falco-airgap.containerPlugin" . }}
+{{- if and (include "falco-airgap.kubernetesPlugin" .) (not (hasKey $defined "k8smeta")) }}
+{{- $_ := set $defined "k8smeta" -1 }}
+{{- end }}
 {{- range $i, $name := $v.falco.load_plugins }}
 {{- if and (eq $name "container") $managed }}
 {{- $errors = append $errors (printf "VALUES_PLUGIN_MANAGED: falco.load_plugins[%d]: the container plugin is loaded by collectors.containerEngine — remove container from falco.load_plugins (and falco.plugins), or set collectors.containerEngine.enabled false to configure it yourself" $i) }}
@@ -75,8 +78,8 @@ Prints one line per problem, "CODE: path: what is wrong — what to do"; validat
 {{- end }}
 
 {{- range $i, $file := $v.falco.rules_files }}
-{{- if or (eq (trimSuffix "/" $file) "/etc/falco/rules.d") (hasPrefix "/etc/falco/rules.d/" $file) }}
-{{- $errors = append $errors (printf "VALUES_RULES_DIR_MANAGED: falco.rules_files[%d]: /etc/falco/rules.d holds customRules, which the chart lists itself in byte order of their names — remove %s from falco.rules_files; put the rules in customRules" $i $file) }}
+{{- if and (hasPrefix "/etc/falco/rules.d/" $file) (ne (trimSuffix "/" $file) "/etc/falco/rules.d") }}
+{{- $errors = append $errors (printf "VALUES_RULES_DIR_MANAGED: falco.rules_files[%d]: /etc/falco/rules.d holds customRules, which the chart lists itself in byte order of their names where /etc/falco/rules.d is listed — replace %s with /etc/falco/rules.d (the customRules files in byte order) and name the file in customRules" $i $file) }}
 {{- end }}
 {{- end }}
 {{- join "\n" $errors }}

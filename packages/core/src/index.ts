@@ -26,3 +26,16 @@ export {
   type RetryOptions,
   type RetryPolicy,
 } from './async.ts';
+export {
+  acquireLock,
+  describeLockHolder,
+  DIRECTORY_LOCK_FILE,
+  isLockError,
+  lockDirectory,
+  LockError,
+  LockErrorCode,
+  readLockHolder,
+  type HeldLock,
+  type LockHolder,
+  type LockOptions,
+} from './lock-file.ts';

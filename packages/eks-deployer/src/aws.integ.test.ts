@@ -14,7 +14,13 @@ import { decodeEksToken, EKS_TOKEN_PREFIX } from './eks-token.ts';
 import { DeployErrorCode, isDeployError } from './errors.ts';
 
 // ECR, EKS and STS answered by moto on the testbed. moto keeps its state in memory for everyone, so names carry a run id.
-const testbed = requireTestbed('TESTBED_AWS_ENDPOINT', 'TESTBED_AWS_REGION', 'TESTBED_AWS_ACCOUNT_ID', 'TESTBED_AWS_ACCESS_KEY_ID', 'TESTBED_AWS_SECRET_ACCESS_KEY');
+const testbed = requireTestbed(
+  'TESTBED_AWS_ENDPOINT',
+  'TESTBED_AWS_REGION',
+  'TESTBED_AWS_ACCOUNT_ID',
+  'TESTBED_AWS_ACCESS_KEY_ID',
+  'TESTBED_AWS_SECRET_ACCESS_KEY',
+);
 const run = randomBytes(4).toString('hex');
 const region = testbed.TESTBED_AWS_REGION!;
 const account = testbed.TESTBED_AWS_ACCOUNT_ID!;
@@ -52,7 +58,10 @@ describe('ECR on moto', () => {
   });
 
   it('creates missing repositories with immutable tags, scan-on-push and the KMS key; a second run changes nothing', async () => {
-    const specs = [{ name: `falco-airgap-${run}/falco` }, { name: `falco-airgap-${run}/falco-s3-loader`, kmsKey: `arn:aws:kms:${region}:${account}:key/${run}` }];
+    const specs = [
+      { name: `falco-airgap-${run}/falco` },
+      { name: `falco-airgap-${run}/falco-s3-loader`, kmsKey: `arn:aws:kms:${region}:${account}:key/${run}` },
+    ];
     const first = await ensureRepositories(specs, { ecr });
     expect(first.map((r) => [r.name, r.status])).toEqual([
       [specs[0]!.name, 'created'],
@@ -90,7 +99,9 @@ describe('EKS and STS on moto', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eks-deployer-aws-'));
-    await eks.send(new CreateClusterCommand({ name: clusterName, roleArn: `arn:aws:iam::${account}:role/eks`, resourcesVpcConfig: { subnetIds: ['subnet-1'] } }));
+    await eks.send(
+      new CreateClusterCommand({ name: clusterName, roleArn: `arn:aws:iam::${account}:role/eks`, resourcesVpcConfig: { subnetIds: ['subnet-1'] } }),
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -117,7 +128,9 @@ describe('EKS and STS on moto', () => {
     const { files, context } = await connection.helmKubeconfig(10 * 60_000);
     expect((await stat(files[0]!)).mode & 0o777).toBe(0o600);
     const document = JSON.parse(await readFile(files[0]!, 'utf8')) as KubeconfigDocument;
-    expect(document.clusters).toEqual([{ name: cluster.arn, cluster: { server: cluster.endpoint, 'certificate-authority-data': cluster.certificateAuthorityData } }]);
+    expect(document.clusters).toEqual([
+      { name: cluster.arn, cluster: { server: cluster.endpoint, 'certificate-authority-data': cluster.certificateAuthorityData } },
+    ]);
     expect(context).toBe(cluster.arn);
     const token = document.users[0]!.user.token!;
     expect(token.startsWith(EKS_TOKEN_PREFIX)).toBe(true);
@@ -144,7 +157,10 @@ describe('EKS and STS on moto', () => {
   });
 
   it('reports credentials STS does not accept as DEPLOY_AWS_CREDENTIALS', async () => {
-    const anonymous = new EKSClient({ ...config, credentials: async () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })) });
+    const anonymous = new EKSClient({
+      ...config,
+      credentials: async () => Promise.reject(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' })),
+    });
     const error = await describeEksCluster({ eks: anonymous, clusterName }).catch((e: unknown) => e);
     anonymous.destroy();
     expect(isDeployError(error, DeployErrorCode.AwsCredentials), String(error)).toBe(true);

@@ -21,7 +21,12 @@ export async function readChart(dir: string): Promise<ChartInfo> {
   try {
     metadata = (parse(await readFile(join(dir, 'Chart.yaml'), 'utf8')) ?? {}) as typeof metadata;
   } catch (cause) {
-    throw new DeployError(DeployErrorCode.ChartRejected, `${dir} is not a chart directory (no readable Chart.yaml)`, 'set `chart` to the helm/falco-airgap directory or a chart reference', cause);
+    throw new DeployError(
+      DeployErrorCode.ChartRejected,
+      `${dir} is not a chart directory (no readable Chart.yaml)`,
+      'set `chart` to the helm/falco-airgap directory or a chart reference',
+      cause,
+    );
   }
   if (typeof metadata.name !== 'string' || typeof metadata.version !== 'string') {
     throw new DeployError(DeployErrorCode.ChartRejected, `${join(dir, 'Chart.yaml')} has no name or version`, 'fix Chart.yaml');

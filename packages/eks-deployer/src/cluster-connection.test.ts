@@ -73,7 +73,14 @@ describe('connectKubeconfig', () => {
 
 describe('eksKubeconfig', () => {
   it('is the cluster endpoint and CA, with the token as the bearer token', () => {
-    const cluster = { name: 'prod', arn: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod', endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: 'LS0tLS1CRUdJTg==', status: 'ACTIVE', version: '1.31' };
+    const cluster = {
+      name: 'prod',
+      arn: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod',
+      endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+      certificateAuthorityData: 'LS0tLS1CRUdJTg==',
+      status: 'ACTIVE',
+      version: '1.31',
+    };
     expect(eksKubeconfig(cluster, 'k8s-aws-v1.abc')).toEqual({
       apiVersion: 'v1',
       kind: 'Config',

@@ -59,9 +59,15 @@ export function connectKubeconfig(target: KubeconfigTarget): ClusterConnection {
     try {
       layer.loadFromFile(file);
     } catch (cause) {
-      throw new DeployError(DeployErrorCode.Kubeconfig, `kubeconfig ${file} cannot be read: ${(cause as Error).message}`, 'check that `kubeconfig` is a kubeconfig file', cause);
+      throw new DeployError(
+        DeployErrorCode.Kubeconfig,
+        `kubeconfig ${file} cannot be read: ${(cause as Error).message}`,
+        'check that `kubeconfig` is a kubeconfig file',
+        cause,
+      );
     }
-    if (index === 0) kubeConfig.loadFromOptions({ clusters: layer.clusters, users: layer.users, contexts: layer.contexts, currentContext: layer.currentContext });
+    if (index === 0)
+      kubeConfig.loadFromOptions({ clusters: layer.clusters, users: layer.users, contexts: layer.contexts, currentContext: layer.currentContext });
     else mergeMissing(kubeConfig, layer);
   }
   const contextName = target.context ?? kubeConfig.getCurrentContext();

@@ -164,7 +164,9 @@ function apiMessage(body: unknown): string | undefined {
       return body.slice(0, 200) || undefined;
     }
   }
-  return typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : undefined;
+  return typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+    ? (body as { message: string }).message
+    : undefined;
 }
 
 function describeNetworkError(error: unknown): string {

@@ -57,15 +57,15 @@ describe('computedValuesLayer', () => {
   });
 
   it('a pinned release clears the channel a values file set, since the chart takes one or the other', () => {
-    expect(computedValuesLayer({ s3: { release: 'falco-0.44.1-0123456789abcdef' } })).toEqual({ s3: { release: 'falco-0.44.1-0123456789abcdef', channel: '' } });
+    expect(computedValuesLayer({ s3: { release: 'falco-0.44.1-0123456789abcdef' } })).toEqual({
+      s3: { release: 'falco-0.44.1-0123456789abcdef', channel: '' },
+    });
   });
 });
 
 describe('planDeploy', () => {
   it('installs a release that does not exist, with the files then the computed values layered', () => {
-    const plan = planDeploy(
-      input({ computed: { images: { falco: { registry: 'localhost:5000', repository: 'falco', digest: DIGEST } } } }),
-    );
+    const plan = planDeploy(input({ computed: { images: { falco: { registry: 'localhost:5000', repository: 'falco', digest: DIGEST } } } }));
     expect(plan).toMatchObject({ action: 'install', currentRevision: undefined, issues: [], atomic: true });
     expect(plan.layers).toEqual([
       { name: 'values-minikube.yaml', keys: ['global', 'pluginStrategy'] },

@@ -140,7 +140,9 @@ export function valuesDigest(values: unknown): string {
               .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
           )
         : value;
-  return `sha256:${createHash('sha256').update(JSON.stringify(canonical(values))).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(canonical(values)))
+    .digest('hex')}`;
 }
 
 /** The description a revision carries: the chart and values it was made from, short enough for helm history. */
@@ -160,7 +162,10 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
   const values = mergeValues(...sources.map((s) => s.values));
   const files = input.layers.map((l) => l.file).filter((f): f is ValuesFile => f !== undefined);
   // A value the pipeline computed has no file to point at.
-  const issues = validateValues(values).map((issue) => ({ ...issue, position: computed && sets(computed, issue.path) ? undefined : locateIssue(files, issue) }));
+  const issues = validateValues(values).map((issue) => ({
+    ...issue,
+    position: computed && sets(computed, issue.path) ? undefined : locateIssue(files, issue),
+  }));
   const fingerprint = deployFingerprint(input.chart, values);
   const history = [...(input.history ?? [])].sort((a, b) => a.revision - b.revision);
   const last = history[history.length - 1];

@@ -61,25 +61,31 @@ afterAll(async () => {
 });
 
 const plan = async (release: string, layers: ValuesSource[], extra: ComputedValues = computed, timeoutSeconds = 180) =>
-  planDeploy({ release, namespace, chart, layers, computed: extra, cluster: connection.description, timeoutSeconds, history: await helm.history(release, namespace) });
+  planDeploy({
+    release,
+    namespace,
+    chart,
+    layers,
+    computed: extra,
+    cluster: connection.description,
+    timeoutSeconds,
+    history: await helm.history(release, namespace),
+  });
 
 describe('deploy to the testbed cluster', () => {
   it('creates the namespace, installs the chart with the pinned images, and sees one ready pod per node', async () => {
     const result = await deploy(await plan(names.main, base), { cluster, helm });
     expect(result).toMatchObject({ outcome: 'installed', revision: 1, namespaceStatus: 'created', rollout: { done: true } });
-    expect(result.rollout.workloads).toEqual([expect.objectContaining({ kind: 'DaemonSet', name: `${names.main}-falco-airgap`, desired: 2, ready: 2, updated: 2 })]);
+    expect(result.rollout.workloads).toEqual([
+      expect.objectContaining({ kind: 'DaemonSet', name: `${names.main}-falco-airgap`, desired: 2, ready: 2, updated: 2 }),
+    ]);
     expect(result.rollout.pods.map((p) => p.node).sort()).toEqual(['kwok-node-0', 'kwok-node-1']);
 
     const ns = await tools.kubectlJson(['get', 'namespace', namespace]);
     expect(ns.metadata.labels).toMatchObject(NAMESPACE_LABELS);
-    const pods = await tools.kubectlJson<{ items: { spec: { containers: { name: string; image: string }[]; initContainers: { name: string; image: string }[] } }[] }>([
-      'get',
-      'pods',
-      '-n',
-      namespace,
-      '-l',
-      `app.kubernetes.io/instance=${names.main}`,
-    ]);
+    const pods = await tools.kubectlJson<{
+      items: { spec: { containers: { name: string; image: string }[]; initContainers: { name: string; image: string }[] } }[];
+    }>(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${names.main}`]);
     for (const pod of pods.items) {
       expect(pod.spec.containers.find((c) => c.name === 'falco')!.image).toBe(`localhost:5000/falco@${DIGEST}`);
       expect(pod.spec.initContainers.find((c) => c.name === 'plugin-loader')!.image).toBe(`localhost:5000/falco-plugin-loader@${DIGEST}`);
@@ -98,7 +104,13 @@ describe('deploy to the testbed cluster', () => {
     const result = await deploy(await plan(names.main, [...base, await layer('environments/prod.yaml')]), { cluster, helm });
     expect(result).toMatchObject({ outcome: 'upgraded', revision: 2, rollout: { done: true } });
     const status = await readReleaseStatus({ cluster, helm, release: names.main, namespace, clusterDescription: connection.description });
-    expect(status).toMatchObject({ installed: true, revision: 2, status: 'deployed', chart: `falco-airgap-${chart.version}`, plugins: { strategy: 'sidecar' } });
+    expect(status).toMatchObject({
+      installed: true,
+      revision: 2,
+      status: 'deployed',
+      chart: `falco-airgap-${chart.version}`,
+      plugins: { strategy: 'sidecar' },
+    });
     expect(status.description).toMatch(/^falco-airgap falco-airgap-/);
     expect(status.images).toEqual([
       { workload: `DaemonSet ${names.main}-falco-airgap`, container: 'plugin-loader', image: `localhost:5000/falco-plugin-loader@${DIGEST}` },

@@ -94,13 +94,19 @@ describe('deploy', () => {
         // The rollback of a first install removes everything.
         cluster.setWorkloads('falco', []);
         cluster.setPods('falco', []);
-        throw classifyHelmFailure('upgrade --install', 'Error: release falco failed, and has been uninstalled due to atomic being set: context deadline exceeded', 'falco');
+        throw classifyHelmFailure(
+          'upgrade --install',
+          'Error: release falco failed, and has been uninstalled due to atomic being set: context deadline exceeded',
+          'falco',
+        );
       },
     });
     const events: DeployEvent[] = [];
-    const error = (await deploy(planDeploy(await planInput(helm)), { cluster, helm }, { diagnosticsDir: dir, pollIntervalMs: 5, onEvent: (e) => events.push(e) }).catch(
-      (e: unknown) => e,
-    )) as DeployError;
+    const error = (await deploy(
+      planDeploy(await planInput(helm)),
+      { cluster, helm },
+      { diagnosticsDir: dir, pollIntervalMs: 5, onEvent: (e) => events.push(e) },
+    ).catch((e: unknown) => e)) as DeployError;
     expect(isDeployError(error, DeployErrorCode.HelmTimeout), String(error)).toBe(true);
     expect(error.diagnosis?.cause).toBe('image-pull');
     expect(error.diagnosis?.summary[0]).toContain('falco-new container falco: ImagePullBackOff');
@@ -116,9 +122,12 @@ describe('deploy', () => {
   it('fails verification when helm succeeded but the DaemonSet runs nowhere, naming the cause', async () => {
     const cluster = new FakeCluster();
     const helm = new FakeHelm({
-      onUpgrade: () => cluster.setWorkloads('falco', [daemonSet('falco', { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0, numberAvailable: 0 })]),
+      onUpgrade: () =>
+        cluster.setWorkloads('falco', [daemonSet('falco', { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0, numberAvailable: 0 })]),
     });
-    const error = (await deploy(planDeploy(await planInput(helm)), { cluster, helm }, { verifyTimeoutMs: 20, pollIntervalMs: 5 }).catch((e: unknown) => e)) as DeployError;
+    const error = (await deploy(planDeploy(await planInput(helm)), { cluster, helm }, { verifyTimeoutMs: 20, pollIntervalMs: 5 }).catch(
+      (e: unknown) => e,
+    )) as DeployError;
     expect(isDeployError(error, DeployErrorCode.RolloutFailed), String(error)).toBe(true);
     expect(error.message).toContain('the DaemonSet matches no node');
     expect(error.diagnosis).toMatchObject({ cause: 'unschedulable' });

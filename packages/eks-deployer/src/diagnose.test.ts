@@ -25,7 +25,16 @@ describe('diagnose', () => {
       snapshot({
         pods: [pod({ name: 'falco-x1', release: 'falco', node: 'node-1', phase: 'Pending', ready: false, containers: [waiting('ImagePullBackOff', message)] })],
         events: [event('Pod', 'falco-x1', 'Failed', 'Failed to pull image "localhost:5000/falco@sha256:0123": manifest unknown', 'Warning', 3)],
-        helmHistory: [{ revision: 4, status: 'failed', chart: 'falco-airgap-0.1.0', appVersion: '0.44.1', updated: '', description: 'Upgrade "falco" failed: context deadline exceeded' }],
+        helmHistory: [
+          {
+            revision: 4,
+            status: 'failed',
+            chart: 'falco-airgap-0.1.0',
+            appVersion: '0.44.1',
+            updated: '',
+            description: 'Upgrade "falco" failed: context deadline exceeded',
+          },
+        ],
       }),
     );
     expect(diagnosis.cause).toBe('image-pull');
@@ -61,7 +70,9 @@ describe('diagnose', () => {
       }),
     );
     expect(diagnosis.cause).toBe('init-container-failed');
-    expect(diagnosis.summary[0]).toBe('likely cause: init container failed — falco-x2: CrashLoopBackOff: init container plugin-loader exit code 3 (Error), 3 restarts');
+    expect(diagnosis.summary[0]).toBe(
+      'likely cause: init container failed — falco-x2: CrashLoopBackOff: init container plugin-loader exit code 3 (Error), 3 restarts',
+    );
     expect(diagnosis.summary).toContain('last log line of plugin-loader: sha256 mismatch for libk8saudit.so');
   });
 
@@ -100,7 +111,14 @@ describe('diagnose', () => {
             phase: 'Pending',
             ready: false,
             containers: [],
-            conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector." }],
+            conditions: [
+              {
+                type: 'PodScheduled',
+                status: 'False',
+                reason: 'Unschedulable',
+                message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.",
+              },
+            ],
           }),
         ],
         events: [event('Pod', 'falco-x4', 'FailedScheduling', "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.")],
@@ -112,26 +130,50 @@ describe('diagnose', () => {
   });
 
   it('names a DaemonSet that matches no node', () => {
-    const diagnosis = diagnose(snapshot({ workloads: [daemonSet('falco', { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0, numberAvailable: 0 })] }));
+    const diagnosis = diagnose(
+      snapshot({ workloads: [daemonSet('falco', { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0, numberAvailable: 0 })] }),
+    );
     expect(diagnosis).toMatchObject({ cause: 'unschedulable', findings: [{ reason: 'NoNodeMatches' }] });
   });
 
   it('names pods the cluster refused to create, and pods gone since an atomic rollback', () => {
     const rejected = diagnose(
-      snapshot({ events: [event('DaemonSet', 'falco-falco-airgap', 'FailedCreate', 'pods "falco-falco-airgap-x" is forbidden: violates PodSecurity "baseline:latest": privileged')] }),
+      snapshot({
+        events: [
+          event(
+            'DaemonSet',
+            'falco-falco-airgap',
+            'FailedCreate',
+            'pods "falco-falco-airgap-x" is forbidden: violates PodSecurity "baseline:latest": privileged',
+          ),
+        ],
+      }),
     );
     expect(rejected.cause).toBe('pod-rejected');
     const gone = diagnose(
-      snapshot({ workloads: [], pods: [{ ...pod({ name: 'falco-x5', release: 'falco', ready: false, containers: [waiting('ErrImagePull', 'not found')] }), gone: true }] }),
+      snapshot({
+        workloads: [],
+        pods: [{ ...pod({ name: 'falco-x5', release: 'falco', ready: false, containers: [waiting('ErrImagePull', 'not found')] }), gone: true }],
+      }),
     );
     expect(gone.cause).toBe('image-pull');
     expect(gone.summary).toContain('no DaemonSet or Deployment of release falco is left in namespace falco');
   });
 
+  it('reads pods the rollback is deleting, but not helm test pods', () => {
+    const failing = { ready: false, containers: [waiting('ErrImagePull', 'pull access denied')] };
+    expect(diagnose(snapshot({ pods: [pod({ name: 'p', release: 'falco', terminating: true, ...failing })] })).cause).toBe('image-pull');
+    expect(diagnose(snapshot({ pods: [pod({ name: 't', release: 'falco', annotations: { 'helm.sh/hook': 'test' }, ...failing })] })).cause).toBe('not-ready');
+  });
+
   it('names a missing Secret, a pod that never becomes ready, and a locked release', () => {
-    expect(diagnose(snapshot({ pods: [pod({ name: 'p', release: 'falco', ready: false, containers: [waiting('CreateContainerConfigError', 'secret "s3-keys" not found')] })] })).cause).toBe(
-      'container-config',
-    );
+    expect(
+      diagnose(
+        snapshot({
+          pods: [pod({ name: 'p', release: 'falco', ready: false, containers: [waiting('CreateContainerConfigError', 'secret "s3-keys" not found')] })],
+        }),
+      ).cause,
+    ).toBe('container-config');
     expect(diagnose(snapshot({ pods: [pod({ name: 'p', release: 'falco', ready: false })] })).cause).toBe('not-ready');
     expect(diagnose(snapshot({ failure: { code: 'DEPLOY_HELM_LOCKED', message: 'another helm operation is in progress' } })).cause).toBe('helm-locked');
   });
@@ -139,7 +181,10 @@ describe('diagnose', () => {
   it('ignores events about other releases and normal events', () => {
     const diagnosis = diagnose(
       snapshot({
-        events: [event('Pod', 'other-release-pod', 'FailedScheduling', 'no'), event('Pod', 'falco-falco-airgap-a', 'Pulled', 'Successfully pulled image', 'Normal')],
+        events: [
+          event('Pod', 'other-release-pod', 'FailedScheduling', 'no'),
+          event('Pod', 'falco-falco-airgap-a', 'Pulled', 'Successfully pulled image', 'Normal'),
+        ],
       }),
     );
     expect(diagnosis.findings).toEqual([]);

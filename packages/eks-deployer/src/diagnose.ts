@@ -1,6 +1,6 @@
 import type { HelmRevision } from './helm.ts';
 import { eventTime, type ContainerStatusView, type EventView, type PodView, type Workload } from './kube-objects.ts';
-import { assessRollout, rolloutPods } from './rollout.ts';
+import { assessRollout } from './rollout.ts';
 
 /** The likely causes the deployer can name, most specific first. */
 export const CAUSES = [
@@ -32,10 +32,12 @@ const CAUSE_HINTS: Record<Cause, string> = {
   'helm-locked': 'another helm operation runs or was interrupted: wait for it, or roll the stuck revision back, then deploy again',
   'image-pull':
     'check the image reference and digest in the values, that the image was pushed to that registry, and that the nodes can pull from it (imagePullSecrets, the node role for ECR)',
-  'init-container-failed': 'read the init container log below: the plugin loader refuses plugins whose sha256 does not match the lock, or cannot write the plugin directory',
+  'init-container-failed':
+    'read the init container log below: the plugin loader refuses plugins whose sha256 does not match the lock, or cannot write the plugin directory',
   'container-config': 'a Secret or ConfigMap the pod mounts or reads is missing, or the container spec is invalid: see the message',
   'crash-loop': 'read the container log below: Falco exits on a bad configuration, a missing driver or plugin, or a failed S3 fetch (strategy s3)',
-  'pod-rejected': 'the cluster refused to create the pods: an admission policy (Pod Security, OPA) or a quota; label the namespace pod-security.kubernetes.io/enforce=privileged',
+  'pod-rejected':
+    'the cluster refused to create the pods: an admission policy (Pod Security, OPA) or a quota; label the namespace pod-security.kubernetes.io/enforce=privileged',
   unschedulable: 'no node can run the pods: check nodeSelector, affinity, tolerations (control-plane and GPU taints) and the resources requested',
   'not-ready': 'the pods run but do not report ready: check the readiness probe and the Falco webserver settings',
   unknown: 'read the events and logs in the diagnostics bundle',
@@ -70,8 +72,11 @@ export interface DiagnosticsSnapshot {
   /** The failure that led here (the helm or verification error), if any. */
   failure?: { code: string; message: string; output?: string | undefined } | undefined;
   workloads: Workload[];
-  /** The pods as last seen: those still there, and those seen during the rollout that are gone since (e.g. after an atomic rollback). */
-  pods: (PodView & { gone?: boolean })[];
+  /**
+   * The pods as they are now, plus what was seen of them while helm waited: `gone` for pods removed
+   * since (an atomic rollback), `earlier` for the last sight of pods that are now being deleted.
+   */
+  pods: (PodView & { gone?: boolean; earlier?: boolean })[];
   events: EventView[];
   logs: ContainerLog[];
   helmHistory: HelmRevision[];
@@ -91,7 +96,14 @@ export interface Diagnosis {
   summary: string[];
 }
 
-const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'ErrRegistryUnavailable']);
+const IMAGE_PULL_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+  'ErrRegistryUnavailable',
+]);
 const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 function containerFindings(pod: string, status: ContainerStatusView, init: boolean): Finding[] {
@@ -133,7 +145,13 @@ function podFindings(pod: PodView): Finding[] {
   if (findings.length === 0 && pod.status?.phase === 'Running') {
     const unready = (pod.status.containerStatuses ?? []).filter((c) => !c.ready && c.state?.running);
     for (const status of unready) {
-      findings.push({ cause: 'not-ready', object: name, container: status.name, reason: 'NotReady', message: `container ${status.name} runs but is not ready` });
+      findings.push({
+        cause: 'not-ready',
+        object: name,
+        container: status.name,
+        reason: 'NotReady',
+        message: `container ${status.name} runs but is not ready`,
+      });
     }
   }
   return findings;
@@ -146,7 +164,8 @@ function eventFinding(event: EventView): Finding | undefined {
   const reason = event.reason ?? '';
   if (reason === 'FailedScheduling') return { cause: 'unschedulable', object, reason, message };
   if (reason === 'FailedCreate') return { cause: 'pod-rejected', object, reason, message };
-  if (/pull(ing)? image|ErrImagePull|ImagePullBackOff|InvalidImageName/i.test(message) || reason === 'ErrImageNeverPull') return { cause: 'image-pull', object, reason, message };
+  if (/pull(ing)? image|ErrImagePull|ImagePullBackOff|InvalidImageName/i.test(message) || reason === 'ErrImageNeverPull')
+    return { cause: 'image-pull', object, reason, message };
   if (reason === 'BackOff' && /restarting failed container/i.test(message)) return { cause: 'crash-loop', object, reason, message };
   if (reason === 'Unhealthy' && /Readiness probe failed/i.test(message)) return { cause: 'not-ready', object, reason, message };
   return undefined;
@@ -181,8 +200,9 @@ export function diagnose(snapshot: DiagnosticsSnapshot): Diagnosis {
   if (snapshot.failure?.code === 'DEPLOY_HELM_LOCKED') {
     findings.push({ cause: 'helm-locked', object: `release ${snapshot.release}`, reason: 'PendingOperation', message: snapshot.failure.message });
   }
-  const current = snapshot.pods.filter((p) => !p.gone);
-  const pods = [...rolloutPods(current), ...snapshot.pods.filter((p) => p.gone)];
+  const current = snapshot.pods.filter((p) => !p.gone && !p.earlier);
+  // Pods already terminating count: an atomic rollback deletes the failed ones just before helm returns.
+  const pods = snapshot.pods.filter((p) => !p.metadata?.annotations?.['helm.sh/hook'] && !p.metadata?.ownerReferences?.some((o) => o.kind === 'Job'));
   for (const pod of pods) findings.push(...podFindings(pod));
   const events = releaseEvents(snapshot);
   for (const event of events) {
@@ -200,7 +220,9 @@ export function diagnose(snapshot: DiagnosticsSnapshot): Diagnosis {
     }
   }
   const rank = (cause: Cause) => CAUSES.indexOf(cause);
-  findings.sort((a, b) => rank(a.cause) - rank(b.cause));
+  // The kubelet repeats a bare "Error: ImagePullBackOff"; a finding that says more comes first.
+  const bare = (f: Finding) => (/^Error: \w+$/.test(f.message) ? 1 : 0);
+  findings.sort((a, b) => rank(a.cause) - rank(b.cause) || bare(a) - bare(b));
   const cause = findings[0]?.cause ?? (assessRollout(snapshot.workloads, current).done ? 'unknown' : 'not-ready');
   return { cause, title: CAUSE_TITLES[cause], hint: CAUSE_HINTS[cause], findings, summary: summarize(snapshot, cause, findings, events) };
 }
@@ -212,8 +234,13 @@ function summarize(snapshot: DiagnosticsSnapshot, cause: Cause, findings: readon
   lines.push(`likely cause: ${CAUSE_TITLES[cause]}${top ? ` — ${where}: ${top.reason}: ${oneLine(top.message)}` : ''}`);
   const alike = findings.filter((f) => f.cause === cause).length;
   if (alike > 1) lines.push(`  (seen ${alike} times across the release's pods and events)`);
-  for (const progress of assessRollout(snapshot.workloads, snapshot.pods.filter((p) => !p.gone)).workloads) {
-    lines.push(`${progress.kind} ${progress.name}: ${progress.ready}/${progress.desired} ready, ${progress.updated}/${progress.desired} updated${progress.observed ? '' : ', new spec not yet observed'}`);
+  for (const progress of assessRollout(
+    snapshot.workloads,
+    snapshot.pods.filter((p) => !p.gone && !p.earlier),
+  ).workloads) {
+    lines.push(
+      `${progress.kind} ${progress.name}: ${progress.ready}/${progress.desired} ready, ${progress.updated}/${progress.desired} updated${progress.observed ? '' : ', new spec not yet observed'}`,
+    );
   }
   if (snapshot.workloads.length === 0) lines.push(`no DaemonSet or Deployment of release ${snapshot.release} is left in namespace ${snapshot.namespace}`);
   const warnings = new Map<string, number>();

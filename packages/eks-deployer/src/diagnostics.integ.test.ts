@@ -55,7 +55,15 @@ const cases = {
       },
     ],
     containerStatuses: [
-      { name: 'falco', image: 'localhost:5000/falco:0.44.1', imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'PodInitializing' } } },
+      {
+        name: 'falco',
+        image: 'localhost:5000/falco:0.44.1',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { waiting: { reason: 'PodInitializing' } },
+      },
     ],
   },
   'crash-loop': {
@@ -101,7 +109,10 @@ beforeAll(async () => {
   }
   // kwok first reports every pod Running; the failures are written over that, as a kubelet's next status update would.
   for (const [cause, statuses] of Object.entries(cases)) {
-    await waitFor(async () => (await tools.kubectlJson<{ status: { phase: string } }>(['get', 'pod', `${cause}-0`, '-n', namespace])).status.phase === 'Running', `${cause}-0 Running`);
+    await waitFor(
+      async () => (await tools.kubectlJson<{ status: { phase: string } }>(['get', 'pod', `${cause}-0`, '-n', namespace])).status.phase === 'Running',
+      `${cause}-0 Running`,
+    );
     const patch = { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now() }], ...statuses } };
     const patched = await tools.kubectl(['patch', 'pod', `${cause}-0`, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify(patch)]);
     if (patched.code !== 0) throw new Error(patched.stderr);

@@ -5,7 +5,7 @@ import type { ClusterPort } from './cluster.ts';
 import { diagnose, type ContainerLog, type Diagnosis, type DiagnosticsSnapshot } from './diagnose.ts';
 import { DeployError, DeployErrorCode, isDeployError } from './errors.ts';
 import type { HelmPort } from './helm.ts';
-import { releaseSelector, type PodView } from './kube-objects.ts';
+import { isTerminating, releaseSelector, type PodView } from './kube-objects.ts';
 import { rolloutPods } from './rollout.ts';
 
 export interface CollectDiagnosticsOptions {
@@ -30,8 +30,8 @@ export interface CollectDiagnosticsOptions {
 }
 
 /**
- * Reads what the cluster and helm show about a release: workloads, pods (with those seen during the
- * rollout and gone since), its events, the last log lines of its containers and the helm history.
+ * Reads what the cluster and helm show about a release: workloads, pods (with what was seen of them
+ * while helm waited), its events, the last log lines of its containers and the helm history.
  * Best effort: what cannot be read is noted in `gaps`, never thrown, except an abort.
  */
 export async function collectDiagnostics(options: CollectDiagnosticsOptions): Promise<DiagnosticsSnapshot> {
@@ -53,8 +53,13 @@ export async function collectDiagnostics(options: CollectDiagnosticsOptions): Pr
     attempt('events', [], () => cluster.events(namespace, signal)),
     attempt('helm history', [], () => helm.history(release, namespace, signal)),
   ]);
-  const present = new Set(pods.map((p) => p.metadata?.uid));
-  const gone = [...(options.observedPods?.values() ?? [])].filter((p) => !present.has(p.metadata?.uid)).map((p) => ({ ...p, gone: true }));
+  const present = new Map(pods.map((p) => [p.metadata?.uid, p]));
+  // A pod being deleted no longer shows why it failed; its last sight during the rollout does.
+  const seen = [...(options.observedPods?.values() ?? [])].flatMap((p): DiagnosticsSnapshot['pods'] => {
+    const now = present.get(p.metadata?.uid);
+    if (!now) return [{ ...p, gone: true }];
+    return isTerminating(now) ? [{ ...p, earlier: true }] : [];
+  });
   const logs = await readLogs(cluster, namespace, rolloutPods(pods), options.logLines ?? 50, options.maxLogPods ?? 5, signal);
   return {
     release,
@@ -63,7 +68,7 @@ export async function collectDiagnostics(options: CollectDiagnosticsOptions): Pr
     collectedAt: (options.now ?? (() => new Date()))().toISOString(),
     failure: describeFailure(options.failure),
     workloads,
-    pods: [...pods, ...gone],
+    pods: [...pods, ...seen],
     events,
     logs,
     helmHistory,
@@ -82,7 +87,14 @@ function describeFailure(failure: unknown): DiagnosticsSnapshot['failure'] {
 }
 
 // Failing pods first: their logs say the most.
-async function readLogs(cluster: ClusterPort, namespace: string, pods: PodView[], lines: number, maxPods: number, signal?: AbortSignal): Promise<ContainerLog[]> {
+async function readLogs(
+  cluster: ClusterPort,
+  namespace: string,
+  pods: PodView[],
+  lines: number,
+  maxPods: number,
+  signal?: AbortSignal,
+): Promise<ContainerLog[]> {
   const failing = (pod: PodView) =>
     [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].some((c) => !c.ready || c.restartCount > 0) ? 0 : 1;
   const chosen = [...pods].sort((a, b) => failing(a) - failing(b)).slice(0, maxPods);
@@ -90,7 +102,11 @@ async function readLogs(cluster: ClusterPort, namespace: string, pods: PodView[]
     [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
       // A container that never started has nothing to read.
       .filter((c) => c.state?.running || c.state?.terminated || c.lastState?.terminated)
-      .map((c) => ({ pod: pod.metadata?.name ?? '', container: c.name, previous: !c.state?.running && !c.state?.terminated && c.lastState?.terminated !== undefined })),
+      .map((c) => ({
+        pod: pod.metadata?.name ?? '',
+        container: c.name,
+        previous: !c.state?.running && !c.state?.terminated && c.lastState?.terminated !== undefined,
+      })),
   );
   return mapConcurrently(wanted, 4, async (log): Promise<ContainerLog> => {
     try {
@@ -125,7 +141,9 @@ export async function writeDiagnostics(snapshot: DiagnosticsSnapshot, diagnosis:
 }
 
 /** Collects, diagnoses and (with a directory) writes; returns the diagnosis and the file. */
-export async function diagnoseFailure(options: CollectDiagnosticsOptions & { diagnosticsDir?: string | undefined }): Promise<{ diagnosis: Diagnosis; file: string | undefined }> {
+export async function diagnoseFailure(
+  options: CollectDiagnosticsOptions & { diagnosticsDir?: string | undefined },
+): Promise<{ diagnosis: Diagnosis; file: string | undefined }> {
   const snapshot = await collectDiagnostics(options);
   const diagnosis = diagnose(snapshot);
   const file = options.diagnosticsDir ? await writeDiagnostics(snapshot, diagnosis, options.diagnosticsDir) : undefined;

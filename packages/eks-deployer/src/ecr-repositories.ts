@@ -108,7 +108,12 @@ export async function ensureRepositories(specs: readonly RepositorySpec[], optio
     if (step.action === 'create') return { name: step.name, ...(await createRepository(options, step.name, step.kmsKey)) };
     if (step.action === 'unchanged') return { name: step.name, uri: uris.get(step.name), status: 'unchanged', warnings: step.warnings };
     if (options.updateExisting === false) {
-      return { name: step.name, uri: uris.get(step.name), status: 'unchanged', warnings: [...step.warnings, `repository ${step.name} lacks ${step.changes.join(' and ')}`] };
+      return {
+        name: step.name,
+        uri: uris.get(step.name),
+        status: 'unchanged',
+        warnings: [...step.warnings, `repository ${step.name} lacks ${step.changes.join(' and ')}`],
+      };
     }
     await awsCall('ECR', `update repository ${step.name}`, options, async (abortSignal) => {
       if (step.changes.includes('immutable-tags'))
@@ -138,11 +143,11 @@ async function createRepository(options: EnsureRepositoriesOptions, name: string
     options.ecr
       .send(
         new CreateRepositoryCommand({
-        repositoryName: name,
-        imageTagMutability: 'IMMUTABLE',
-        imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfiguration: kmsKey === undefined ? { encryptionType: 'AES256' } : { encryptionType: 'KMS', kmsKey },
-        tags: [{ Key: 'managed-by', Value: 'falco-airgap' }],
+          repositoryName: name,
+          imageTagMutability: 'IMMUTABLE',
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfiguration: kmsKey === undefined ? { encryptionType: 'AES256' } : { encryptionType: 'KMS', kmsKey },
+          tags: [{ Key: 'managed-by', Value: 'falco-airgap' }],
         }),
         { abortSignal },
       )

@@ -21,7 +21,14 @@ function expectedSignature(url: URL, clusterName: string): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => `${key}=${value}`)
     .join('&');
-  const canonicalRequest = ['GET', '/', query, `host:${url.host}\n${CLUSTER_ID_HEADER}:${clusterName}\n`, `host;${CLUSTER_ID_HEADER}`, createHash('sha256').update('').digest('hex')].join('\n');
+  const canonicalRequest = [
+    'GET',
+    '/',
+    query,
+    `host:${url.host}\n${CLUSTER_ID_HEADER}:${clusterName}\n`,
+    `host;${CLUSTER_ID_HEADER}`,
+    createHash('sha256').update('').digest('hex'),
+  ].join('\n');
   const date = url.searchParams.get('X-Amz-Date')!;
   const scope = url.searchParams.get('X-Amz-Credential')!.split('/').slice(1).join('/');
   const stringToSign = ['AWS4-HMAC-SHA256', date, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');

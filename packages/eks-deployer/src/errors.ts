@@ -67,5 +67,10 @@ export function isDeployError(error: unknown, code?: DeployErrorCode): error is 
 
 /** The caller's signal aborted: report it as ours, keeping the reason as the cause. */
 export function abortedError(signal: AbortSignal, what: string): DeployError {
-  return new DeployError(DeployErrorCode.Aborted, `${what} was interrupted`, 'run the deploy again; helm resumes from the last recorded revision', signal.reason);
+  return new DeployError(
+    DeployErrorCode.Aborted,
+    `${what} was interrupted`,
+    'run the deploy again; helm resumes from the last recorded revision',
+    signal.reason,
+  );
 }

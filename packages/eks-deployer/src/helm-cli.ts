@@ -86,20 +86,34 @@ export class HelmCli implements HelmPort {
   }
 
   async test(release: string, namespace: string, options: { timeoutSeconds: number }, signal?: AbortSignal): Promise<HelmTestResult> {
-    const result = await this.#run(['test', release, '--namespace', namespace, '--timeout', `${options.timeoutSeconds}s`], options.timeoutSeconds * 1000 + this.#grace, signal);
+    const result = await this.#run(
+      ['test', release, '--namespace', namespace, '--timeout', `${options.timeoutSeconds}s`],
+      options.timeoutSeconds * 1000 + this.#grace,
+      signal,
+    );
     const tests = parseTestOutput(result.stdout);
     if (result.code !== 0) {
       const failure = classifyHelmFailure('test', result.stderr, release);
       // A test pod that ran and failed is a result; helm itself failing is an error.
       if (/pod .* failed|phase: Failed/i.test(result.stderr)) return { passed: false, tests };
       throw failure.code === DeployErrorCode.HelmFailed || failure.code === DeployErrorCode.HelmTimeout
-        ? new DeployError(DeployErrorCode.HelmTestFailed, failure.message.replace(/^helm test/, 'helm test'), 'read the test pod logs in the diagnostics', failure)
+        ? new DeployError(
+            DeployErrorCode.HelmTestFailed,
+            failure.message.replace(/^helm test/, 'helm test'),
+            'read the test pod logs in the diagnostics',
+            failure,
+          )
         : failure;
     }
     return { passed: tests.every((t) => t.phase === 'Succeeded'), tests };
   }
 
-  async uninstall(release: string, namespace: string, options: { wait: boolean; timeoutSeconds: number }, signal?: AbortSignal): Promise<'uninstalled' | 'absent'> {
+  async uninstall(
+    release: string,
+    namespace: string,
+    options: { wait: boolean; timeoutSeconds: number },
+    signal?: AbortSignal,
+  ): Promise<'uninstalled' | 'absent'> {
     const args = ['uninstall', release, '--namespace', namespace, '--timeout', `${options.timeoutSeconds}s`];
     if (options.wait) args.push('--wait');
     const result = await this.#run(args, options.timeoutSeconds * 1000 + this.#grace, signal);
@@ -129,28 +143,33 @@ export class HelmCli implements HelmPort {
     if (kube.context) kubeArgs.push('--kube-context', kube.context);
     const binary = this.#options.helmBinary;
     return new Promise((resolve, reject) => {
-      execFile(binary, [...args, ...kubeArgs], { env, timeout: timeoutMs, killSignal: 'SIGTERM', maxBuffer: 64 * 1024 * 1024, signal }, (error, stdout, stderr) => {
-        if (!error) return resolve({ code: 0, stdout, stderr });
-        const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        if (signal?.aborted) return reject(abortedError(signal, `helm ${args[0]}`));
-        if (failure.code === 'ENOENT') {
-          return reject(
-            new DeployError(DeployErrorCode.HelmNotFound, `helm was not found (${binary})`, 'install helm 3 or set `helmBinary` to its path', error),
-          );
-        }
-        if (failure.killed) {
-          return reject(
-            new DeployError(
-              DeployErrorCode.HelmTimeout,
-              `helm ${args[0]} did not finish within ${Math.round(timeoutMs / 1000)}s and was stopped`,
-              'check that the cluster answers; raise `timeoutSeconds` if the rollout needs longer',
-              error,
-            ),
-          );
-        }
-        if (typeof failure.code === 'number') return resolve({ code: failure.code, stdout, stderr });
-        reject(new DeployError(DeployErrorCode.HelmFailed, `helm ${args[0]} could not run: ${failure.message}`, 'check `helmBinary`', error));
-      });
+      execFile(
+        binary,
+        [...args, ...kubeArgs],
+        { env, timeout: timeoutMs, killSignal: 'SIGTERM', maxBuffer: 64 * 1024 * 1024, signal },
+        (error, stdout, stderr) => {
+          if (!error) return resolve({ code: 0, stdout, stderr });
+          const failure = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+          if (signal?.aborted) return reject(abortedError(signal, `helm ${args[0]}`));
+          if (failure.code === 'ENOENT') {
+            return reject(
+              new DeployError(DeployErrorCode.HelmNotFound, `helm was not found (${binary})`, 'install helm 3 or set `helmBinary` to its path', error),
+            );
+          }
+          if (failure.killed) {
+            return reject(
+              new DeployError(
+                DeployErrorCode.HelmTimeout,
+                `helm ${args[0]} did not finish within ${Math.round(timeoutMs / 1000)}s and was stopped`,
+                'check that the cluster answers; raise `timeoutSeconds` if the rollout needs longer',
+                error,
+              ),
+            );
+          }
+          if (typeof failure.code === 'number') return resolve({ code: failure.code, stdout, stderr });
+          reject(new DeployError(DeployErrorCode.HelmFailed, `helm ${args[0]} could not run: ${failure.message}`, 'check `helmBinary`', error));
+        },
+      );
     });
   }
 }

@@ -54,7 +54,14 @@ export function describeHelmContract(name: string, setup: () => Promise<HelmCont
       expect(installed.chart).toMatch(/^falco-airgap-\d+\.\d+\.\d+/);
       expect(installed.values).toEqual(INSTALL_VALUES);
       const status = await subject.helm.status(release, subject.namespace);
-      expect(status).toMatchObject({ revision: 1, status: 'deployed', description: 'first', values: INSTALL_VALUES, chart: installed.chart, appVersion: installed.appVersion });
+      expect(status).toMatchObject({
+        revision: 1,
+        status: 'deployed',
+        description: 'first',
+        values: INSTALL_VALUES,
+        chart: installed.chart,
+        appVersion: installed.appVersion,
+      });
     });
 
     it('upgrades to revision 2 and keeps the first in the history as superseded', async () => {

@@ -72,7 +72,8 @@ describe('helm output', () => {
   });
 
   it('reads the test suites of helm test', () => {
-    const out = 'NAME: falco\nSTATUS: deployed\nTEST SUITE:     falco-test-health\nLast Started:   x\nPhase:          Succeeded\nTEST SUITE:     falco-test-2\nPhase:          Failed\n';
+    const out =
+      'NAME: falco\nSTATUS: deployed\nTEST SUITE:     falco-test-health\nLast Started:   x\nPhase:          Succeeded\nTEST SUITE:     falco-test-2\nPhase:          Failed\n';
     expect(parseTestOutput(out)).toEqual([
       { name: 'falco-test-health', phase: 'Succeeded' },
       { name: 'falco-test-2', phase: 'Failed' },

@@ -93,7 +93,11 @@ export function classifyHelmFailure(action: string, stderr: string, release: str
       cause,
     );
   }
-  if (/execution error at|parse error at|values don't meet the specifications|YAML parse error|unable to build kubernetes objects|chart requires kubeVersion/.test(text)) {
+  if (
+    /execution error at|parse error at|values don't meet the specifications|YAML parse error|unable to build kubernetes objects|chart requires kubeVersion/.test(
+      text,
+    )
+  ) {
     return new DeployError(
       DeployErrorCode.ChartRejected,
       `helm ${action} of ${release}: the chart refused to render: ${message}`,
@@ -109,7 +113,12 @@ export function classifyHelmFailure(action: string, stderr: string, release: str
       cause,
     );
   }
-  return new DeployError(DeployErrorCode.HelmFailed, `helm ${action} of ${release} failed: ${message}${after}`, 'read the helm output in the diagnostics', cause);
+  return new DeployError(
+    DeployErrorCode.HelmFailed,
+    `helm ${action} of ${release} failed: ${message}${after}`,
+    'read the helm output in the diagnostics',
+    cause,
+  );
 }
 
 // helm's error starts at "Error: "; the chart's own checks continue on the lines below it.

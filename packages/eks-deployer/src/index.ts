@@ -46,14 +46,7 @@ export {
 export { KubernetesCluster, NAMESPACE_LABELS, type ClusterPort, type KubernetesClusterOptions } from './cluster.ts';
 export type * from './kube-objects.ts';
 export { releaseSelector } from './kube-objects.ts';
-export {
-  classifyHelmFailure,
-  type HelmPort,
-  type HelmReleaseStatus,
-  type HelmRevision,
-  type HelmTestResult,
-  type HelmUpgradeRequest,
-} from './helm.ts';
+export { classifyHelmFailure, type HelmPort, type HelmReleaseStatus, type HelmRevision, type HelmTestResult, type HelmUpgradeRequest } from './helm.ts';
 export { HelmCli, type HelmCliOptions } from './helm-cli.ts';
 export { chartReference, readChart, type ChartInfo } from './chart.ts';
 export { readValuesSources } from './values-sources.ts';
@@ -70,7 +63,16 @@ export {
   type PinnedImage,
   type ValuesSource,
 } from './deploy-plan.ts';
-export { assessRollout, assessWorkload, isPodReady, waitForRollout, type PodReadiness, type RolloutState, type WaitForRolloutOptions, type WorkloadProgress } from './rollout.ts';
+export {
+  assessRollout,
+  assessWorkload,
+  isPodReady,
+  waitForRollout,
+  type PodReadiness,
+  type RolloutState,
+  type WaitForRolloutOptions,
+  type WorkloadProgress,
+} from './rollout.ts';
 export { CAUSES, diagnose, releaseEvents, type Cause, type ContainerLog, type Diagnosis, type DiagnosticsSnapshot, type Finding } from './diagnose.ts';
 export { collectDiagnostics, diagnoseFailure, writeDiagnostics, type CollectDiagnosticsOptions, type DiagnosticsBundle } from './diagnostics.ts';
 export { deploy, type DeployEvent, type DeployOptions, type DeployPorts, type DeployResult } from './deploy.ts';

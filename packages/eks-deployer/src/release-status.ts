@@ -59,7 +59,10 @@ export async function readReleaseStatus(options: ReadReleaseStatusOptions): Prom
     description: current.description,
     plugins: {
       strategy,
-      s3: strategy === 's3' && values.s3 ? { bucket: values.s3.bucket, prefix: values.s3.prefix, channel: values.s3.channel, release: values.s3.release } : undefined,
+      s3:
+        strategy === 's3' && values.s3
+          ? { bucket: values.s3.bucket, prefix: values.s3.prefix, channel: values.s3.channel, release: values.s3.release }
+          : undefined,
     },
     images,
     rollout: assessRollout(workloads, pods),

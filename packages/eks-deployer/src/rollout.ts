@@ -80,7 +80,9 @@ export function assessWorkload(workload: Workload): WorkloadProgress {
 
 /** Pods that count for the rollout: the release's own, neither going away nor helm hooks (test pods). */
 export function rolloutPods(pods: readonly PodView[]): PodView[] {
-  return pods.filter((pod) => !isTerminating(pod) && !pod.metadata?.annotations?.['helm.sh/hook'] && !pod.metadata?.ownerReferences?.some((o) => o.kind === 'Job'));
+  return pods.filter(
+    (pod) => !isTerminating(pod) && !pod.metadata?.annotations?.['helm.sh/hook'] && !pod.metadata?.ownerReferences?.some((o) => o.kind === 'Job'),
+  );
 }
 
 export function isPodReady(pod: PodView): boolean {

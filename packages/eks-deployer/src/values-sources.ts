@@ -11,7 +11,15 @@ export async function readValuesSources(files: readonly string[]): Promise<Value
       text = await readFile(name, 'utf8');
     } catch (cause) {
       throw new ValuesError(
-        [{ code: ValuesErrorCode.ReadFailed, path: '', message: `cannot read ${name}`, hint: 'check the path of the values file', position: { file: name, line: 1, column: 1 } }],
+        [
+          {
+            code: ValuesErrorCode.ReadFailed,
+            path: '',
+            message: `cannot read ${name}`,
+            hint: 'check the path of the values file',
+            position: { file: name, line: 1, column: 1 },
+          },
+        ],
         { cause },
       );
     }

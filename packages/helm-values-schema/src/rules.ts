@@ -14,7 +14,12 @@ export function effectiveFalcoVersion(values: FalcoAirgapValues): string {
 
 /** Whether the chart loads the container plugin itself: it needs a node, so a DaemonSet with a driver. */
 export function containerPluginManaged(values: FalcoAirgapValues): boolean {
-  return values.collectors.containerEngine.enabled && values.controller.kind === 'daemonset' && values.driver.enabled;
+  return values.collectors.enabled && values.collectors.containerEngine.enabled && values.controller.kind === 'daemonset' && values.driver.enabled;
+}
+
+/** Whether the chart adds the k8smeta plugin (unless falco.plugins defines it already, as the upstream chart does). */
+export function kubernetesPluginManaged(values: FalcoAirgapValues): boolean {
+  return values.collectors.enabled && values.collectors.kubernetes.enabled && values.controller.kind === 'daemonset' && values.driver.enabled;
 }
 
 function valueAt(values: unknown, dotted: string): unknown {
@@ -117,12 +122,12 @@ const metricsEndpoint: Rule = (values) => {
       hint: 'set falco.webserver.enabled true, or metrics.enabled false',
     });
   }
-  if (values.serviceMonitor.create && !(values.metrics.enabled && values.service.enabled)) {
+  if (values.serviceMonitor.create && !(values.metrics.enabled && values.metrics.service.create)) {
     issues.push({
       code: ValuesErrorCode.ServiceMonitorNeedsMetrics,
       path: 'serviceMonitor.create',
-      message: 'a ServiceMonitor scrapes /metrics through the webserver Service, and metrics.enabled or service.enabled is off',
-      hint: 'set metrics.enabled true and service.enabled true, or serviceMonitor.create false',
+      message: 'a ServiceMonitor scrapes /metrics through the metrics Service, and metrics.enabled or metrics.service.create is off',
+      hint: 'set metrics.enabled true and metrics.service.create true, or serviceMonitor.create false',
     });
   }
   return issues;
@@ -142,6 +147,7 @@ const plugins: Rule = (values) => {
     } else defined.set(plugin.name, index);
   });
   const managed = containerPluginManaged(values);
+  if (kubernetesPluginManaged(values) && !defined.has('k8smeta')) defined.set('k8smeta', -1);
   values.falco.load_plugins.forEach((name, index) => {
     const path = formatPath(['falco', 'load_plugins', index]);
     if (name === 'container' && managed) {
@@ -173,13 +179,13 @@ const plugins: Rule = (values) => {
 
 const rulesFiles: Rule = (values) =>
   values.falco.rules_files.flatMap((file, index) =>
-    file.replace(/\/+$/, '') === CUSTOM_RULES_DIR || file.startsWith(`${CUSTOM_RULES_DIR}/`)
+    file.startsWith(`${CUSTOM_RULES_DIR}/`) && file.replace(/\/+$/, '') !== CUSTOM_RULES_DIR
       ? [
           {
             code: ValuesErrorCode.RulesDirManaged,
             path: formatPath(['falco', 'rules_files', index]),
-            message: `${CUSTOM_RULES_DIR} holds customRules, which the chart lists itself in byte order of their names`,
-            hint: `remove ${file} from falco.rules_files; put the rules in customRules`,
+            message: `${CUSTOM_RULES_DIR} holds customRules, which the chart lists itself in byte order of their names where ${CUSTOM_RULES_DIR} is listed`,
+            hint: `replace ${file} with ${CUSTOM_RULES_DIR} (the customRules files in byte order) and name the file in customRules`,
           },
         ]
       : [],

@@ -55,14 +55,14 @@ describe('validateValues', () => {
   });
 
   it('reports every problem at once, in path order, with a suggestion for typos', () => {
-    const issues = validateValues({ driver: { kind: 'kmodd' }, pluginStrategy: 'S3', imagePullSecrets: [{ name: 'regcred' }] });
+    const issues = validateValues({ driver: { kind: 'kmodd', loader: { resources: {} } }, pluginStrategy: 'S3', imagePullSecrets: [{ name: 'regcred' }] });
     expect(issues.map((i) => [i.code, i.path])).toEqual([
       ['VALUES_NOT_ALLOWED', 'driver.kind'],
-      ['VALUES_UNKNOWN_KEY', 'imagePullSecrets'],
+      ['VALUES_UNKNOWN_KEY', 'driver.loader.resources'],
       ['VALUES_NOT_ALLOWED', 'pluginStrategy'],
     ]);
     expect(issues[0]!.hint).toBe('did you mean "kmod"?');
-    expect(issues[1]!.hint).toContain('global.imagePullSecrets');
+    expect(issues[1]!.hint).toBe('use driver.loader.initContainer.resources');
     expect(issues[2]!.hint).toBe('did you mean "s3"?');
   });
 

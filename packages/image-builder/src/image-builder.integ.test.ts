@@ -220,6 +220,43 @@ describe('image-builder on the testbed engine', () => {
     await engine.removeImage(tampered, { force: true });
   });
 
+  it('the plugin-loader installs the locked rules files into a rules volume of their own when FALCO_PLUGIN_LOADER_RULES_DEST names one', async () => {
+    const image = contentReference((await buildAndPush('plain', fixture))['plugin-loader']!);
+    const plugins = join(work, 'rules-dest-plugins');
+    const rules = join(work, 'rules-dest-rules');
+    for (const dir of [plugins, rules]) {
+      await mkdir(dir);
+      await chmod(dir, 0o777);
+    }
+    const run = await dockerExit(
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      `${plugins}:/mnt/plugins`,
+      '-v',
+      `${rules}:/mnt/rules`,
+      '-e',
+      'FALCO_PLUGIN_LOADER_RULES_DEST=/mnt/rules',
+      image,
+    );
+    expect(run.stderr).toContain('installed 3 files checked against plugins-lock.yaml: 2 plugins into /mnt/plugins, 1 rules files into /mnt/rules');
+    expect(run.code).toBe(0);
+    const lockedRules = fixture.lock.rulesfiles.flatMap((r) => r.files);
+    expect(await listFiles(rules)).toEqual(Object.fromEntries(lockedRules.map((f) => [f.file, f.sha256])));
+    expect(Object.keys(await listFiles(plugins)).sort()).toEqual(['libjson.so', 'libk8saudit.so']);
+
+    // A rules destination that is not mounted is refused before anything is installed.
+    const empty = join(work, 'rules-dest-untouched');
+    await mkdir(empty);
+    await chmod(empty, 0o777);
+    const refused = await dockerExit('run', '--rm', '--network', 'host', '-v', `${empty}:/mnt/plugins`, '-e', 'FALCO_PLUGIN_LOADER_RULES_DEST=/mnt/absent', image);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the rules destination /mnt/absent is not a directory');
+    expect(await listFiles(empty)).toEqual({});
+  });
+
   it('the falco image runs the stand-in Falco with plugins from a mounted directory', async () => {
     const image = contentReference((await buildAndPush('plain', fixture)).falco!);
     const plugins = join(work, 'mounted-plugins');

@@ -1,5 +1,5 @@
 export { ManifestError, ManifestErrorCode, type ManifestIssue } from './errors.ts';
-export { DEFAULT_MANIFEST_PATH, loadManifest, parseManifest } from './manifest.ts';
+export { DEFAULT_MANIFEST_PATH, loadManifest, parseManifest, readManifestFile, type ManifestFile } from './manifest.ts';
 export { DEFAULT_LOCK_PATH, loadLock, parseLock, serializeLock } from './lock.ts';
 export { pluginsLockJsonSchema, pluginsManifestJsonSchema } from './json-schema.ts';
 export {

@@ -18,6 +18,9 @@ import {
 } from './types.ts';
 import { YamlReader, type Located } from './yaml-reader.ts';
 
+/** What a lock entry parses to before every issue is known: any field may be absent or unreadable. */
+type Parsed<T> = { [K in keyof T]?: T[K] | undefined };
+
 export const DEFAULT_LOCK_PATH = 'plugins/plugins-lock.yaml';
 const SHA256_HEX = /^[a-f0-9]{64}$/;
 
@@ -242,7 +245,7 @@ class LockChecker {
     });
   }
 
-  plugin(at: Located): Partial<LockedPlugin> {
+  plugin(at: Located): Parsed<LockedPlugin> {
     const fields = this.reader.mapping(
       at,
       ['name', 'version', 'source', 'resolvedDigest', 'platforms', 'dependencies'],
@@ -264,7 +267,7 @@ class LockChecker {
   }
 
   /** `impliedSource` fills in pluginApiVersionSource for locks written before it was recorded: what extract read then. */
-  pluginPlatform(at: Located, impliedSource: PluginApiVersionSource | undefined): Partial<LockedPluginPlatform> {
+  pluginPlatform(at: Located, impliedSource: PluginApiVersionSource | undefined): Parsed<LockedPluginPlatform> {
     const required = ['platform', 'manifestDigest', 'layerDigest', 'file', 'sha256', 'size', 'elfMachine', 'pluginApiVersion', 'path'];
     const fields = this.reader.mapping(at, [...required, 'pluginApiVersionSource'], required);
     if (!fields) return {};
@@ -293,7 +296,7 @@ class LockChecker {
     };
   }
 
-  rulesfile(at: Located): Partial<LockedRulesfile> {
+  rulesfile(at: Located): Parsed<LockedRulesfile> {
     const keys = ['name', 'version', 'source', 'resolvedDigest', 'manifestDigest', 'layerDigest', 'files'];
     const fields = this.reader.mapping(at, [...keys, 'dependencies'], keys);
     if (!fields) return {};

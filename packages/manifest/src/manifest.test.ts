@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from './errors.ts';
-import { parseManifest } from './manifest.ts';
+import { parseManifest, readManifestFile } from './manifest.ts';
 import { inlineManifests } from './test-support/manifest-texts.ts';
 
 const badDir = join(import.meta.dirname, '..', 'test-fixtures', 'bad');
@@ -143,3 +144,12 @@ function positionOf(text: string, needle: string): { line: number; column: numbe
   const before = text.slice(0, text.indexOf(needle)).split('\n');
   return { line: before.length, column: before.at(-1)!.length + 1 };
 }
+
+describe('readManifestFile', () => {
+  it('returns the manifest with the sha256 of its bytes, the value a lock records as manifestSha256', async () => {
+    const file = join(import.meta.dirname, '../../../plugins/plugins-manifest.yaml');
+    const { manifest, sha256 } = await readManifestFile(file, 'plugins/plugins-manifest.yaml');
+    expect(sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    expect(manifest.falco.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

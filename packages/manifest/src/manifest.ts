@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { FalcoAirgapError } from '@falco-airgap/core';
 import { ManifestError, ManifestErrorCode, type ManifestIssue } from './errors.ts';
@@ -42,11 +43,22 @@ export function parseManifest(text: string, file = DEFAULT_MANIFEST_PATH): Plugi
   };
 }
 
+/** A manifest file as read: its content, and the sha256 of its bytes that the lock records as `manifestSha256`. */
+export interface ManifestFile {
+  manifest: PluginsManifest;
+  sha256: string;
+}
+
 /** Reads and validates a manifest file; `displayName` is how positions name it (defaults to the path). */
 export async function loadManifest(file = DEFAULT_MANIFEST_PATH, displayName = file): Promise<PluginsManifest> {
-  let text: string;
+  return (await readManifestFile(file, displayName)).manifest;
+}
+
+/** Reads, hashes and validates a manifest file in one read, so the hash is of the bytes validated. */
+export async function readManifestFile(file = DEFAULT_MANIFEST_PATH, displayName = file): Promise<ManifestFile> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (cause) {
     throw new FalcoAirgapError(`cannot read manifest ${displayName}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, {
       code: ManifestErrorCode.ReadFailed,
@@ -55,7 +67,7 @@ export async function loadManifest(file = DEFAULT_MANIFEST_PATH, displayName = f
       cause,
     });
   }
-  return parseManifest(text, displayName);
+  return { manifest: parseManifest(bytes.toString('utf8'), displayName), sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 // JSON Schema has no "unique by property": a name declared twice is found here, pointing at both lines.

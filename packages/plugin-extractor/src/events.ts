@@ -1,4 +1,4 @@
-import type { Platform } from '@falco-airgap/core';
+import type { LockHolder, Platform } from '@falco-airgap/core';
 import type { InstallOutcome } from './output-dir.ts';
 
 /** The manifest item an event is about: one plugin on one platform, or one rulesfile. */
@@ -48,8 +48,15 @@ export interface ExtractWarningEvent {
   hint: string;
 }
 
+/** Another extract uses the output directory: this one waits for it (up to `lockWaitMs`). */
+export interface ExtractLockWaitEvent {
+  type: 'lock-wait';
+  outDir: string;
+  holder: LockHolder;
+}
+
 /** What extract reports while it works; the library never prints, callers draw these. */
-export type ExtractEvent = ExtractResolveEvent | ExtractBlobEvent | ExtractStageEvent | ExtractInstallEvent | ExtractWarningEvent;
+export type ExtractEvent = ExtractResolveEvent | ExtractBlobEvent | ExtractStageEvent | ExtractInstallEvent | ExtractWarningEvent | ExtractLockWaitEvent;
 
 export type ExtractEventListener = (event: ExtractEvent) => void;
 

@@ -1,4 +1,4 @@
-import { createLimit, isFalcoAirgapError, parseReference, platformDirectory, type ImageReference, type Platform } from '@falco-airgap/core';
+import { createLimit, isFalcoAirgapError, lockDirectory, parseReference, platformDirectory, type ImageReference, type Platform } from '@falco-airgap/core';
 import {
   isArtifactSource,
   MANIFEST_API_VERSION,
@@ -53,6 +53,8 @@ export interface ExtractRequest {
   /** Also write the whole filesystem of image sources under source/ (large). */
   keepSource?: boolean | undefined;
   artifactLimits?: ArchiveLimits | undefined;
+  /** How long to wait while another extract uses the same output directory; 0 (the default) refuses at once with `LOCK_HELD`. */
+  lockWaitMs?: number | undefined;
   signal?: AbortSignal | undefined;
   now?: (() => Date) | undefined;
   onEvent?: ExtractEventListener | undefined;
@@ -119,6 +121,21 @@ interface RulesPlan {
  * refused before any layer is downloaded; a re-run whose lock still holds reads no layer at all.
  */
 export async function extract(request: ExtractRequest, ports: ExtractPorts): Promise<ExtractResult> {
+  // Two runs staging and renaming in one directory would damage each other's files: one at a time.
+  const lock = await lockDirectory(request.outDir, {
+    purpose: 'extract',
+    waitMs: request.lockWaitMs,
+    signal: request.signal,
+    onWait: (holder) => request.onEvent?.({ type: 'lock-wait', outDir: request.outDir, holder }),
+  });
+  try {
+    return await extractLocked(request, ports);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function extractLocked(request: ExtractRequest, ports: ExtractPorts): Promise<ExtractResult> {
   const emit = request.onEvent ?? (() => undefined);
   const platforms = request.platforms?.length ? [...request.platforms] : request.manifest.platforms;
   for (const platform of platforms) {

@@ -10,6 +10,7 @@ export type {
   ExtractStageEvent,
   ExtractInstallEvent,
   ExtractWarningEvent,
+  ExtractLockWaitEvent,
 } from './events.ts';
 export { FalcoMediaType, FALCO_ARTIFACT_TYPES, type FalcoArtifactKind } from './media-types.ts';
 export { DirectImageSource } from './image-direct.ts';

@@ -304,8 +304,8 @@ export class PluginStore extends ReleaseReader {
         if (sha256) blobs.push({ ...object, sha256 });
       }
       const present = new Set(blobs.map((b) => b.sha256));
-      const expected = [...leases.blobs, ...releases.flatMap((r) => [...blobsOf(r)])].filter((sha256) => !present.has(sha256));
-      const uploads = await this.unfinishedUploads(expected, signal);
+      const lacking = releases.flatMap((r) => [...blobsOf(r)]).filter((sha256) => !present.has(sha256));
+      const uploads = await this.unfinishedUploads([...leases.blobs, ...lacking], signal);
       const staleRuns = await this.staleGcRuns(asOf, run?.key, signal);
       const plan = planGc({
         blobs,
@@ -412,8 +412,8 @@ export class PluginStore extends ReleaseReader {
   }
 
   /**
-   * Unfinished uploads under the blobs, and of each blob a lease or release expects but the bucket
-   * lacks (that is where a killed publish leaves them), asked key by key for servers that list no prefix.
+   * Unfinished uploads under the blobs, and of each blob a lease names or a release lacks (where a
+   * killed publish leaves them), asked key by key for servers that list no prefix (MinIO).
    */
   private async unfinishedUploads(expected: readonly string[], signal: AbortSignal | undefined): Promise<PendingUpload[]> {
     const found = new Map<string, PendingUpload>();

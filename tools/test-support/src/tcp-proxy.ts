@@ -42,23 +42,29 @@ export async function tcpProxy(target: { host: string; port: number } | undefine
     open.add(entry);
     const connectionMode = mode;
     let relayed = 0;
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      relayed += chunk.length;
-      if (connectionMode.kind === 'cutAfter' && relayed > connectionMode.bytes) {
-        client.write(chunk.subarray(0, chunk.length - (relayed - connectionMode.bytes)));
-        client.resetAndDestroy();
-        upstream.destroy();
-        return;
-      }
-      if (connectionMode.kind === 'throttle') {
-        upstream.pause();
+    // Throttled, both directions trickle: an upload is slow as well as a download.
+    const trickle = (from: net.Socket, to: net.Socket, bytesPerSecond: number) =>
+      from.on('data', (chunk: Buffer) => {
+        from.pause();
+        to.write(chunk);
+        setTimeout(() => from.resume(), (chunk.length / bytesPerSecond) * 1000);
+      });
+    if (connectionMode.kind === 'throttle') {
+      trickle(client, upstream, connectionMode.bytesPerSecond);
+      trickle(upstream, client, connectionMode.bytesPerSecond);
+    } else {
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        relayed += chunk.length;
+        if (connectionMode.kind === 'cutAfter' && relayed > connectionMode.bytes) {
+          client.write(chunk.subarray(0, chunk.length - (relayed - connectionMode.bytes)));
+          client.resetAndDestroy();
+          upstream.destroy();
+          return;
+        }
         client.write(chunk);
-        setTimeout(() => upstream.resume(), (chunk.length / connectionMode.bytesPerSecond) * 1000);
-        return;
-      }
-      client.write(chunk);
-    });
+      });
+    }
     upstream.on('end', () => client.end());
     const close = () => {
       open.delete(entry);

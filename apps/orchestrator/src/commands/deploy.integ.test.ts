@@ -20,14 +20,21 @@ const env = { HOME: home, PATH: process.env.PATH, FALCO_AIRGAP_HELM: testbed.TES
 const values = ['--values', 'helm/falco-airgap/values-minikube.yaml', '--values', 'helm/falco-airgap/environments/dev.yaml'];
 
 afterAll(async () => {
-  for (const name of [release, `${release}-nowhere`]) await tools.helm(['uninstall', name, '-n', namespace, '--wait', '--kubeconfig', testbed.TESTBED_KUBECONFIG!]);
+  for (const name of [release, `${release}-nowhere`])
+    await tools.helm(['uninstall', name, '-n', namespace, '--wait', '--kubeconfig', testbed.TESTBED_KUBECONFIG!]);
   await tools.kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
   rmSync(home, { recursive: true, force: true });
   tools.cleanup();
 });
 
-const cli = (argv: string[]) => runInMemory(['--json', ...argv], { cwd: repoRoot, env });
-const result = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as { exitCode: number; data: Record<string, any>; error?: { code: string } };
+// Bundles of failures go to the test's own directory, never into the checkout.
+const cli = (argv: string[]) =>
+  runInMemory(['--json', ...argv, ...(argv[0] === 'deploy' && !argv.includes('--diagnostics-dir') ? ['--diagnostics-dir', join(home, 'diagnostics')] : [])], {
+    cwd: repoRoot,
+    env,
+  });
+const result = (stdout: string) =>
+  JSON.parse(stdout.trim().split('\n').at(-1)!) as { exitCode: number; data: Record<string, unknown>; error?: { code: string } };
 const events = (stdout: string) =>
   stdout
     .trim()
@@ -49,7 +56,17 @@ describe('falco-airgap deploy and status on the testbed', () => {
   });
 
   it('prints the plan with --dry-run and changes nothing', async () => {
-    const plan = await cli(['deploy', '--namespace', namespace, '--release', release, ...values, '--values', 'helm/falco-airgap/environments/prod.yaml', '--dry-run']);
+    const plan = await cli([
+      'deploy',
+      '--namespace',
+      namespace,
+      '--release',
+      release,
+      ...values,
+      '--values',
+      'helm/falco-airgap/environments/prod.yaml',
+      '--dry-run',
+    ]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(result(plan.stdout).data.plan).toMatchObject({ action: 'upgrade', currentRevision: 1, issues: [] });
     const history = await tools.helm(['history', release, '-n', namespace, '-o', 'json', '--kubeconfig', testbed.TESTBED_KUBECONFIG!]);
@@ -59,7 +76,13 @@ describe('falco-airgap deploy and status on the testbed', () => {
   it('shows what is deployed', async () => {
     const status = await cli(['status', '--namespace', namespace, '--release', release]);
     expect(status.code, status.stderr).toBe(0);
-    expect(result(status.stdout).data).toMatchObject({ installed: true, revision: 1, status: 'deployed', plugins: { strategy: 'sidecar' }, rollout: { done: true } });
+    expect(result(status.stdout).data).toMatchObject({
+      installed: true,
+      revision: 1,
+      status: 'deployed',
+      plugins: { strategy: 'sidecar' },
+      rollout: { done: true },
+    });
     const human = await runInMemory(['status', '--namespace', namespace, '--release', release], { cwd: repoRoot, env });
     expect(human.stdout + human.stderr).toContain('falco: localhost:5000/falco:0.44.1');
   });
@@ -67,7 +90,18 @@ describe('falco-airgap deploy and status on the testbed', () => {
   it('exits 1 on a rollout that cannot complete, with the likely cause and a bundle', async () => {
     const nowhere = join(home, 'nowhere.yaml');
     writeFileSync(nowhere, 'nodeSelector:\n  falco-airgap.test/absent: "true"\n');
-    const failed = await cli(['deploy', '--namespace', namespace, '--release', `${release}-nowhere`, ...values, '--values', nowhere, '--diagnostics-dir', join(home, 'diag')]);
+    const failed = await cli([
+      'deploy',
+      '--namespace',
+      namespace,
+      '--release',
+      `${release}-nowhere`,
+      ...values,
+      '--values',
+      nowhere,
+      '--diagnostics-dir',
+      join(home, 'diag'),
+    ]);
     expect(failed.code).toBe(1);
     expect(result(failed.stdout).error?.code).toBe('DEPLOY_ROLLOUT_FAILED');
     const diagnosis = events(failed.stdout).find((e) => e.code === 'DEPLOY_DIAGNOSIS') as { message: string; location: string };

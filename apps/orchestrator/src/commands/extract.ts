@@ -1,6 +1,7 @@
 import { ARTIFACT_LIMITS } from '@falco-airgap/plugin-extractor';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
+import { lockWaitMs } from '../options/lock.ts';
 import { parsePlatforms } from '../options/platform.ts';
 import { registryAccess, type RegistryFlags } from '../options/registry.ts';
 import { extractStage } from '../stages/extract-stage.ts';
@@ -14,6 +15,7 @@ export interface ExtractCommandOptions extends RegistryFlags {
   keepSource?: boolean | undefined;
   maxUncompressedBytes?: string | undefined;
   maxEntries?: string | undefined;
+  lockTimeout?: string | undefined;
 }
 
 /** `falco-airgap extract`: the flags as the extract stage's input. */
@@ -40,6 +42,7 @@ export async function extract(ctx: CommandContext, options: ExtractCommandOption
         maxBytes: positive(options.maxUncompressedBytes, '--max-uncompressed-bytes') ?? ARTIFACT_LIMITS.maxBytes,
         maxEntries: positive(options.maxEntries, '--max-entries') ?? ARTIFACT_LIMITS.maxEntries,
       },
+      lockWaitMs: lockWaitMs(options.lockTimeout),
       registry: registryAccess(options, ctx.environment, ctx.cwd),
     },
     ctx,

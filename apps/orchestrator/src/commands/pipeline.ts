@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
 import { imageSources, type ImageFlags } from '../options/images.ts';
+import { lockWaitMs } from '../options/lock.ts';
 import { registryAccess, type RegistryFlags } from '../options/registry.ts';
 import { storeConnection, type StoreFlags } from '../options/store.ts';
 import { formatPlan, planPipeline, PLUGIN_STRATEGIES, type PlannedStage, type PluginStrategy } from '../pipeline-plan.ts';
@@ -21,6 +22,7 @@ export interface PipelineCommandOptions extends RegistryFlags, StoreFlags, Image
   registry: string;
   out: string;
   channel?: string | undefined;
+  lockTimeout?: string | undefined;
 }
 
 // Stages this release can run; the others are planned but refused before anything is touched.
@@ -63,6 +65,7 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
   }
   // Every flag is checked before the first stage changes anything.
   const store = bucket && runs('publish') ? storeConnection({ ...options, bucket }, ctx.environment) : undefined;
+  const waitMs = lockWaitMs(options.lockTimeout);
 
   const results: { stage: string; data: unknown }[] = [];
   const summaries: string[] = [];
@@ -77,6 +80,7 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
         locked: false,
         keepSource: false,
         via: 'direct',
+        lockWaitMs: waitMs,
         registry: access,
       },
       ctx,
@@ -86,7 +90,10 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
     summaries.push(`extract: ${extracted.summary}`);
   }
   if (store && lockFile) {
-    const published = await publishStage({ lockFile, platforms: [], channel: options.channel ?? options.env, dryRun: false, concurrency: 4, store }, ctx);
+    const published = await publishStage(
+      { lockFile, platforms: [], channel: options.channel ?? options.env, dryRun: false, concurrency: 4, store, storeLock: { dir: ctx.environment.lockDir, waitMs } },
+      ctx,
+    );
     results.push({ stage: 'publish', data: published.data });
     summaries.push(`publish: ${published.summary}`);
   }

@@ -1,5 +1,6 @@
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
+import { lockWaitMs } from '../options/lock.ts';
 import { parsePlatforms } from '../options/platform.ts';
 import { storeConnection, type StoreFlags } from '../options/store.ts';
 import { publishStage } from '../stages/publish-stage.ts';
@@ -12,6 +13,7 @@ export interface PublishCommandOptions extends StoreFlags {
   platform?: string[] | undefined;
   concurrency?: string | undefined;
   dryRun?: boolean | undefined;
+  lockTimeout?: string | undefined;
 }
 
 /** `falco-airgap publish`: the flags as the publish stage's input. */
@@ -30,6 +32,7 @@ export async function publish(ctx: CommandContext, options: PublishCommandOption
       dryRun: options.dryRun === true,
       concurrency,
       store: storeConnection(options, ctx.environment),
+      storeLock: { dir: ctx.environment.lockDir, waitMs: lockWaitMs(options.lockTimeout) },
     },
     ctx,
   );

@@ -33,7 +33,9 @@ export function describeStatus(status: ReleaseStatus): string {
     lines.push(`  plugins: ${plugins.strategy === 'sidecar' ? 'from the plugin-loader init container' : 'only those in the Falco image'}`);
   }
   for (const workload of status.rollout?.workloads ?? []) {
-    lines.push(`  ${workload.kind} ${workload.name}: ${workload.ready}/${workload.desired} ready, ${workload.updated}/${workload.desired} updated${workload.done ? '' : ` — waiting for ${workload.waitingFor}`}`);
+    lines.push(
+      `  ${workload.kind} ${workload.name}: ${workload.ready}/${workload.desired} ready, ${workload.updated}/${workload.desired} updated${workload.done ? '' : ` — waiting for ${workload.waitingFor}`}`,
+    );
   }
   for (const image of status.images) lines.push(`  ${image.container}: ${image.image}`);
   return lines.join('\n');

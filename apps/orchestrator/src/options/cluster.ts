@@ -16,9 +16,7 @@ export interface ClusterFlags {
 }
 
 /** Which cluster: kubeconfig files and a context, or an EKS cluster reached with an in-process token. */
-export type ClusterTarget =
-  | { kind: 'kubeconfig'; files: string[]; context: string | undefined }
-  | { kind: 'eks'; clusterName: string; region: string };
+export type ClusterTarget = { kind: 'kubeconfig'; files: string[]; context: string | undefined } | { kind: 'eks'; clusterName: string; region: string };
 
 export const DEFAULT_NAMESPACE = 'falco';
 export const DEFAULT_RELEASE = 'falco';

@@ -1,3 +1,4 @@
+import { describeLockHolder } from '@falco-airgap/core';
 import type { ExtractEvent, ExtractItem } from '@falco-airgap/plugin-extractor';
 import { renderOptionNames } from '../option-flags.ts';
 import type { CliEvent } from './events.ts';
@@ -35,6 +36,8 @@ export class ExtractTaskRows {
         return [];
       case 'warning':
         return [{ type: 'diagnostic', severity: 'warning', code: event.code, message: renderOptionNames(event.message), hint: renderOptionNames(event.hint) }];
+      case 'lock-wait':
+        return [{ type: 'diagnostic', severity: 'info', code: 'LOCK_HELD', message: `${describeLockHolder(event.holder, event.outDir)}: waiting for it to finish` }];
     }
   }
 

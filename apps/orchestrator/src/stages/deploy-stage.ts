@@ -59,7 +59,16 @@ export async function deployStage(input: DeployStageInput, deps: DeployStageDeps
   const chart = await resolveChart(input, deps.cwd);
   const layers = await readValuesSources(input.valuesFiles.map((file) => resolve(deps.cwd, file)));
   const planFor = (cluster: string, history: HelmRevision[]) =>
-    planDeploy({ release: input.release, namespace: input.namespace, chart, layers, computed: input.computed, cluster, timeoutSeconds: input.timeoutSeconds, history });
+    planDeploy({
+      release: input.release,
+      namespace: input.namespace,
+      chart,
+      layers,
+      computed: input.computed,
+      cluster,
+      timeoutSeconds: input.timeoutSeconds,
+      history,
+    });
   // Values are refused before the cluster is even contacted, dry run or not.
   const issues = planFor('', []).issues;
   if (issues.length) throw new ValuesError(issues);
@@ -85,7 +94,12 @@ async function resolveChart(input: DeployStageInput, cwd: string): Promise<Chart
   const dir = resolve(cwd, input.chart);
   if (existsSync(dir) && statSync(dir).isDirectory()) return readChart(dir);
   if (!/^(oci|https?):\/\//.test(input.chart) && !/^[\w.-]+\/[\w.-]+$/.test(input.chart)) {
-    throw new CliError(`--chart ${input.chart} is neither a chart directory nor a chart reference`, CliErrorCode.Usage, 'input', 'e.g. --chart helm/falco-airgap');
+    throw new CliError(
+      `--chart ${input.chart} is neither a chart directory nor a chart reference`,
+      CliErrorCode.Usage,
+      'input',
+      'e.g. --chart helm/falco-airgap',
+    );
   }
   if (!input.chartVersion) {
     throw new CliError(`--chart ${input.chart} is a reference: its version must be pinned`, CliErrorCode.Usage, 'input', 'add --chart-version, e.g. 0.1.0');
@@ -98,13 +112,26 @@ export function reportDeployEvents(reporter: Reporter): (event: DeployEvent) => 
   return (event) => {
     switch (event.type) {
       case 'namespace':
-        reporter.event({ type: 'task', id: 'namespace', title: `namespace ${event.namespace}`, status: event.status === 'created' ? 'done' : 'skipped', detail: event.status });
+        reporter.event({
+          type: 'task',
+          id: 'namespace',
+          title: `namespace ${event.namespace}`,
+          status: event.status === 'created' ? 'done' : 'skipped',
+          detail: event.status,
+        });
         return;
       case 'helm': {
         const title = `helm ${event.action} ${event.release}`;
         if (event.status === 'running') reporter.event({ type: 'task', id: 'helm', title, status: 'running', detail: 'waiting for the pods' });
         else if (event.status === 'done') reporter.event({ type: 'task', id: 'helm', title, status: 'done', detail: `revision ${event.revision}` });
-        else reporter.event({ type: 'task', id: 'helm', title, status: 'skipped', detail: `unchanged: revision ${event.revision ?? '?'} runs this chart with these values` });
+        else
+          reporter.event({
+            type: 'task',
+            id: 'helm',
+            title,
+            status: 'skipped',
+            detail: `unchanged: revision ${event.revision ?? '?'} runs this chart with these values`,
+          });
         return;
       }
       case 'rollout': {
@@ -140,6 +167,7 @@ function summarize(plan: DeployPlan, result: DeployResult): string {
   const ready = result.rollout.pods.filter((p) => p.ready).length;
   const pods = `${ready}/${result.rollout.pods.length} pods ready`;
   const where = `in namespace ${plan.namespace} on ${plan.cluster}`;
-  if (result.outcome === 'unchanged') return `release ${plan.release} ${where} already runs this chart with these values (revision ${result.revision}): nothing deployed; ${pods}`;
+  if (result.outcome === 'unchanged')
+    return `release ${plan.release} ${where} already runs this chart with these values (revision ${result.revision}): nothing deployed; ${pods}`;
   return `${result.outcome} release ${plan.release} ${where}: revision ${result.revision}, ${pods}`;
 }

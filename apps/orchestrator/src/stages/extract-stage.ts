@@ -1,8 +1,6 @@
 import type { Platform } from '@falco-airgap/core';
-import { loadManifest } from '@falco-airgap/manifest';
+import { readManifestFile } from '@falco-airgap/manifest';
 import { createExtractorPorts, extract, type ArchiveLimits, type ExtractedFile, type ExtractResult } from '@falco-airgap/plugin-extractor';
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { RegistryAccess } from '../options/registry.ts';
 import { ExtractTaskRows } from '../output/extract-events.ts';
@@ -20,6 +18,8 @@ export interface ExtractStageInput {
   via: 'direct' | 'docker';
   /** The extractor's caps when unset. */
   artifactLimits?: ArchiveLimits | undefined;
+  /** How long to wait while another extract uses the output directory; 0 fails at once. */
+  lockWaitMs?: number | undefined;
   registry: RegistryAccess;
 }
 
@@ -41,10 +41,7 @@ export interface ExtractStageDeps extends StageDeps {
 /** The extract stage: mirror and verify what the manifest names, write plugins/extracted and the lock. */
 export async function extractStage(input: ExtractStageInput, deps: ExtractStageDeps): Promise<StageOutcome<ExtractStageData>> {
   const manifestPath = resolve(deps.cwd, input.manifestFile);
-  const manifest = await loadManifest(manifestPath, input.manifestFile);
-  const manifestSha256 = createHash('sha256')
-    .update(await readFile(manifestPath))
-    .digest('hex');
+  const { manifest, sha256: manifestSha256 } = await readManifestFile(manifestPath, input.manifestFile);
   const outDir = resolve(deps.cwd, input.outDir);
   const ports = await (deps.createPorts ?? createExtractorPorts)({ via: input.via, ...input.registry });
   const rows = new ExtractTaskRows();
@@ -59,6 +56,7 @@ export async function extractStage(input: ExtractStageInput, deps: ExtractStageD
         locked: input.locked,
         keepSource: input.keepSource,
         artifactLimits: input.artifactLimits,
+        lockWaitMs: input.lockWaitMs,
         signal: deps.signal,
         onEvent: (event) => rows.rowsFor(event).forEach((row) => deps.reporter.event(row)),
       },

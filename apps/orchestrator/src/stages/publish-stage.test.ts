@@ -1,3 +1,4 @@
+import { acquireLock } from '@falco-airgap/core';
 import { serializeLock, type PluginsLock } from '@falco-airgap/manifest';
 import { MemoryObjectStore, PluginStore } from '@falco-airgap/s3-plugin-store';
 import { createHash } from 'node:crypto';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliEvent } from '../output/events.ts';
 import type { Reporter } from '../output/reporter.ts';
-import { publishStage, type PublishStageInput } from './publish-stage.ts';
+import { publishStage, storeLockFile, type PublishStageInput } from './publish-stage.ts';
 
 let cwd: string;
 const library = Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(2048, 7)]);
@@ -50,6 +51,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(cwd, { recursive: true, force: true }));
 
+const STORE = { bucket: 'corp-falco', prefix: 'falco', endpoint: undefined, region: 'us-east-1', forcePathStyle: undefined, credentials: undefined, timeoutMs: 60_000 };
+
 /** The stage over an in-memory bucket, with the task rows it draws. */
 function run(input: Partial<PublishStageInput>, objects: MemoryObjectStore) {
   const events: CliEvent[] = [];
@@ -60,7 +63,8 @@ function run(input: Partial<PublishStageInput>, objects: MemoryObjectStore) {
       platforms: [],
       dryRun: false,
       concurrency: 2,
-      store: { bucket: 'corp-falco', prefix: 'falco', endpoint: undefined, region: 'us-east-1', forcePathStyle: undefined, credentials: undefined, timeoutMs: 60_000 },
+      store: STORE,
+      storeLock: { dir: join(cwd, 'locks'), waitMs: 0 },
       ...input,
     },
     {
@@ -97,5 +101,26 @@ describe('publishStage', () => {
     expect(summary).toMatch(/^dry run against s3:\/\/corp-falco\/falco: would upload 1 file/);
     expect(data.dryRun).toBe(true);
     expect(objects.writes).toEqual([]);
+  });
+
+  it('refuses a second publish to the same prefix from this machine, or waits for it, and writes nothing while refused', async () => {
+    const first = await acquireLock(storeLockFile(join(cwd, 'locks'), { ...STORE, prefix: '/falco/' }), { purpose: 'publish' });
+    const objects = new MemoryObjectStore();
+    await expect(run({}, objects).stage).rejects.toMatchObject({
+      code: 'LOCK_HELD',
+      category: 'operational',
+      message: expect.stringContaining(`another publish (pid ${process.pid}) is using s3://corp-falco/falco since `),
+    });
+    expect(objects.writes).toEqual([]);
+
+    setTimeout(() => void first.release(), 200);
+    const { stage, events } = run({ storeLock: { dir: join(cwd, 'locks'), waitMs: 30_000 } }, objects);
+    expect((await stage).data.releaseStatus).toBe('created');
+    expect(events).toContainEqual({
+      type: 'diagnostic',
+      severity: 'info',
+      code: 'LOCK_HELD',
+      message: `another publish (pid ${process.pid}) is using s3://corp-falco/falco: waiting for it to finish`,
+    });
   });
 });

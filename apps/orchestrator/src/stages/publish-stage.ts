@@ -1,6 +1,7 @@
-import type { Platform } from '@falco-airgap/core';
+import { acquireLock, describeLockHolder, type HeldLock, type Platform } from '@falco-airgap/core';
 import { loadLock } from '@falco-airgap/manifest';
 import type { PublishResult, ReleaseDocument } from '@falco-airgap/s3-plugin-store';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { StoreConnection } from '../options/store.ts';
 import { formatBytes } from '../output/human-reporter.ts';
@@ -21,6 +22,8 @@ export interface PublishStageInput {
   /** Files uploaded at once. */
   concurrency: number;
   store: StoreConnection;
+  /** The advisory lock that keeps two publishes from this machine off one store prefix: where lock files live, how long to wait. */
+  storeLock: { dir: string; waitMs: number };
 }
 
 export type PublishStageData = Omit<PublishResult, 'release'> & { bucket: string; prefix: string; release: string; document: ReleaseDocument };
@@ -39,13 +42,17 @@ export async function publishStage(input: PublishStageInput, deps: PublishStageD
     onEvent: reportStoreEvents(deps.reporter),
     signal: deps.signal,
   });
+  const where = `s3://${input.store.bucket}${store.layout.prefix ? `/${store.layout.prefix}` : ''}`;
   let result: PublishResult;
+  let held: HeldLock | undefined;
   try {
+    // A dry run writes nothing, so it needs no lock.
+    if (!input.dryRun) held = await lockStorePrefix(input, where, deps);
     result = await store.publish(lock, extractedDir, { channel: input.channel, platforms: input.platforms, dryRun: input.dryRun, signal });
   } finally {
+    await held?.release();
     close();
   }
-  const where = `s3://${input.store.bucket}${store.layout.prefix ? `/${store.layout.prefix}` : ''}`;
   return {
     summary: summarize(result, where),
     data: { bucket: input.store.bucket, prefix: store.layout.prefix, ...result, release: result.release.id, document: result.release },
@@ -66,4 +73,26 @@ function summarize(result: PublishResult, where: string): string {
   if (sent.length === 0 && result.releaseStatus === 'present')
     return `release ${result.release.id} is already published in ${where}: nothing uploaded${channel}`;
   return `published release ${result.release.id} to ${where}: uploaded ${count(sent.length)} (${bytes}), ${present} already there${channel}`;
+}
+
+/**
+ * One publish at a time per store prefix from this machine: two would upload the same blobs and race to write
+ * the same release. Across machines, the store's own conditional writes protect releases and channels.
+ */
+function lockStorePrefix(input: PublishStageInput, where: string, deps: StageDeps): Promise<HeldLock> {
+  return acquireLock(storeLockFile(input.storeLock.dir, input.store), {
+    purpose: 'publish',
+    resource: where,
+    waitMs: input.storeLock.waitMs,
+    signal: deps.signal,
+    onWait: (holder) =>
+      deps.reporter.event({ type: 'diagnostic', severity: 'info', code: 'LOCK_HELD', message: `${describeLockHolder(holder, where)}: waiting for it to finish` }),
+  });
+}
+
+/** The lock file of one store prefix: the same endpoint, bucket and prefix give the same file. */
+export function storeLockFile(dir: string, store: Pick<StoreConnection, 'endpoint' | 'bucket' | 'prefix'>): string {
+  const prefix = (store.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const key = createHash('sha256').update(`${store.endpoint ?? 'aws'}\n${store.bucket}\n${prefix}`).digest('hex').slice(0, 16);
+  return join(dir, `publish-${key}.lock`);
 }

@@ -25,6 +25,17 @@ export interface FalcoAirgapValues {
     }[];
   };
   /**
+   * Pull secrets of the Falco pods, as the upstream chart names them; global.imagePullSecrets comes first.
+   *
+   * Items: A Secret of type kubernetes.io/dockerconfigjson in the release namespace.
+   */
+  imagePullSecrets: {
+    /**
+     * Secret name.
+     */
+    name: string;
+  }[];
+  /**
    * Replaces the chart name in object names.
    */
   nameOverride: string;
@@ -122,6 +133,19 @@ export interface FalcoAirgapValues {
     existingSecret: string;
   };
   /**
+   * The rules files of plugins-lock.yaml, delivered with the plugins (pluginStrategy sidecar or s3) into /etc/falco/locked-rules.d and listed in falco.rules_files.
+   */
+  lockedRules: {
+    /**
+     * Deliver the rules files of the lock and load them.
+     */
+    enabled: boolean;
+    /**
+     * Their file names in load order (dependencies first, e.g. [falco_rules.yaml, falco-incubating_rules.yaml]), each listed as /etc/falco/locked-rules.d/<name>; every name must be in the lock or Falco stops. Empty lists the directory: Falco loads its YAML files in name order.
+     */
+    files: string[];
+  };
+  /**
    * What runs Falco: a DaemonSet (one per node, system calls) or a Deployment (plugin-only sources such as the k8saudit webhook).
    */
   controller: {
@@ -168,78 +192,78 @@ export interface FalcoAirgapValues {
   };
   /**
    * Extra Services, e.g. [{name: k8saudit-webhook, type: NodePort, ports: [{port: 9765, nodePort: 30007}]}] for the k8saudit plugin.
-   *
-   * Items: A Service in front of Falco, such as the k8saudit webhook of a Deployment.
    */
-  services: {
-    /**
-     * Suffix of the Service name.
-     */
-    name: string;
-    /**
-     * Service type.
-     */
-    type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
-    /**
-     * Service annotations.
-     */
-    annotations?: {
-      [k: string]: string | undefined;
-    };
-    /**
-     * Ports.
-     *
-     * @minItems 1
-     *
-     * Items: A port of the Service; the Falco container exposes it too.
-     */
-    ports: [
-      {
+  services?:
+    | {
         /**
-         * Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).
+         * Suffix of the Service name.
          */
-        name?: string;
+        name: string;
         /**
-         * Port number.
+         * Service type.
          */
-        port: number;
+        type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
         /**
-         * Container port (defaults to port).
+         * Service annotations.
          */
-        targetPort?: number;
+        annotations?: {
+          [k: string]: string | undefined;
+        };
         /**
-         * Node port for type NodePort.
+         * Ports.
+         *
+         * @minItems 1
+         *
+         * Items: A port of the Service; the Falco container exposes it too.
          */
-        nodePort?: number;
-        /**
-         * TCP, UDP or SCTP.
-         */
-        protocol?: 'TCP' | 'UDP' | 'SCTP';
-      },
-      ...{
-        /**
-         * Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).
-         */
-        name?: string;
-        /**
-         * Port number.
-         */
-        port: number;
-        /**
-         * Container port (defaults to port).
-         */
-        targetPort?: number;
-        /**
-         * Node port for type NodePort.
-         */
-        nodePort?: number;
-        /**
-         * TCP, UDP or SCTP.
-         */
-        protocol?: 'TCP' | 'UDP' | 'SCTP';
-      }[],
-    ];
-  }[];
+        ports: [
+          {
+            /**
+             * Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).
+             */
+            name?: string;
+            /**
+             * Port number.
+             */
+            port: number;
+            /**
+             * Container port (defaults to port).
+             */
+            targetPort?: number;
+            /**
+             * Node port for type NodePort.
+             */
+            nodePort?: number;
+            /**
+             * TCP, UDP or SCTP.
+             */
+            protocol?: 'TCP' | 'UDP' | 'SCTP';
+          },
+          ...{
+            /**
+             * Port name, up to 15 characters (defaults to protocol-port, e.g. tcp-9765).
+             */
+            name?: string;
+            /**
+             * Port number.
+             */
+            port: number;
+            /**
+             * Container port (defaults to port).
+             */
+            targetPort?: number;
+            /**
+             * Node port for type NodePort.
+             */
+            nodePort?: number;
+            /**
+             * TCP, UDP or SCTP.
+             */
+            protocol?: 'TCP' | 'UDP' | 'SCTP';
+          }[],
+        ];
+      }[]
+    | null;
   /**
    * How Falco sees system calls. A Deployment (controller.kind) runs plugin-only sources and needs driver.enabled false.
    */
@@ -249,9 +273,13 @@ export interface FalcoAirgapValues {
      */
     enabled: boolean;
     /**
-     * modern_ebpf (CO-RE, kernel >= 5.8, nothing to build), kmod (kernel module), auto (falcoctl picks at start). ebpf and gvisor render only for Falco older than 0.44.
+     * modern_ebpf (CO-RE, kernel >= 5.8, nothing to build), kmod (kernel module), auto (falcoctl picks at start). Not auto as upstream: auto runs a privileged loader that may build a kernel module, and every supported EKS kernel runs modern_ebpf. ebpf and gvisor render only for Falco older than 0.44.
      */
     kind: 'modern_ebpf' | 'kmod' | 'auto' | 'ebpf' | 'gvisor';
+    /**
+     * Host path mounted read-only at the same path for modern_ebpf and auto (driver.modernEbpf.sysfsMount): tracefs below it is where the TOCTOU mitigation attaches. /sys/kernel covers tracefs and debugfs; /sys/kernel/tracing or /sys/kernel/debug mount less.
+     */
+    sysfsMountPath: string;
     /**
      * The modern eBPF driver.
      */
@@ -272,6 +300,14 @@ export interface FalcoAirgapValues {
        * Drop failed system call exit events in the driver.
        */
       dropFailedExit: boolean;
+      /**
+       * Read the initial process table from /proc instead of BPF iterators.
+       */
+      disableIterators: boolean;
+      /**
+       * Mount driver.sysfsMountPath (without it Falco runs without the TOCTOU mitigation of open, connect and creat).
+       */
+      sysfsMount: boolean;
     };
     /**
      * The kernel module driver (always privileged).
@@ -350,25 +386,69 @@ export interface FalcoAirgapValues {
        */
       compile: boolean;
       /**
-       * Resources of the driver loader container.
+       * The driver loader init container.
        */
-      resources: {
-        [k: string]: unknown | undefined;
+      initContainer: {
+        /**
+         * Its image; an empty repository means the Falco image (which carries falcoctl). An upstream falco-driver-loader image mirrored into your registry works too.
+         */
+        image: {
+          /**
+           * Registry; empty means that of the Falco image. global.imageRegistry, when set, replaces it.
+           */
+          registry: string;
+          /**
+           * Repository; empty means the Falco image (image.*).
+           */
+          repository: string;
+          /**
+           * Tag; empty means falcoVersion.
+           */
+          tag: string;
+          /**
+           * Content digest; when set it is used instead of the tag.
+           */
+          digest: string;
+          /**
+           * Kubernetes imagePullPolicy.
+           */
+          pullPolicy: 'IfNotPresent' | 'Always' | 'Never';
+        };
+        /**
+         * Extra environment, rendered through tpl.
+         *
+         * Items: An EnvVar.
+         */
+        env: {
+          [k: string]: unknown | undefined;
+        }[];
+        /**
+         * Extra arguments of falcoctl driver install, e.g. [--http-insecure].
+         */
+        args: string[];
+        /**
+         * Resources of the container.
+         */
+        resources: {
+          [k: string]: unknown | undefined;
+        };
+        /**
+         * Security context; empty means privileged (loading a kernel module needs it).
+         */
+        securityContext: {
+          [k: string]: unknown | undefined;
+        };
       };
-      /**
-       * Extra environment of the driver loader container.
-       *
-       * Items: An EnvVar.
-       */
-      env: {
-        [k: string]: unknown | undefined;
-      }[];
     };
   };
   /**
    * Metadata enrichment.
    */
   collectors: {
+    /**
+     * Load the metadata collectors at all (with a driver, on a DaemonSet).
+     */
+    enabled: boolean;
     /**
      * The container plugin (libcontainer.so, shipped by every plugin strategy): container and pod metadata from the runtime sockets. DaemonSet with a driver only.
      */
@@ -390,37 +470,11 @@ export interface FalcoAirgapValues {
        */
       hooks: ('create' | 'start')[];
       /**
-       * Runtimes to ask.
+       * Runtimes to ask; the sockets cover containerd, k3s, Bottlerocket (/run/host-containerd), CRI-O and podman.
        */
       engines: {
         /**
-         * containerd.
-         */
-        containerd: {
-          /**
-           * Collect metadata from this engine.
-           */
-          enabled: boolean;
-          /**
-           * Sockets on the node.
-           */
-          sockets: string[];
-        };
-        /**
-         * Any CRI runtime (containerd, CRI-O).
-         */
-        cri: {
-          /**
-           * Collect metadata from this engine.
-           */
-          enabled: boolean;
-          /**
-           * Sockets on the node.
-           */
-          sockets: string[];
-        };
-        /**
-         * Docker.
+         * Docker. Off, unlike the upstream chart: Kubernetes nodes run containerd or CRI-O, and the socket sits directly in /var/run, so mounting it leaves an empty /var/run/docker.sock directory on nodes without Docker.
          */
         docker: {
           /**
@@ -428,7 +482,7 @@ export interface FalcoAirgapValues {
            */
           enabled: boolean;
           /**
-           * Sockets on the node.
+           * Sockets as paths on the node; the plugin prefixes HOST_ROOT (/host) itself and skips sockets that do not exist. Each socket is mounted read-only: its directory, or the socket file alone when it sits directly in /run or /var/run.
            */
           sockets: string[];
         };
@@ -441,15 +495,93 @@ export interface FalcoAirgapValues {
            */
           enabled: boolean;
           /**
-           * Sockets on the node.
+           * Sockets as paths on the node; the plugin prefixes HOST_ROOT (/host) itself and skips sockets that do not exist. Each socket is mounted read-only: its directory, or the socket file alone when it sits directly in /run or /var/run.
            */
           sockets: string[];
         };
+        /**
+         * containerd outside Kubernetes, e.g. the host containerd of Bottlerocket.
+         */
+        containerd: {
+          /**
+           * Collect metadata from this engine.
+           */
+          enabled: boolean;
+          /**
+           * Sockets as paths on the node; the plugin prefixes HOST_ROOT (/host) itself and skips sockets that do not exist. Each socket is mounted read-only: its directory, or the socket file alone when it sits directly in /run or /var/run.
+           */
+          sockets: string[];
+        };
+        /**
+         * Any CRI runtime: containerd, k3s, CRI-O.
+         */
+        cri: {
+          /**
+           * Collect metadata from this engine.
+           */
+          enabled: boolean;
+          /**
+           * Sockets as paths on the node; the plugin prefixes HOST_ROOT (/host) itself and skips sockets that do not exist. Each socket is mounted read-only: its directory, or the socket file alone when it sits directly in /run or /var/run.
+           */
+          sockets: string[];
+        };
+        /**
+         * LXC.
+         */
+        lxc: {
+          /**
+           * Match containers of this engine (no socket: read from the cgroups).
+           */
+          enabled: boolean;
+        };
+        /**
+         * libvirt LXC.
+         */
+        libvirt_lxc: {
+          /**
+           * Match containers of this engine (no socket: read from the cgroups).
+           */
+          enabled: boolean;
+        };
+        /**
+         * BOSH process manager.
+         */
+        bpm: {
+          /**
+           * Match containers of this engine (no socket: read from the cgroups).
+           */
+          enabled: boolean;
+        };
       };
+    };
+    /**
+     * The k8smeta plugin (in the lock, delivered by the plugin strategy): Kubernetes metadata from a k8s-metacollector you deploy with its own chart.
+     */
+    kubernetes: {
+      /**
+       * Load the k8smeta plugin (with a driver, on a DaemonSet).
+       */
+      enabled: boolean;
+      /**
+       * Host of the k8s-metacollector; empty means <release>-k8s-metacollector.<namespace>.svc, where its chart installs it under the same release name.
+       */
+      collectorHostname: string;
+      /**
+       * gRPC port of the k8s-metacollector; empty means 45000.
+       */
+      collectorPort: number | string;
+      /**
+       * Log level of the plugin.
+       */
+      verbosity: 'critical' | 'error' | 'warning' | 'info' | 'debug' | 'trace';
+      /**
+       * Where the host's /proc is mounted, less /proc.
+       */
+      hostProc: string;
     };
   };
   /**
-   * Settings written to falco.yaml. The chart owns engine (from driver.*), metrics (from metrics.*), webserver.prometheus_metrics_enabled and the container plugin (from collectors.*).
+   * Settings written to falco.yaml. The chart owns engine (from driver.*), metrics (from metrics.*) and the container and k8smeta plugins (from collectors.*).
    */
   falco: {
     /**
@@ -461,7 +593,7 @@ export interface FalcoAirgapValues {
      */
     watch_config_files: boolean;
     /**
-     * Rules files or directories, loaded in this order; the files of customRules follow, in byte order of their names.
+     * Rules files or directories, loaded in this order. /etc/falco/rules.d stands for the customRules files (in byte order of their names; appended when not listed). The rules files of the lock (lockedRules) go where /etc/falco/locked-rules.d is listed, else right after /etc/falco/falco_rules.yaml, else first.
      */
     rules_files: string[];
     /**
@@ -551,7 +683,7 @@ export interface FalcoAirgapValues {
       enabled: boolean;
     };
     /**
-     * Alerts to syslog; off because a container has no syslog daemon.
+     * Alerts to syslog; they reach the node only when /dev/log is mounted (mounts.volumes).
      */
     syslog_output: {
       /**
@@ -632,6 +764,10 @@ export interface FalcoAirgapValues {
        * Reuse the connection.
        */
       keep_alive: boolean;
+      /**
+       * Timeouts in a row before Falco reports the endpoint.
+       */
+      max_consecutive_timeouts: number;
     };
     /**
      * Alerts piped to a program inside the container.
@@ -687,6 +823,10 @@ export interface FalcoAirgapValues {
        */
       k8s_healthz_endpoint: string;
       /**
+       * Serve /metrics; metrics.enabled turns it on too.
+       */
+      prometheus_metrics_enabled: boolean;
+      /**
        * Serve HTTPS.
        */
       ssl_enabled: boolean;
@@ -700,7 +840,7 @@ export interface FalcoAirgapValues {
      */
     log_stderr: boolean;
     /**
-     * Write Falco logs to syslog.
+     * Write Falco logs to syslog (reaches the node only when /dev/log is mounted).
      */
     log_syslog: boolean;
     /**
@@ -765,6 +905,54 @@ export interface FalcoAirgapValues {
     [k: string]: string | undefined;
   };
   /**
+   * TLS material for the webserver (mounted at /etc/falco/certs) and for client certificates of http_output (at /etc/falco/certs/client): an existing Secret, or PEM text the chart puts into one.
+   */
+  certs: {
+    /**
+     * Secret with server.key, server.crt, falco.pem (key and certificate) and ca.crt, mounted at /etc/falco/certs.
+     */
+    existingSecret: string;
+    /**
+     * Server key and certificate, used when existingSecret is empty (with ca.crt).
+     */
+    server: {
+      /**
+       * Server private key (PEM).
+       */
+      key: string;
+      /**
+       * Server certificate (PEM).
+       */
+      crt: string;
+    };
+    /**
+     * The CA certificate.
+     */
+    ca: {
+      /**
+       * CA certificate (PEM).
+       */
+      crt: string;
+    };
+    /**
+     * Secret with client.key, client.crt, falcoclient.pem, ca.crt and ca.pem, mounted at /etc/falco/certs/client.
+     */
+    existingClientSecret: string;
+    /**
+     * Client key and certificate for falco.http_output.mtls, used when existingClientSecret is empty (with ca.crt).
+     */
+    client: {
+      /**
+       * Client private key (PEM).
+       */
+      key: string;
+      /**
+       * Client certificate (PEM).
+       */
+      crt: string;
+    };
+  };
+  /**
    * Falco metrics, served in Prometheus format on the webserver at /metrics.
    */
   metrics: {
@@ -805,6 +993,14 @@ export interface FalcoAirgapValues {
      */
     pluginsMetricsEnabled: boolean;
     /**
+     * Counters of the BPF iterators of the modern eBPF driver.
+     */
+    kernelIterEventCountersEnabled: boolean;
+    /**
+     * Allocator statistics (Falco built with jemalloc).
+     */
+    jemallocStatsEnabled: boolean;
+    /**
      * Report memory in MB.
      */
     convertMemoryToMB: boolean;
@@ -812,6 +1008,65 @@ export interface FalcoAirgapValues {
      * Report metrics whose value is zero.
      */
     includeEmptyValues: boolean;
+    /**
+     * Kernel event and drop counters per CPU.
+     */
+    kernelEventCountersPerCPUEnabled: boolean;
+    /**
+     * The Service Prometheus scrapes, <fullname>-metrics, labelled type: falco-metrics (metrics.enabled only).
+     */
+    service: {
+      /**
+       * Create the metrics Service.
+       */
+      create: boolean;
+      /**
+       * Service type.
+       */
+      type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+      /**
+       * Extra labels.
+       */
+      labels: {
+        [k: string]: string | undefined;
+      };
+      /**
+       * Annotations.
+       */
+      annotations: {
+        [k: string]: string | undefined;
+      };
+      /**
+       * Ports.
+       */
+      ports: {
+        /**
+         * The metrics port (named metrics).
+         */
+        metrics: {
+          /**
+           * Service port.
+           */
+          port: number;
+          /**
+           * Container port: falco.webserver.listen_port.
+           */
+          targetPort: number;
+          /**
+           * Protocol.
+           */
+          protocol: 'TCP';
+          /**
+           * Dual-stack policy of the Service; empty means the cluster default.
+           */
+          ipFamilyPolicy: '' | 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+          /**
+           * IP families of the Service, in order, e.g. [IPv4, IPv6].
+           */
+          ipFamilies: ('IPv4' | 'IPv6')[];
+        };
+      };
+    };
   };
   /**
    * The Service in front of the Falco webserver: the health endpoint for helm test and, with metrics.enabled, /metrics for Prometheus.
@@ -839,7 +1094,7 @@ export interface FalcoAirgapValues {
     };
   };
   /**
-   * A Prometheus Operator ServiceMonitor for the webserver Service (needs metrics.enabled and the monitoring.coreos.com CRDs).
+   * A Prometheus Operator ServiceMonitor for the metrics Service (needs metrics.enabled, metrics.service.create and the monitoring.coreos.com CRDs).
    */
   serviceMonitor: {
     /**
@@ -852,6 +1107,20 @@ export interface FalcoAirgapValues {
     labels: {
       [k: string]: string | undefined;
     };
+    /**
+     * Labels of the Service to scrape, merged over the metrics Service labels (for a Service of your own).
+     */
+    selector: {
+      [k: string]: string | undefined;
+    };
+    /**
+     * Name of the Service port to scrape.
+     */
+    endpointPort: string;
+    /**
+     * Service labels copied onto the scraped metrics.
+     */
+    targetLabels: string[];
     /**
      * Scrape interval.
      */
@@ -964,6 +1233,17 @@ export interface FalcoAirgapValues {
    */
   serviceAccount: {
     /**
+     * Pull secrets recorded on the ServiceAccount, after global.imagePullSecrets.
+     *
+     * Items: A Secret of type kubernetes.io/dockerconfigjson in the release namespace.
+     */
+    imagePullSecrets: {
+      /**
+       * Secret name.
+       */
+      name: string;
+    }[];
+    /**
      * Create the ServiceAccount.
      */
     create: boolean;
@@ -1000,6 +1280,15 @@ export interface FalcoAirgapValues {
     }[];
   };
   /**
+   * OpenShift: a SecurityContextConstraints for the ServiceAccount, rendered only where the API serves security.openshift.io/v1.
+   */
+  scc: {
+    /**
+     * Create the SecurityContextConstraints on OpenShift.
+     */
+    create: boolean;
+  };
+  /**
    * Extra pod annotations.
    */
   podAnnotations: {
@@ -1012,9 +1301,17 @@ export interface FalcoAirgapValues {
     [k: string]: string | undefined;
   };
   /**
-   * PriorityClass of the pods.
+   * PriorityClass of the pods; empty or null means none.
    */
-  podPriorityClassName: string;
+  podPriorityClassName?: string | null;
+  /**
+   * Hostname of the pods (spec.hostname); empty or null keeps the pod name.
+   */
+  podHostname?: string | null;
+  /**
+   * Set FALCO_HOSTNAME to the node name (the hostname in alerts); an entry for it in extra.env wins.
+   */
+  falcoHostnameEnv: boolean;
   /**
    * Pod securityContext.
    */
@@ -1087,7 +1384,7 @@ export interface FalcoAirgapValues {
    */
   extra: {
     /**
-     * Extra environment variables.
+     * Extra environment variables, rendered through tpl; an entry replaces the variable of the same name the chart sets (e.g. FALCO_HOSTNAME).
      *
      * Items: An EnvVar.
      */
@@ -1095,7 +1392,7 @@ export interface FalcoAirgapValues {
       [k: string]: unknown | undefined;
     }[];
     /**
-     * Extra Falco command-line arguments.
+     * Extra Falco command-line arguments, appended to Falco's own in every plugin strategy, e.g. [-o, 'log_level=debug'].
      */
     args: string[];
     /**

@@ -36,14 +36,15 @@ const pluginEntry = object(
 pluginEntry.required = ['name', 'library_path'];
 
 export const falcoConfig: SchemaNode = object(
-  'Settings written to falco.yaml. The chart owns engine (from driver.*), metrics (from metrics.*), webserver.prometheus_metrics_enabled and the container plugin (from collectors.*).',
+  'Settings written to falco.yaml. The chart owns engine (from driver.*), metrics (from metrics.*) and the container and k8smeta plugins (from collectors.*).',
   {
     config_files: list('Extra configuration files or directories loaded after falco.yaml; /etc/falco/config.d is always loaded first.', absolutePath),
     watch_config_files: boolean('Reload Falco when its configuration or rules files change.', true),
-    rules_files: list('Rules files or directories, loaded in this order; the files of customRules follow, in byte order of their names.', absolutePath, [
-      '/etc/falco/falco_rules.yaml',
-      '/etc/falco/falco_rules.local.yaml',
-    ]),
+    rules_files: list(
+      'Rules files or directories, loaded in this order. /etc/falco/rules.d stands for the customRules files (in byte order of their names; appended when not listed). The rules files of the lock (lockedRules) go where /etc/falco/locked-rules.d is listed, else right after /etc/falco/falco_rules.yaml, else first.',
+      absolutePath,
+      ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml', '/etc/falco/rules.d'],
+    ),
     rules: list(
       'Enable or disable rules by name or tag after all rules files are loaded.',
       passThrough('One selection, e.g. {disable: {tag: network}}.', undefined),
@@ -70,9 +71,12 @@ export const falcoConfig: SchemaNode = object(
     append_output: list(
       'Extra fields appended to alert outputs.',
       passThrough('One append rule, e.g. {match: {source: syscall}, extra_fields: [...]}.', undefined),
+      [{ suggested_output: true }],
     ),
     stdout_output: object('Alerts on standard output (what kubectl logs shows).', { enabled: boolean('Write alerts to stdout.', true) }),
-    syslog_output: object('Alerts to syslog; off because a container has no syslog daemon.', { enabled: boolean('Write alerts to syslog.', false) }),
+    syslog_output: object('Alerts to syslog; they reach the node only when /dev/log is mounted (mounts.volumes).', {
+      enabled: boolean('Write alerts to syslog.', true),
+    }),
     file_output: object('Alerts appended to a file inside the container.', {
       enabled: boolean('Write alerts to a file.', false),
       keep_alive: boolean('Keep the file open between alerts.', false),
@@ -96,6 +100,7 @@ export const falcoConfig: SchemaNode = object(
       echo: boolean('Print the endpoint responses.', false),
       compress_uploads: boolean('Compress posted alerts.', false),
       keep_alive: boolean('Reuse the connection.', false),
+      max_consecutive_timeouts: integer('Timeouts in a row before Falco reports the endpoint.', 5, { minimum: 0 }),
     }),
     program_output: object('Alerts piped to a program inside the container.', {
       enabled: boolean('Pipe alerts to a program.', false),
@@ -110,15 +115,16 @@ export const falcoConfig: SchemaNode = object(
       listen_port: integer('Port of the webserver.', 8765, { minimum: 1, maximum: 65535 }),
       listen_address: string('Address the webserver binds.', '0.0.0.0'),
       k8s_healthz_endpoint: string('Path of the health endpoint.', '/healthz', { pattern: '^/', hint: 'write a path starting with /', example: '/healthz' }),
+      prometheus_metrics_enabled: boolean('Serve /metrics; metrics.enabled turns it on too.', false),
       ssl_enabled: boolean('Serve HTTPS.', false),
       ssl_certificate: string('Certificate and key (PEM) when ssl_enabled.', '/etc/falco/falco.pem'),
     }),
     log_stderr: boolean('Write Falco logs to stderr.', true),
-    log_syslog: boolean('Write Falco logs to syslog.', false),
+    log_syslog: boolean('Write Falco logs to syslog (reaches the node only when /dev/log is mounted).', true),
     log_level: oneOfValues('Minimum level of Falco logs.', logLevels, 'info'),
     libs_logger: object('Logs of the underlying libraries.', {
-      enabled: boolean('Enable library logs.', false),
-      severity: oneOfValues('Minimum severity.', ['fatal', 'critical', 'error', 'warning', 'notice', 'info', 'debug', 'trace'] as const, 'debug'),
+      enabled: boolean('Enable library logs.', true),
+      severity: oneOfValues('Minimum severity.', ['fatal', 'critical', 'error', 'warning', 'notice', 'info', 'debug', 'trace'] as const, 'info'),
     }),
     output_timeout: integer('Milliseconds an output may block before Falco reports it.', 2000, { minimum: 1 }),
     syscall_event_timeouts: object('Reaction to the driver not delivering events.', {
@@ -131,8 +137,13 @@ export const falcoConfig: SchemaNode = object(
       max_burst: 1,
       simulate_drops: false,
     }),
-    base_syscalls: passThrough('System calls Falco always collects, beyond those the rules need.', { custom_set: [], repair: false }),
-    falco_libs: passThrough('Tuning of the underlying libraries.', { thread_table_size: 262144 }),
-    capture: passThrough('Event capture to .scap files when rules fire.', undefined),
+    base_syscalls: passThrough('System calls Falco always collects, beyond those the rules need.', { custom_set: [], repair: false, all: false }),
+    falco_libs: passThrough('Tuning of the underlying libraries.', {
+      thread_table_size: 262144,
+      thread_table_auto_purging_interval_s: 300,
+      thread_table_auto_purging_thread_timeout_s: 300,
+      snaplen: 80,
+    }),
+    capture: passThrough('Event capture to .scap files when rules fire.', { enabled: false, path_prefix: '/tmp/falco', mode: 'rules', default_duration: 5000 }),
   },
 );

@@ -9,7 +9,7 @@ export interface SchemaNode {
   $ref?: string;
   title?: string;
   description?: string;
-  type?: 'string' | 'boolean' | 'integer' | 'number' | 'object' | 'array' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'object' | 'null')[];
+  type?: 'string' | 'boolean' | 'integer' | 'number' | 'object' | 'array' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'object' | 'array' | 'null')[];
   default?: unknown;
   enum?: readonly unknown[];
   pattern?: string;
@@ -63,7 +63,7 @@ export function oneOfValues<T extends string>(description: string, values: reado
 /** A closed object: every key is declared, anything else is a typo or a removed option. */
 export function object(description: string, properties: Record<string, SchemaNode>, extra: Annotations & { title?: string } = {}): SchemaNode {
   const required = Object.entries(properties)
-    .filter(([, node]) => hasDefault(node))
+    .filter(([, node]) => hasDefault(node) && !isNullable(node))
     .map(([key]) => key);
   const node: SchemaNode = { type: 'object', description, additionalProperties: false, properties };
   if (extra.title) node.title = extra.title;
@@ -99,6 +99,19 @@ export function list(
 /** A shared definition with its own defaults (validators ignore siblings of $ref; the defaults walker and README read them). */
 export function ref(definition: string, description: string, defaultValue: Record<string, unknown>): SchemaNode {
   return { $ref: `#/definitions/${definition}`, description, default: defaultValue };
+}
+
+/**
+ * A value that may be null, as the upstream chart writes unset options (`podPriorityClassName:`): helm then
+ * deletes the default, so the key is optional and the templates treat it as unset.
+ */
+export function nullable(node: SchemaNode): SchemaNode {
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  return { ...node, type: [...types, 'null'] as SchemaNode['type'] };
+}
+
+function isNullable(node: SchemaNode): boolean {
+  return Array.isArray(node.type) && node.type.includes('null');
 }
 
 export function hasDefault(node: SchemaNode): boolean {

@@ -1,4 +1,4 @@
-import { boolean, list, object, oneOfValues, passThrough, string, stringMap, type SchemaNode } from './nodes.ts';
+import { boolean, integer, list, object, oneOfValues, passThrough, string, stringMap, type SchemaNode } from './nodes.ts';
 
 const DURATION = '^([0-9]+(ms|s|m|h|d|w|y))+$';
 const duration = (description: string, value: string) =>
@@ -14,8 +14,26 @@ export const metrics: SchemaNode = object('Falco metrics, served in Prometheus f
   kernelEventCountersEnabled: boolean('Kernel event and drop counters.', true),
   libbpfStatsEnabled: boolean('Per-program eBPF statistics (needs kernel.bpf_stats_enabled).', true),
   pluginsMetricsEnabled: boolean('Metrics of the plugins.', true),
+  kernelIterEventCountersEnabled: boolean('Counters of the BPF iterators of the modern eBPF driver.', true),
+  jemallocStatsEnabled: boolean('Allocator statistics (Falco built with jemalloc).', false),
   convertMemoryToMB: boolean('Report memory in MB.', true),
   includeEmptyValues: boolean('Report metrics whose value is zero.', false),
+  kernelEventCountersPerCPUEnabled: boolean('Kernel event and drop counters per CPU.', false),
+  service: object('The Service Prometheus scrapes, <fullname>-metrics, labelled type: falco-metrics (metrics.enabled only).', {
+    create: boolean('Create the metrics Service.', true),
+    type: oneOfValues('Service type.', ['ClusterIP', 'NodePort', 'LoadBalancer'] as const, 'ClusterIP'),
+    labels: stringMap('Extra labels.'),
+    annotations: stringMap('Annotations.'),
+    ports: object('Ports.', {
+      metrics: object('The metrics port (named metrics).', {
+        port: integer('Service port.', 8765, { minimum: 1, maximum: 65535 }),
+        targetPort: integer('Container port: falco.webserver.listen_port.', 8765, { minimum: 1, maximum: 65535 }),
+        protocol: oneOfValues('Protocol.', ['TCP'] as const, 'TCP'),
+        ipFamilyPolicy: oneOfValues('Dual-stack policy of the Service; empty means the cluster default.', ['', 'SingleStack', 'PreferDualStack', 'RequireDualStack'] as const, ''),
+        ipFamilies: list('IP families of the Service, in order, e.g. [IPv4, IPv6].', { type: 'string', enum: ['IPv4', 'IPv6'] }, [], { uniqueItems: true }),
+      }),
+    }),
+  }),
 });
 
 export const service: SchemaNode = object(
@@ -29,10 +47,17 @@ export const service: SchemaNode = object(
 );
 
 export const serviceMonitor: SchemaNode = object(
-  'A Prometheus Operator ServiceMonitor for the webserver Service (needs metrics.enabled and the monitoring.coreos.com CRDs).',
+  'A Prometheus Operator ServiceMonitor for the metrics Service (needs metrics.enabled, metrics.service.create and the monitoring.coreos.com CRDs).',
   {
     create: boolean('Create the ServiceMonitor.', false),
     labels: stringMap('Labels your Prometheus selects ServiceMonitors by.'),
+    selector: stringMap('Labels of the Service to scrape, merged over the metrics Service labels (for a Service of your own).'),
+    endpointPort: string('Name of the Service port to scrape.', 'metrics', {
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      maxLength: 15,
+      hint: 'name a port of the Service, e.g. metrics',
+    }),
+    targetLabels: list('Service labels copied onto the scraped metrics.', { type: 'string' }),
     interval: duration('Scrape interval.', '15s'),
     scrapeTimeout: duration('Scrape timeout.', '10s'),
     path: string('Metrics path.', '/metrics', { pattern: '^/', hint: 'write a path starting with /', example: '/metrics' }),

@@ -1,5 +1,5 @@
 import { image } from './image.ts';
-import { boolean, integer, object, oneOfValues, passThrough, string, type SchemaNode } from './nodes.ts';
+import { boolean, integer, list, object, oneOfValues, passThrough, string, type SchemaNode } from './nodes.ts';
 
 export const PLUGIN_STRATEGIES = ['sidecar', 's3', 'none'] as const;
 export type PluginStrategyName = (typeof PLUGIN_STRATEGIES)[number];
@@ -89,5 +89,25 @@ export const s3: SchemaNode = object(
       maxLength: 253,
       hint: 'name a Secret in the release namespace (lower-case DNS name)',
     }),
+  },
+);
+
+/** Where the Falco container finds the rules files of the lock (sidecar and s3 install them there). */
+export const LOCKED_RULES_DIR = '/etc/falco/locked-rules.d';
+
+export const lockedRules: SchemaNode = object(
+  `The rules files of plugins-lock.yaml, delivered with the plugins (pluginStrategy sidecar or s3) into ${LOCKED_RULES_DIR} and listed in falco.rules_files.`,
+  {
+    enabled: boolean('Deliver the rules files of the lock and load them.', true),
+    files: list(
+      `Their file names in load order (dependencies first, e.g. [falco_rules.yaml, falco-incubating_rules.yaml]), each listed as ${LOCKED_RULES_DIR}/<name>; every name must be in the lock or Falco stops. Empty lists the directory: Falco loads its YAML files in name order.`,
+      {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*\\.ya?ml$',
+        'x-hint': 'name a rules file of the lock, e.g. falco_rules.yaml',
+      },
+      [],
+      { uniqueItems: true },
+    ),
   },
 );

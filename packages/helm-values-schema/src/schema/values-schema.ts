@@ -5,8 +5,9 @@ import { ValuesErrorCode } from '../errors.ts';
 import { image, imageDefinition, REGISTRY_PATTERN } from './image.ts';
 import { list, object, string, type SchemaNode } from './nodes.ts';
 import { metrics, service, serviceMonitor, test } from './observability.ts';
-import { pluginLoader, pluginStrategy, s3 } from './plugin-strategy.ts';
+import { lockedRules, pluginLoader, pluginStrategy, s3 } from './plugin-strategy.ts';
 import {
+  certs,
   collectors,
   controller,
   customRules,
@@ -15,6 +16,7 @@ import {
   imagePullSecret,
   podSettings,
   rbac,
+  scc,
   serviceAccount,
   services,
 } from './workload.ts';
@@ -38,6 +40,7 @@ export const valuesSchema: SchemaNode = {
       }),
       imagePullSecrets: list('Pull secrets of every pod of the chart, e.g. [{name: regcred}].', imagePullSecret),
     }),
+    imagePullSecrets: list('Pull secrets of the Falco pods, as the upstream chart names them; global.imagePullSecrets comes first.', imagePullSecret),
     nameOverride: nameOverride('Replaces the chart name in object names.'),
     fullnameOverride: nameOverride('Replaces the whole object name prefix.'),
     namespaceOverride: nameOverride('Namespace of the objects; empty means the release namespace.'),
@@ -50,18 +53,21 @@ export const valuesSchema: SchemaNode = {
     image: image('The Falco image (pluginStrategy sidecar or none; the driver loader and helm test use it too).', 'falco'),
     pluginLoader,
     s3,
+    lockedRules,
     controller,
     services,
     driver,
     collectors,
     falco: falcoConfig,
     customRules,
+    certs,
     metrics,
     service,
     serviceMonitor,
     healthChecks,
     serviceAccount,
     rbac,
+    scc,
     ...podSettings,
     test,
   }),

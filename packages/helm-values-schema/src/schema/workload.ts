@@ -1,4 +1,4 @@
-import { boolean, integer, list, object, oneOfValues, passThrough, string, stringMap, type SchemaNode } from './nodes.ts';
+import { boolean, integer, list, nullable, object, oneOfValues, passThrough, string, stringMap, type SchemaNode } from './nodes.ts';
 
 export const DNS_LABEL_OR_EMPTY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$';
 const dnsSubdomain = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -49,9 +49,8 @@ const extraService = object('A Service in front of Falco, such as the k8saudit w
 });
 extraService.required = ['name', 'ports'];
 
-export const services = list(
-  'Extra Services, e.g. [{name: k8saudit-webhook, type: NodePort, ports: [{port: 9765, nodePort: 30007}]}] for the k8saudit plugin.',
-  extraService,
+export const services = nullable(
+  list('Extra Services, e.g. [{name: k8saudit-webhook, type: NodePort, ports: [{port: 9765, nodePort: 30007}]}] for the k8saudit plugin.', extraService),
 );
 
 const probe = (description: string, initialDelaySeconds: number, periodSeconds: number, failureThreshold: number) =>
@@ -69,6 +68,7 @@ export const healthChecks = object('Probes on the webserver health endpoint (onl
 });
 
 export const serviceAccount = object('The ServiceAccount of the Falco pods.', {
+  imagePullSecrets: list('Pull secrets recorded on the ServiceAccount, after global.imagePullSecrets.', imagePullSecretRef()),
   create: boolean('Create the ServiceAccount.', true),
   name: string('Name; empty means the release full name.', '', { pattern: DNS_LABEL_OR_EMPTY, hint: 'use a lower-case DNS label' }),
   annotations: stringMap('Annotations; s3.irsaRoleArn adds eks.amazonaws.com/role-arn.'),
@@ -83,17 +83,22 @@ export const rbac = object(
   },
 );
 
-const engine = (description: string, enabled: boolean, sockets: string[]) =>
+const SOCKET = { type: 'string', pattern: '^/[^\\s]*\\.sock$', 'x-hint': 'write the path of the socket on the node (not under /host), ending in .sock' } as const;
+
+const socketEngine = (description: string, enabled: boolean, sockets: string[]) =>
   object(description, {
     enabled: boolean('Collect metadata from this engine.', enabled),
     sockets: list(
-      'Sockets on the node.',
-      { type: 'string', pattern: '^/[^\\s]*\\.sock$', 'x-hint': 'write the absolute path of the socket on the node, ending in .sock' },
+      'Sockets as paths on the node; the plugin prefixes HOST_ROOT (/host) itself and skips sockets that do not exist. Each socket is mounted read-only: its directory, or the socket file alone when it sits directly in /run or /var/run.',
+      SOCKET,
       sockets,
     ),
   });
 
+const simpleEngine = (description: string) => object(description, { enabled: boolean('Match containers of this engine (no socket: read from the cgroups).', true) });
+
 export const collectors = object('Metadata enrichment.', {
+  enabled: boolean('Load the metadata collectors at all (with a driver, on a DaemonSet).', true),
   containerEngine: object(
     'The container plugin (libcontainer.so, shipped by every plugin strategy): container and pod metadata from the runtime sockets. DaemonSet with a driver only.',
     {
@@ -101,12 +106,45 @@ export const collectors = object('Metadata enrichment.', {
       labelMaxLen: integer('Longest container label collected.', 100, { minimum: 0 }),
       withSize: boolean('Inspect container sizes (slow).', false),
       hooks: list('When metadata is fetched.', { type: 'string', enum: ['create', 'start'] }, ['create'], { uniqueItems: true }),
-      engines: object('Runtimes to ask.', {
-        containerd: engine('containerd.', true, ['/run/containerd/containerd.sock']),
-        cri: engine('Any CRI runtime (containerd, CRI-O).', true, ['/run/containerd/containerd.sock', '/run/crio/crio.sock']),
-        docker: engine('Docker.', false, ['/var/run/docker.sock']),
-        podman: engine('Podman.', false, ['/run/podman/podman.sock']),
+      engines: object('Runtimes to ask; the sockets cover containerd, k3s, Bottlerocket (/run/host-containerd), CRI-O and podman.', {
+        docker: socketEngine(
+          'Docker. Off, unlike the upstream chart: Kubernetes nodes run containerd or CRI-O, and the socket sits directly in /var/run, so mounting it leaves an empty /var/run/docker.sock directory on nodes without Docker.',
+          false,
+          ['/var/run/docker.sock'],
+        ),
+        podman: socketEngine('Podman.', true, ['/run/podman/podman.sock']),
+        containerd: socketEngine('containerd outside Kubernetes, e.g. the host containerd of Bottlerocket.', true, ['/run/host-containerd/containerd.sock']),
+        cri: socketEngine('Any CRI runtime: containerd, k3s, CRI-O.', true, [
+          '/run/containerd/containerd.sock',
+          '/run/crio/crio.sock',
+          '/run/k3s/containerd/containerd.sock',
+          '/run/host-containerd/containerd.sock',
+        ]),
+        lxc: simpleEngine('LXC.'),
+        libvirt_lxc: simpleEngine('libvirt LXC.'),
+        bpm: simpleEngine('BOSH process manager.'),
       }),
+    },
+  ),
+  kubernetes: object(
+    'The k8smeta plugin (in the lock, delivered by the plugin strategy): Kubernetes metadata from a k8s-metacollector you deploy with its own chart.',
+    {
+      enabled: boolean('Load the k8smeta plugin (with a driver, on a DaemonSet).', false),
+      collectorHostname: string('Host of the k8s-metacollector; empty means <release>-k8s-metacollector.<namespace>.svc, where its chart installs it under the same release name.', '', {
+        pattern: '^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)?$',
+        hint: 'write a host name such as k8s-metacollector.falco.svc',
+      }),
+      collectorPort: {
+        type: ['integer', 'string'],
+        description: 'gRPC port of the k8s-metacollector; empty means 45000.',
+        default: '',
+        pattern: '^[0-9]*$',
+        minimum: 1,
+        maximum: 65535,
+        'x-hint': 'write a port number, e.g. 45000',
+      },
+      verbosity: oneOfValues('Log level of the plugin.', ['critical', 'error', 'warning', 'info', 'debug', 'trace'] as const, 'info'),
+      hostProc: string("Where the host's /proc is mounted, less /proc.", '/host', { pattern: '^/', hint: 'write an absolute path, e.g. /host' }),
     },
   ),
 });
@@ -120,15 +158,25 @@ export const customRules = stringMap('Rules files by name, mounted in /etc/falco
 export const podSettings: Record<string, SchemaNode> = {
   podAnnotations: stringMap('Extra pod annotations.'),
   podLabels: stringMap('Extra pod labels.'),
-  podPriorityClassName: string('PriorityClass of the pods.', '', { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$', hint: 'name an existing PriorityClass' }),
+  podPriorityClassName: nullable(
+    string('PriorityClass of the pods; empty or null means none.', '', { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$', hint: 'name an existing PriorityClass' }),
+  ),
+  podHostname: nullable(
+    string('Hostname of the pods (spec.hostname); empty or null keeps the pod name.', '', {
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
+      maxLength: 63,
+      hint: 'use a lower-case DNS label',
+    }),
+  ),
+  falcoHostnameEnv: boolean('Set FALCO_HOSTNAME to the node name (the hostname in alerts); an entry for it in extra.env wins.', true),
   podSecurityContext: passThrough('Pod securityContext.'),
   containerSecurityContext: passThrough('Security context of the Falco container; when set it replaces the one the chart derives from driver.*.'),
   resources: passThrough('Resources of the Falco container.', { requests: { cpu: '100m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1024Mi' } }),
   nodeSelector: stringMap('Node selector.'),
   affinity: passThrough('Affinity.'),
   tolerations: list('Tolerations; by default Falco also runs on control-plane nodes.', passThrough('A Toleration.', undefined), [
-    { effect: 'NoSchedule', key: 'node-role.kubernetes.io/control-plane' },
     { effect: 'NoSchedule', key: 'node-role.kubernetes.io/master' },
+    { effect: 'NoSchedule', key: 'node-role.kubernetes.io/control-plane' },
   ]),
   terminationGracePeriodSeconds: integer('Seconds Falco gets to flush its outputs on stop.', 30, { minimum: 0 }),
   tty: boolean('Attach a TTY so logs are flushed at once.', false),
@@ -137,13 +185,46 @@ export const podSettings: Record<string, SchemaNode> = {
     volumeMounts: list('Mounts in the Falco container.', passThrough('A VolumeMount.', undefined)),
   }),
   extra: object('Extra settings of the Falco container and pod.', {
-    env: list('Extra environment variables.', passThrough('An EnvVar.', undefined)),
-    args: list('Extra Falco command-line arguments.', { type: 'string' }),
+    env: list(
+      'Extra environment variables, rendered through tpl; an entry replaces the variable of the same name the chart sets (e.g. FALCO_HOSTNAME).',
+      passThrough('An EnvVar.', undefined),
+    ),
+    args: list("Extra Falco command-line arguments, appended to Falco's own in every plugin strategy, e.g. [-o, 'log_level=debug'].", { type: 'string' }),
     initContainers: list("Extra init containers, run after the chart's own.", passThrough('A Container.', undefined)),
   }),
 };
 
-export const imagePullSecret = object('A Secret of type kubernetes.io/dockerconfigjson in the release namespace.', {
-  name: { type: 'string', description: 'Secret name.', pattern: dnsSubdomain, 'x-hint': 'name the Secret, e.g. {name: regcred}' },
+function imagePullSecretRef(): SchemaNode {
+  const node = object('A Secret of type kubernetes.io/dockerconfigjson in the release namespace.', {
+    name: { type: 'string', description: 'Secret name.', pattern: dnsSubdomain, 'x-hint': 'name the Secret, e.g. {name: regcred}' },
+  });
+  node.required = ['name'];
+  return node;
+}
+
+export const imagePullSecret = imagePullSecretRef();
+
+const pem = (description: string) => string(description, '', { hint: 'paste the PEM text, e.g. with helm --set-file' });
+const secretName = (description: string) =>
+  string(description, '', { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$', maxLength: 253, hint: 'name a Secret in the release namespace' });
+
+export const certs = object(
+  'TLS material for the webserver (mounted at /etc/falco/certs) and for client certificates of http_output (at /etc/falco/certs/client): an existing Secret, or PEM text the chart puts into one.',
+  {
+    existingSecret: secretName('Secret with server.key, server.crt, falco.pem (key and certificate) and ca.crt, mounted at /etc/falco/certs.'),
+    server: object('Server key and certificate, used when existingSecret is empty (with ca.crt).', {
+      key: pem('Server private key (PEM).'),
+      crt: pem('Server certificate (PEM).'),
+    }),
+    ca: object('The CA certificate.', { crt: pem('CA certificate (PEM).') }),
+    existingClientSecret: secretName('Secret with client.key, client.crt, falcoclient.pem, ca.crt and ca.pem, mounted at /etc/falco/certs/client.'),
+    client: object('Client key and certificate for falco.http_output.mtls, used when existingClientSecret is empty (with ca.crt).', {
+      key: pem('Client private key (PEM).'),
+      crt: pem('Client certificate (PEM).'),
+    }),
+  },
+);
+
+export const scc = object('OpenShift: a SecurityContextConstraints for the ServiceAccount, rendered only where the API serves security.openshift.io/v1.', {
+  create: boolean('Create the SecurityContextConstraints on OpenShift.', true),
 });
-imagePullSecret.required = ['name'];

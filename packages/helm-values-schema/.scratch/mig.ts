@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { migrateOfficialValues, validateValues } from '../src/index.ts';
+const v = parse(readFileSync('/tmp/parity/official-values.yaml', 'utf8'));
+const r = migrateOfficialValues(v);
+console.log(stringify(r.values));
+const counts: Record<string, number> = {};
+for (const s of r.steps) counts[s.outcome] = (counts[s.outcome] ?? 0) + 1;
+console.log(counts, r.steps.length, r.notes);
+for (const s of r.steps) if (s.outcome !== 'kept') console.log(s.outcome.padEnd(9), s.path, s.to ?? '', '|', (s.reason ?? '').slice(0, 90));
+console.log(validateValues(r.values));
