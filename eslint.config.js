@@ -26,7 +26,7 @@ export function boundaryConstraints({ tests }) {
   ];
 }
 
-const TEST_FILES = ['**/*.test.ts', '**/test-support/**/*.ts', '**/test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts'];
+const TEST_FILES = ['**/*.test.ts', '**/*.contract.ts', '**/test-support/**/*.ts', '**/test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts'];
 
 const boundaries = (tests) => ({
   '@nx/enforce-module-boundaries': [

@@ -27,6 +27,8 @@ export default [
   defineConfig({
     entry: { 'falco-s3-loader-sea': 'src/sea-bootstrap.ts' },
     format: ['cjs'],
+    // node:sea exists only under its node: name.
+    removeNodeProtocol: false,
     outExtension: () => ({ js: '.cjs' }),
     target: 'node24',
     platform: 'node',

@@ -1,9 +1,9 @@
 import { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import type { CommandContext, CommandOutcome } from './context.ts';
-import type { ResolvedEnvironment } from './environment.ts';
 import { addClusterOptions, addReleaseOptions, DEFAULT_NAMESPACE, DEFAULT_RELEASE } from './options/cluster.ts';
 import { addImageOptions } from './options/images.ts';
+import { addLockTimeoutOption } from './options/lock.ts';
 import { addPlatformOption } from './options/platform.ts';
 import { addRegistryOptions } from './options/registry.ts';
 import { repeatable } from './options/repeatable.ts';
@@ -13,6 +13,12 @@ import { version } from './version.ts';
 export type Action = (ctx: CommandContext, command: Command) => Promise<CommandOutcome>;
 export type Execute = (name: string, action: Action) => (...args: unknown[]) => Promise<void>;
 
+export const OUTPUT_FORMATS = ['text', 'json'];
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
+export const OPTION_VARIABLES_HELP =
+  'Every option can also be set with a variable: FALCO_AIRGAP_ and the flag name, e.g. --ca-file as FALCO_AIRGAP_CA_FILE\n' +
+  '(lists comma-separated, switches true or false); a flag on the command line wins.';
+
 // The manifest and lock libraries' DEFAULT_MANIFEST_PATH / DEFAULT_LOCK_PATH, written out so --help loads no YAML parser (a test keeps them equal).
 export const DEFAULT_MANIFEST_FILE = 'plugins/plugins-manifest.yaml';
 export const DEFAULT_LOCK_FILE = 'plugins/plugins-lock.yaml';
@@ -21,20 +27,24 @@ export const DEFAULT_LOCK_FILE = 'plugins/plugins-lock.yaml';
  * Every command with its flags, defined up front for --help and parsing; each implementation is
  * imported only when its command runs, so --version and --help load no SDK, engine client or parser.
  */
-export function defineCommands(program: Command, execute: Execute, environment: ResolvedEnvironment): void {
+export function defineCommands(program: Command, execute: Execute): void {
   program
     .description('Mirror Falco plugins and rules, build the images and deploy Falco into Kubernetes clusters without internet access.')
     .version(version, '-V, --version', 'print the falco-airgap version')
     .option('--config <file>', 'configuration file of environments (not read by this version: use flags and FALCO_AIRGAP_* variables)')
     .option('--json', 'machine-readable output: one JSON object per line on stdout, ending with {"type":"result"}', false)
+    .addOption(new Option('-o, --output <format>', 'output format; json is the same as --json').choices(OUTPUT_FORMATS).default('text'))
     .option('-q, --quiet', 'print only errors and the result', false)
     .option('-v, --verbose', 'print every step and stack traces of failures', false)
     .option('--no-color', 'disable colours (also honours NO_COLOR)')
     .showHelpAfterError(false)
+    // Subcommands copy this when they are created: each one's --help lists the global flags too.
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
       '\nExit codes: 0 success (including nothing to do), 1 operational failure, 2 invalid input, 3 verification failure, 130 interrupted.',
-    );
+    )
+    .addHelpText('afterAll', `\n${OPTION_VARIABLES_HELP}`);
 
   const manifest = program.command('manifest').description('work with plugins-manifest.yaml');
   manifest
@@ -60,6 +70,7 @@ export function defineCommands(program: Command, execute: Execute, environment: 
         .default('direct'),
     )
     .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false);
+  addLockTimeoutOption(extract, 'the plugins directory');
   addRegistryOptions(extract)
     .option('--max-uncompressed-bytes <n>', 'largest size an artifact layer may unpack to')
     .option('--max-entries <n>', 'most entries an artifact layer may hold')
@@ -74,11 +85,12 @@ export function defineCommands(program: Command, execute: Execute, environment: 
   addPlatformOption(publish, 'every platform of the lock')
     .option('--concurrency <n>', 'files uploaded at once', '4')
     .option('--dry-run', 'hash and compare, print what would be uploaded, write nothing', false);
-  addStoreOptions(publish, environment, { bucketRequired: true, deadline: true }).action(
+  addLockTimeoutOption(publish, 'the store prefix');
+  addStoreOptions(publish, { bucketRequired: true, deadline: true }).action(
     execute('publish', async (ctx, command) => (await import('./commands/publish.ts')).publish(ctx, command.opts())),
   );
 
-  defineReleasesCommands(program, execute, environment);
+  defineReleasesCommands(program, execute);
 
   const build = program
     .command('build')
@@ -130,17 +142,31 @@ export function defineCommands(program: Command, execute: Execute, environment: 
     .option('--registry <host>', 'registry host[:port][/path] the images are pushed to', 'localhost:5000');
   addRegistryOptions(pipeline);
   addImageOptions(pipeline);
-  addStoreOptions(pipeline, environment, { bucketRequired: false, bucketDescription: 'S3 bucket of the plugin store (strategy s3)' })
+  addStoreOptions(pipeline, { bucketRequired: false, bucketDescription: 'S3 bucket of the plugin store (strategy s3)' })
     .option('--channel <name>', 'channel the published release is promoted to (default: the --env name)')
     .option('--no-build', 'skip building and pushing images')
     .option('--no-deploy', 'skip the deploy stage')
-    .option('--dry-run', 'print the plan and change nothing', false)
-    .action(execute('pipeline', async (ctx, command) => (await import('./commands/pipeline.ts')).pipeline(ctx, command.opts())));
+    .option('--dry-run', 'print the plan and change nothing', false);
+  addLockTimeoutOption(pipeline, 'the plugins directory or the store prefix').action(
+    execute('pipeline', async (ctx, command) => (await import('./commands/pipeline.ts')).pipeline(ctx, command.opts())),
+  );
+
+  program
+    .command('version')
+    .description('print the versions of falco-airgap, Node.js and every falco-airgap library inside (all of them as data with --json)')
+    .action(execute('version', async () => (await import('./commands/version.ts')).versionCommand()));
+  program
+    .command('completion')
+    .description('print a completion script for your shell, e.g. source <(falco-airgap completion bash)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(COMPLETION_SHELLS))
+    .action(
+      execute('completion', async (_ctx, command) => (await import('./commands/completion.ts')).completionCommand(command.args[0]!, command.parent!)),
+    );
 }
 
-function defineReleasesCommands(program: Command, execute: Execute, environment: ResolvedEnvironment): void {
+function defineReleasesCommands(program: Command, execute: Execute): void {
   const releases = program.command('releases').description('the releases and channels of the S3 plugin store: list, show, promote, rollback, gc, IAM policies');
-  const store = (command: Command) => addStoreOptions(command, environment, { bucketRequired: true, deadline: true });
+  const store = (command: Command) => addStoreOptions(command, { bucketRequired: true, deadline: true });
   const load = () => import('./commands/releases.ts');
 
   store(releases.command('list').description('every release, newest first, with the channels that follow it')).action(
@@ -175,7 +201,6 @@ function defineReleasesCommands(program: Command, execute: Execute, environment:
     releases
       .command('policy')
       .description('print the least-privilege IAM policies (publisher, gc, cluster reader) and the bucket lifecycle rule for unfinished uploads'),
-    environment,
     { bucketRequired: true, locationOnly: true },
   )
     .option('--channel <name>', 'limit the reader to this channel')

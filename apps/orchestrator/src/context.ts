@@ -22,4 +22,6 @@ export interface CommandContext {
 export interface CommandOutcome {
   data?: unknown;
   summary?: string;
+  /** The command's product for humans (a completion script, the versions): written to stdout as it is, even with --quiet. */
+  output?: string;
 }

@@ -26,7 +26,8 @@ describe('resolveEnvironment', () => {
       dockerHost: 'unix:///run/docker.sock',
       proxy: { httpsProxy: 'http://proxy.corp:3128', httpProxy: 'http://plain-proxy.corp:8080', noProxy: 'localhost,.corp.example' },
       cacheDir: '/var/cache/ci/falco-airgap/oci',
-      store: { bucket: 'corp-falco', prefix: 'falco/plugins', endpoint: 'http://minio:9000' },
+      lockDir: '/var/cache/ci/falco-airgap/locks',
+      optionVariables: { FALCO_AIRGAP_S3_BUCKET: 'corp-falco', FALCO_AIRGAP_S3_PREFIX: 'falco/plugins', FALCO_AIRGAP_S3_ENDPOINT: 'http://minio:9000' },
       awsRegion: 'eu-west-1',
       awsKeys: { accessKeyId: 'AKIA', secretAccessKey: 'secret', sessionToken: undefined },
       kubeconfig: ['/home/ci/.kube/config'],
@@ -78,6 +79,7 @@ describe('resolveEnvironment', () => {
       liveOutput: true,
     });
     expect(resolveEnvironment({}).dockerConfigDir).toBe(`${homedir()}/.docker`);
+    expect(resolveEnvironment({ FALCO_AIRGAP_LOCKED: '', FALCO_AIRGAP_VIA: 'docker', OTHER: 'x' }).optionVariables).toEqual({ FALCO_AIRGAP_VIA: 'docker' });
     expect(resolveEnvironment({ https_proxy: '', HTTPS_PROXY: 'http://proxy.corp:3128' }).proxy).toEqual({
       httpsProxy: 'http://proxy.corp:3128',
       httpProxy: undefined,

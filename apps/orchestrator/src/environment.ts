@@ -27,8 +27,8 @@ export interface ResolvedEnvironment {
   cacheDir: string;
   /** $XDG_CACHE_HOME/falco-airgap/locks, else ~/.cache/falco-airgap/locks: the advisory locks of store prefixes (publish). */
   lockDir: string;
-  /** FALCO_AIRGAP_S3_*: defaults of the store flags, suited to Jenkins credentials bindings. */
-  store: { bucket: string | undefined; prefix: string | undefined; endpoint: string | undefined };
+  /** Every non-empty FALCO_AIRGAP_* variable: the values of options not given on the command line (see option-variables.ts). */
+  optionVariables: Readonly<Record<string, string>>;
   /** AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
   awsRegion: string;
   /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); without them the SDK's default chain applies (profiles/SSO, IRSA, instance role). */
@@ -47,7 +47,10 @@ export interface ResolvedEnvironment {
   liveOutput: boolean;
 }
 
-/** The variables the CLI reads; the README lists the same. */
+/** Every FALCO_AIRGAP_* variable is read: one per option (FALCO_AIRGAP_CA_FILE for --ca-file), and FALCO_AIRGAP_HELM. */
+export const OPTION_VARIABLE_PREFIX = 'FALCO_AIRGAP_';
+
+/** The other variables the CLI reads; the README lists the same. */
 type EnvironmentVariable =
   | 'DOCKER_CONFIG'
   | 'DOCKER_HOST'
@@ -59,9 +62,6 @@ type EnvironmentVariable =
   | 'no_proxy'
   | 'XDG_CACHE_HOME'
   | 'HOME'
-  | 'FALCO_AIRGAP_S3_BUCKET'
-  | 'FALCO_AIRGAP_S3_PREFIX'
-  | 'FALCO_AIRGAP_S3_ENDPOINT'
   | 'AWS_REGION'
   | 'AWS_PROFILE'
   | 'AWS_DEFAULT_REGION'
@@ -95,7 +95,7 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
     },
     cacheDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'oci'),
     lockDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'locks'),
-    store: { bucket: value('FALCO_AIRGAP_S3_BUCKET'), prefix: value('FALCO_AIRGAP_S3_PREFIX'), endpoint: value('FALCO_AIRGAP_S3_ENDPOINT') },
+    optionVariables: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith(OPTION_VARIABLE_PREFIX) && !!entry[1])),
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
     awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,
     kubeconfig: value('KUBECONFIG')?.split(delimiter).filter(Boolean) ?? [join(home, '.kube', 'config')],

@@ -159,3 +159,58 @@ describe('falco-airgap output contract', () => {
     expect(data.stages[2].items).toEqual(['falco']);
   });
 });
+
+describe('falco-airgap conventions', () => {
+  it('version prints the CLI, Node.js and every library it bundles; --json gives them as data', async () => {
+    const cli = JSON.parse(readFileSync(join(repoRoot, 'apps/orchestrator/package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+    const libraries = Object.keys(cli.dependencies).filter((name) => name.startsWith('@falco-airgap/'));
+    const human = await run(['--quiet', 'version']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^falco-airgap +${cli.version.replaceAll('.', '\\.')}\nnode +${process.version}\n`));
+    for (const library of libraries) expect(human.stdout).toMatch(new RegExp(`\n${library} +\\d+\\.\\d+\\.\\d+`));
+
+    const json = await run(['version', '--json']);
+    const result = JSON.parse(json.stdout.trim()) as { data: { cli: string; node: string; libraries: Record<string, string> } };
+    expect(result.data.cli).toBe(cli.version);
+    expect(result.data.node).toBe(process.version);
+    expect(Object.keys(result.data.libraries).sort()).toEqual(libraries.sort());
+    for (const library of libraries) {
+      const own = JSON.parse(readFileSync(join(repoRoot, 'packages', library.replace('@falco-airgap/', ''), 'package.json'), 'utf8')) as { version: string };
+      expect(result.data.libraries[library]).toBe(own.version);
+    }
+  });
+
+  it('takes --output json, and -o json, as the long form of --json', async () => {
+    const json = await run(['--json', 'pipeline', '--env', 'local', '--dry-run']);
+    for (const argv of [['--output', 'json'], ['-o', 'json'], ['--output=json']]) {
+      const result = await run([...argv, 'pipeline', '--env', 'local', '--dry-run']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(json.stdout);
+    }
+    const text = await run(['--output', 'text', 'pipeline', '--env', 'local', '--dry-run']);
+    expect(text.stdout).toContain('pipeline plan for env local');
+    const bad = await run(['--output', 'yaml', 'version']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("error[CLI_USAGE]: option '-o, --output <format>' argument 'yaml' is invalid");
+  });
+
+  it('reports a usage error as JSON when --output json stood before it', async () => {
+    const result = await run(['--output', 'json', 'extract', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ type: 'result', ok: false, error: { code: 'CLI_USAGE' } });
+  });
+
+  it.each([['extract'], ['releases', 'promote'], ['version'], ['completion']])('lists the global flags in the help of %s', async (...argv) => {
+    const result = await run([...argv, '--help']);
+    expect(result.code).toBe(0);
+    const globals = result.stdout.slice(result.stdout.indexOf('Global Options:'));
+    for (const flag of ['--json', '-o, --output <format>', '-q, --quiet', '-v, --verbose', '--no-color']) expect(globals).toContain(flag);
+    expect(result.stdout).toContain('FALCO_AIRGAP_CA_FILE');
+  });
+
+  it('completion refuses a shell it has no script for', async () => {
+    const result = await run(['completion', 'powershell']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error[CLI_USAGE]: command-argument value 'powershell' is invalid for argument 'shell'");
+  });
+});

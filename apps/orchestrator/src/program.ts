@@ -3,6 +3,7 @@ import { CliError, CliErrorCode } from './cli-error.ts';
 import { defineCommands, type Action } from './command-definitions.ts';
 import type { CommandContext, GlobalOptions } from './context.ts';
 import { resolveEnvironment, type ResolvedEnvironment } from './environment.ts';
+import { applyOptionVariables } from './option-variables.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { HumanReporter } from './output/human-reporter.ts';
 import { JsonReporter } from './output/json-reporter.ts';
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       }
       const ctx: CommandContext = { reporter, cwd: environment.cwd, signal: environment.signal, globals, environment: resolved };
       const result = await action(ctx, command);
+      if (result.output !== undefined && !globals.json) environment.streams.stdout.write(result.output);
       if (result.summary) reporter.info(result.summary);
       reporter.result(name, ExitCode.Success, result.data);
     };
@@ -51,9 +53,10 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     writeErr: (text) => environment.streams.stderr.write(text),
     outputError: (text) => usageErrors.push(text.replace(/^error: /, '').trim()),
   });
-  defineCommands(program, execute, resolved);
+  defineCommands(program, execute);
 
   try {
+    applyOptionVariables(program, resolved.optionVariables);
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -82,10 +85,10 @@ async function report(error: unknown, command: string, reporter: Reporter, exitC
 }
 
 function readGlobals(command: Command, resolved: ResolvedEnvironment): GlobalOptions {
-  const opts = command.optsWithGlobals<{ config?: string; json?: boolean; quiet?: boolean; verbose?: boolean; color?: boolean }>();
+  const opts = command.optsWithGlobals<{ config?: string; json?: boolean; output?: string; quiet?: boolean; verbose?: boolean; color?: boolean }>();
   return {
     config: opts.config,
-    json: Boolean(opts.json),
+    json: Boolean(opts.json) || opts.output === 'json',
     quiet: Boolean(opts.quiet),
     verbose: Boolean(opts.verbose),
     color: opts.color !== false && !resolved.noColor,
@@ -94,11 +97,14 @@ function readGlobals(command: Command, resolved: ResolvedEnvironment): GlobalOpt
 
 // Used when parsing failed before commander could hand us the options.
 function readGlobalsFromArgv(argv: readonly string[], resolved: ResolvedEnvironment): GlobalOptions {
+  const variable = (name: string) => /^(1|true|yes|on)$/i.test(resolved.optionVariables[name] ?? '');
+  const output = argv.findIndex((arg) => arg === '--output' || arg === '-o');
+  const json = argv.includes('--json') || argv.includes('--output=json') || argv.includes('-ojson') || (output >= 0 && argv[output + 1] === 'json');
   return {
-    json: argv.includes('--json'),
-    quiet: argv.includes('--quiet') || argv.includes('-q'),
-    verbose: argv.includes('--verbose') || argv.includes('-v'),
-    color: !argv.includes('--no-color') && !resolved.noColor,
+    json: json || variable('FALCO_AIRGAP_JSON') || resolved.optionVariables.FALCO_AIRGAP_OUTPUT === 'json',
+    quiet: argv.includes('--quiet') || argv.includes('-q') || variable('FALCO_AIRGAP_QUIET'),
+    verbose: argv.includes('--verbose') || argv.includes('-v') || variable('FALCO_AIRGAP_VERBOSE'),
+    color: !argv.includes('--no-color') && !resolved.noColor && !variable('FALCO_AIRGAP_NO_COLOR'),
   };
 }
 

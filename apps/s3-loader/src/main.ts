@@ -22,7 +22,8 @@ export async function main(proc: LoaderProcess): Promise<number> {
   const log = jsonLineLog(proc.stderr);
   let reader: S3Reader | undefined;
   try {
-    if (proc.signal.aborted) throw new LoaderError(LoaderErrorCode.Interrupted, 'interrupted before it started', { hint: 'nothing was changed; the next start installs' });
+    if (proc.signal.aborted)
+      throw new LoaderError(LoaderErrorCode.Interrupted, 'interrupted before it started', { hint: 'nothing was changed; the next start installs' });
     const command = parseLoaderArgs(proc.argv, proc.env, proc.arch);
     if (command.kind === 'help') {
       proc.stdout(`${usage(version)}\n`);
@@ -57,8 +58,15 @@ export async function main(proc: LoaderProcess): Promise<number> {
     });
     await runLoader(config, { objects: reader, log, signal: proc.signal });
     return LoaderExit.Installed;
-  } catch (error) {
-    const exitCode = proc.signal.aborted ? LoaderExit.Interrupted : loaderExitCodeFor(error);
+  } catch (caught) {
+    const exitCode = proc.signal.aborted ? LoaderExit.Interrupted : loaderExitCodeFor(caught);
+    // Stopped by a signal, whatever was running reports the signal: it is no bug, and nothing was half-installed.
+    const error =
+      proc.signal.aborted && !isFalcoAirgapError(caught)
+        ? new LoaderError(LoaderErrorCode.Interrupted, `interrupted: ${(caught as Error).message}`, {
+            hint: 'nothing was half-installed; the next start installs',
+          })
+        : caught;
     const known = isFalcoAirgapError(error);
     log({
       level: 'error',

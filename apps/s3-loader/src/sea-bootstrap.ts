@@ -3,18 +3,13 @@
 // handlers first, then compiles the loader from an asset of the executable and runs it.
 import { createRequire } from 'node:module';
 import { getAsset } from 'node:sea';
-import { runInThisContext } from 'node:vm';
+import { compileFunction } from 'node:vm';
 import { INTERRUPT, installInterruptHandlers } from './interrupt.ts';
 
 (globalThis as Record<symbol, unknown>)[INTERRUPT] = installInterruptHandlers();
 const source = getAsset('falco-s3-loader.cjs', 'utf8').replace(/^#!.*\n/, '');
-const run = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: 'falco-s3-loader.cjs' }) as (
-  exports: object,
-  require: NodeJS.Require,
-  module: { exports: object },
-  filename: string,
-  dirname: string,
-) => void;
+// Compiled the way Node compiles a CommonJS module, so V8 compiles each function lazily, when first called.
+const run = compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: 'falco-s3-loader.cjs' });
 const module = { exports: {} };
 // The loader is bundled whole: it only requires Node's built-in modules.
 run(module.exports, createRequire(process.execPath), module, process.execPath, '/');

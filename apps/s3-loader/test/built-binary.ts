@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +18,9 @@ function newestSource(): number {
       else if (entry.name.endsWith('.ts') && !entry.name.includes('.test.')) newest = Math.max(newest, statSync(path).mtimeMs);
     }
   };
-  for (const dir of ['apps/s3-loader/src', 'apps/s3-loader/scripts', 'packages/s3-plugin-store/src', 'packages/manifest/src']) walk(join(repoRoot, dir));
+  for (const dir of ['apps/s3-loader/src', 'apps/s3-loader/scripts', 'packages/s3-plugin-store/src', 'packages/manifest/src', 'packages/core/src'])
+    walk(join(repoRoot, dir));
+  newest = Math.max(newest, statSync(join(repoRoot, 'apps/s3-loader/tsup.config.ts')).mtimeMs);
   return newest;
 }
 
@@ -75,46 +76,4 @@ export function runProcess(
       resolvePromise({ code, signal, stdout, stderr, logs, ms: performance.now() - started });
     });
   });
-}
-
-/** A TCP relay that passes requests through and trickles responses back, to catch a download mid-way. */
-export async function throttlingProxy(target: { host: string; port: number }, bytesPerSecond: number): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      upstream.pause();
-      client.write(chunk);
-      setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
-    });
-    upstream.on('end', () => client.end());
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
-    client.on('close', close);
-  });
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolveClose) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolveClose());
-      }),
-  };
-}
-
-/** A port nothing listens on: S3 "down". */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-  return port;
 }

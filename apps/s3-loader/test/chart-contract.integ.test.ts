@@ -53,6 +53,8 @@ describe('the chart and falco-s3-loader agree on the loader environment', () => 
       endpoint: 'http://minio.storage:9000',
       region: 'eu-west-1',
       destination: '/usr/share/falco/plugins',
+      // The rules files of the release go where the chart lists them in falco.yaml (lockedRules).
+      rulesDestination: '/etc/falco/locked-rules.d',
       onUnavailable: 'use-cached',
       timeoutMs: 30_000,
     });

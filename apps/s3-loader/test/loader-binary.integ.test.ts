@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureLock, type FixturePlugin } from '@falco-airgap/test-support';
-import { openTestbedBucket, type TestbedBucket } from '@falco-airgap/test-support';
-import { builtLoader, closedPort, ENTRYPOINT, runProcess, throttlingProxy } from './built-binary.ts';
+import { openTestbedBucket, tcpProxy, writeFixtureLock, type FixturePlugin, type TcpProxy, type TestbedBucket } from '@falco-airgap/test-support';
+import { builtLoader, ENTRYPOINT, runProcess } from './built-binary.ts';
 
 const PREFIX = 'falco/plugins';
 const MiB = 1024 * 1024;
@@ -47,6 +46,7 @@ function containerEnv(name: string, overrides: Record<string, string> = {}): { e
       FALCO_S3_LOADER_CHANNEL: 'prod',
       FALCO_S3_LOADER_DEST: dest,
       FALCO_S3_LOADER_RETRIES: '1',
+      FALCO_S3_LOADER_RETRY_FOR: '0s',
       FALCO_S3_LOADER_TIMEOUT: '5s',
       ...overrides,
     },
@@ -82,10 +82,11 @@ describe('the built falco-s3-loader', () => {
     await store.promote(r1, 'prod');
   });
 
-  it('is a single executable that needs no node on the PATH', async () => {
+  it('is a single executable that needs no node on the PATH, and says nothing on stderr', async () => {
     const result = await runProcess(loader, ['--version'], { PATH: '/nonexistent' });
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(JSON.parse(await readFile(join(import.meta.dirname, '../package.json'), 'utf8')).version);
+    expect(result.stderr).toBe('');
   });
 
   it('installs the channel, then the entrypoint execs Falco with the original arguments', async () => {
@@ -102,6 +103,13 @@ describe('the built falco-s3-loader', () => {
     expect(await stateOf(dest)).toMatchObject({ release: r1, source: 's3' });
     expect(result.logs.map((l) => l.event)).toEqual(['start', 'release', 'downloaded', 'downloaded', 'downloaded', 'downloaded', 'downloaded', 'installed']);
     expect(result.logs.every((l) => typeof l.time === 'string' && typeof l.msg === 'string')).toBe(true);
+    // stderr is the JSON-line log and nothing else: no Node warning, no hint about --trace-warnings.
+    expect(
+      result.stderr
+        .trim()
+        .split('\n')
+        .every((line) => line.startsWith('{')),
+    ).toBe(true);
   });
 
   it('exits 0 without downloading when the release is already installed', async () => {
@@ -152,15 +160,21 @@ describe('the built falco-s3-loader', () => {
   });
 
   describe('with S3 down', () => {
+    // S3 is reached through a proxy that then refuses every connection: the same endpoint, down.
+    let s3: TcpProxy;
     let down: string;
     const cacheDir = () => join(dir, 'node-cache');
 
     beforeAll(async () => {
-      down = `http://127.0.0.1:${await closedPort()}`;
+      const target = new URL(testbed.endpoint);
+      s3 = await tcpProxy({ host: target.hostname, port: Number(target.port) });
+      down = s3.endpoint;
       // One good run fills the node's cache volume.
-      const { env } = containerEnv('cache-filler', { FALCO_S3_LOADER_CACHE_DIR: cacheDir() });
+      const { env } = containerEnv('cache-filler', { FALCO_S3_LOADER_CACHE_DIR: cacheDir(), FALCO_S3_LOADER_ENDPOINT: down });
       expect((await runLoader(env)).code).toBe(0);
+      s3.setMode({ kind: 'cut' });
     });
+    afterAll(() => s3.close());
 
     it.each([
       ['fail', false],
@@ -201,7 +215,7 @@ describe('the built falco-s3-loader', () => {
     await store.promote(big, 'killed');
 
     const endpoint = new URL(testbed.endpoint);
-    const slow = await throttlingProxy({ host: endpoint.hostname, port: Number(endpoint.port) }, 2 * MiB);
+    const slow = await tcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) }, { kind: 'throttle', bytesPerSecond: 2 * MiB });
     let pid = 0;
     const staged = join(dest, '.falco-s3-loader.staging/libk8saudit.so');
     const running = runLoader({ ...env, FALCO_S3_LOADER_CHANNEL: 'killed', FALCO_S3_LOADER_ENDPOINT: slow.endpoint }, { onSpawn: (p) => (pid = p) });
@@ -229,7 +243,7 @@ describe('the built falco-s3-loader', () => {
     const big = await release([{ name: 'container', version: '3.0.0', size: 8 * MiB, platforms: ['linux/amd64'] }]);
     await store.promote(big, 'terminated');
     const endpoint = new URL(testbed.endpoint);
-    const slow = await throttlingProxy({ host: endpoint.hostname, port: Number(endpoint.port) }, 2 * MiB);
+    const slow = await tcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) }, { kind: 'throttle', bytesPerSecond: 2 * MiB });
     let pid = 0;
     const staged = join(dest, '.falco-s3-loader.staging/libcontainer.so');
     const running = runLoader({ ...env, FALCO_S3_LOADER_CHANNEL: 'terminated', FALCO_S3_LOADER_ENDPOINT: slow.endpoint }, { onSpawn: (p) => (pid = p) });

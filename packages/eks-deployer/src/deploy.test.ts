@@ -119,6 +119,42 @@ describe('deploy', () => {
     expect(await helm.history('falco', 'falco')).toEqual([]);
   });
 
+  it('keeps the last sight of a failing pod that the rollback is still deleting', async () => {
+    const cluster = new FakeCluster();
+    const failing = pod({
+      name: 'falco-new',
+      release: 'falco',
+      ready: false,
+      containers: [{ state: { waiting: { reason: 'ErrImagePull', message: 'not found' } }, ready: false }],
+    });
+    const helm = new FakeHelm({
+      onUpgrade: async () => {
+        cluster.setPods('falco', [failing]);
+        await sleep(50);
+        // Being deleted, the pod reports a fresh status that no longer says why it failed.
+        cluster.setPods('falco', [
+          {
+            ...pod({
+              name: 'falco-new',
+              release: 'falco',
+              ready: false,
+              terminating: true,
+              containers: [{ state: { waiting: { reason: 'ContainerCreating' } }, ready: false }],
+            }),
+          },
+        ]);
+        throw classifyHelmFailure(
+          'upgrade --install',
+          'Error: release falco failed, and has been uninstalled due to atomic being set: context deadline exceeded',
+          'falco',
+        );
+      },
+    });
+    const error = (await deploy(planDeploy(await planInput(helm)), { cluster, helm }, { pollIntervalMs: 5 }).catch((e: unknown) => e)) as DeployError;
+    expect(error.diagnosis?.cause).toBe('image-pull');
+    expect(error.diagnosis?.findings[0]).toMatchObject({ object: 'falco-new', reason: 'ErrImagePull' });
+  });
+
   it('fails verification when helm succeeded but the DaemonSet runs nowhere, naming the cause', async () => {
     const cluster = new FakeCluster();
     const helm = new FakeHelm({

@@ -63,14 +63,6 @@ describe('deploy onto the real node', () => {
     expect(plan.issues).toEqual([]);
     const error = (await deploy(plan, { cluster, helm }, { diagnosticsDir: work }).catch((e: unknown) => e)) as DeployError;
     const bundle = JSON.parse(await readFile(error.diagnosticsFile!, 'utf8')) as DiagnosticsBundle;
-    console.log(
-      JSON.stringify(
-        bundle.pods.map((p) => [p.metadata?.name, p.gone, p.status]),
-        null,
-        1,
-      ),
-      JSON.stringify(bundle.diagnosis.findings, null, 1),
-    );
     expect(isDeployError(error, DeployErrorCode.HelmTimeout), String(error)).toBe(true);
     expect(error.diagnosis?.cause).toBe('image-pull');
     expect(error.diagnosis?.summary[0]).toContain(`${absent.registry}/${absent.repository}@${absent.digest}`);

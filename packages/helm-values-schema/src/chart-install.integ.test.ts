@@ -104,7 +104,7 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
     if (variant.strategy === 's3') {
       const monitor = await tools.kubectlJson<K8sObject & { spec: { endpoints: { port: string }[] } }>(['get', 'servicemonitor', fullname, ...ns]);
       expect(monitor.metadata.labels?.release).toBe('kube-prometheus-stack');
-      expect(monitor.spec.endpoints[0]!.port).toBe('web');
+      expect(monitor.spec.endpoints[0]!.port).toBe('metrics');
       expect(falco).toMatchObject({ metrics: { enabled: true, interval: '15m' }, webserver: { prometheus_metrics_enabled: true } });
     }
   });
@@ -144,7 +144,12 @@ describe.each(variants)('helm install and upgrade, pluginStrategy $strategy', (v
     const falco = await falcoYaml();
     expect(falco).toMatchObject({
       priority: 'notice',
-      rules_files: ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml', '/etc/falco/rules.d/50-acme-trusted-images.yaml'],
+      rules_files: [
+        '/etc/falco/falco_rules.yaml',
+        '/etc/falco/locked-rules.d',
+        '/etc/falco/falco_rules.local.yaml',
+        '/etc/falco/rules.d/50-acme-trusted-images.yaml',
+      ],
     });
 
     const ds = await daemonSet();

@@ -79,7 +79,9 @@ describe('the chart on the real node', () => {
         nodeSelector: { 'kubernetes.io/hostname': env.TESTBED_NODE_NAME },
         tolerations: [{ key: env.TESTBED_NODE_TAINT, operator: 'Exists', effect: 'NoSchedule' }],
         collectors: {
-          containerEngine: { engines: { containerd: { sockets: [env.TESTBED_NODE_CONTAINERD] }, cri: { sockets: [env.TESTBED_NODE_CONTAINERD] } } },
+          containerEngine: {
+            engines: { containerd: { sockets: [env.TESTBED_NODE_CONTAINERD] }, cri: { sockets: [env.TESTBED_NODE_CONTAINERD] }, podman: { enabled: false } },
+          },
         },
         customRules: { '50-node-test.yaml': '- list: node_test_binaries\n  items: [sh]\n' },
       }),
@@ -104,7 +106,8 @@ describe('the chart on the real node', () => {
     expect(pod.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
 
     const lines = (await logs(pod.metadata.name)).split('\n');
-    const socket = `/host${env.TESTBED_NODE_CONTAINERD}`;
+    // A path on the node: the container plugin prefixes HOST_ROOT (/host) itself.
+    const socket = env.TESTBED_NODE_CONTAINERD;
     expect(lines).toContain('falco-standin: config /etc/falco/falco.yaml');
     expect(lines.find((l) => l.startsWith('falco-standin: loaded plugin container '))).toContain('from /usr/share/falco/plugins/libcontainer.so');
     const initConfig = JSON.parse(

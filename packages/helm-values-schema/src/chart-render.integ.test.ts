@@ -149,7 +149,7 @@ describe.each(variants)('render $release', (variant) => {
       'Service',
       ...(daemonset ? [] : ['Service']),
       daemonset ? 'DaemonSet' : 'Deployment',
-      ...(variant.serviceMonitor ? ['ServiceMonitor'] : []),
+      ...(variant.serviceMonitor ? ['Service', 'ServiceMonitor'] : []),
       'Pod',
     ];
     expect(objects.map((o) => o.kind).sort()).toEqual(expected.sort());
@@ -188,8 +188,8 @@ describe.each(variants)('render $release', (variant) => {
     if (variant.strategy === 'sidecar') {
       const loader = containerOf(spec, 'plugin-loader');
       expect(loader.image).toBe(`${registry}/falco-plugin-loader:0.44.1`);
-      expect(mountsOf(loader)).toEqual({ '/mnt/plugins': 'plugins' });
-      expect(envOf(loader)).toEqual({ FALCO_PLUGIN_LOADER_DEST: '/mnt/plugins' });
+      expect(mountsOf(loader)).toEqual({ '/mnt/plugins': 'plugins', '/mnt/rules': 'locked-rules' });
+      expect(envOf(loader)).toEqual({ FALCO_PLUGIN_LOADER_DEST: '/mnt/plugins', FALCO_PLUGIN_LOADER_RULES_DEST: '/mnt/rules' });
       expect(loader.securityContext).toMatchObject({ capabilities: { drop: ['ALL'] } });
       expect(loader.securityContext?.privileged).toBeUndefined();
     } else expect(initNames).not.toContain('plugin-loader');
@@ -200,6 +200,7 @@ describe.each(variants)('render $release', (variant) => {
         FALCO_S3_LOADER_CHANNEL: 'prod',
         FALCO_S3_LOADER_REGION: 'eu-west-1',
         FALCO_S3_LOADER_DEST: '/usr/share/falco/plugins',
+        FALCO_S3_LOADER_RULES_DEST: '/etc/falco/locked-rules.d',
         FALCO_S3_LOADER_ON_UNAVAILABLE: 'fail',
         FALCO_S3_LOADER_CACHE_DIR: '/var/cache/falco-airgap/plugins',
       });
@@ -257,11 +258,13 @@ describe.each(variants)('render $release', (variant) => {
     ];
     expect(falco.engine.kind).toBe(engine);
     expect(falco.config_files).toEqual(['/etc/falco/config.d']);
+    const locked = variant.strategy === 'none' ? [] : ['/etc/falco/locked-rules.d'];
     if (daemonset) {
       expect(falco.load_plugins).toEqual(['container']);
       expect(falco.plugins.map((p) => [p.name, p.library_path])).toEqual([['container', 'libcontainer.so']]);
-      expect(falco.rules_files).toEqual(['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml']);
+      expect(falco.rules_files).toEqual(['/etc/falco/falco_rules.yaml', ...locked, '/etc/falco/falco_rules.local.yaml']);
     } else {
+      expect(falco.rules_files).toEqual([...locked, '/etc/falco/k8s_audit_rules.yaml']);
       expect(falco.load_plugins).toEqual(['k8saudit', 'json']);
       expect(falco.plugins.map((p) => p.name)).toEqual(['k8saudit', 'json']);
       expect(falco.plugins[0]).toMatchObject({ open_params: 'http://:9765/k8s-audit', init_config: { maxEventSize: 262144 } });
@@ -291,10 +294,21 @@ describe.each(variants)('render $release', (variant) => {
       metadata: { labels: Record<string, string> };
     }[];
     if (variant.serviceMonitor) {
+      // Named and labelled as the upstream chart's metrics Service, which the ServiceMonitor selects.
+      const metricsService = theOne(objects, 'Service', `${fullname}-metrics`) as unknown as K8sObject & {
+        spec: { ports: unknown[]; selector: Record<string, string> };
+      };
+      expect(metricsService.metadata.labels).toMatchObject({ type: 'falco-metrics' });
+      expect(metricsService.spec.ports).toEqual([{ name: 'metrics', port: 8765, targetPort: 8765, protocol: 'TCP' }]);
+      expect(podLabels).toMatchObject(metricsService.spec.selector);
       expect(monitors[0]!.metadata.labels.release).toBe('kube-prometheus-stack');
-      expect(web.metadata.labels).toMatchObject(monitors[0]!.spec.selector.matchLabels);
-      expect(monitors[0]!.spec.endpoints).toEqual([{ port: 'web', path: '/metrics', scheme: 'http', interval: '15s', scrapeTimeout: '10s' }]);
-    } else expect(monitors).toEqual([]);
+      expect(metricsService.metadata.labels).toMatchObject(monitors[0]!.spec.selector.matchLabels);
+      expect(web.metadata.labels).not.toMatchObject(monitors[0]!.spec.selector.matchLabels);
+      expect(monitors[0]!.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', scheme: 'http', interval: '15s', scrapeTimeout: '10s' }]);
+    } else {
+      expect(monitors).toEqual([]);
+      expect(objectsOfKind(objects, 'Service').map((o) => o.metadata.name)).not.toContain(`${fullname}-metrics`);
+    }
   });
 
   it('binds a ServiceAccount that mounts no API token to a ClusterRole that grants nothing', () => {
@@ -378,6 +392,7 @@ describe('rendering details', () => {
     const objects = await renderWith('rules', ['-f', file]);
     expect(falcoYamlOf(objects, 'rules-falco-airgap').rules_files).toEqual([
       '/etc/falco/falco_rules.yaml',
+      '/etc/falco/locked-rules.d',
       '/etc/falco/falco_rules.local.yaml',
       '/etc/falco/rules.d/10-ten.yml',
       '/etc/falco/rules.d/9-nine.yaml',

@@ -13,18 +13,10 @@ import {
   type ObjectStore,
 } from '@falco-airgap/s3-plugin-store';
 import { fixtureBytes } from './fixture-lock.ts';
+import { failure } from './failure.ts';
 
 /** S3 refuses parts under 5 MiB (but the last), so the suite uses the smallest legal part. */
 const PART = 5 * 1024 * 1024;
-
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('the call succeeded, but the contract expects it to fail');
-}
 
 async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -150,7 +142,9 @@ export function describeObjectStoreContract(name: string, open: () => Promise<Op
       const file = join(dir, 'liar-parts.bin');
       await writeFile(file, bytes);
       const key = `${prefix}liar-parts/blob`;
-      const error = await failure(store.upload(key, file, { sha256: sha256Hex(Buffer.from('other')), size: bytes.length, multipartThreshold: PART, partSize: PART }));
+      const error = await failure(
+        store.upload(key, file, { sha256: sha256Hex(Buffer.from('other')), size: bytes.length, multipartThreshold: PART, partSize: PART }),
+      );
       expect(isS3StoreError(error, S3StoreErrorCode.Sha256Mismatch)).toBe(true);
       expect(await store.head(key)).toBeUndefined();
       expect(await uploadsUnder(store, key)).toEqual([]);

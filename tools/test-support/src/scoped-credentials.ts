@@ -25,7 +25,12 @@ export async function scopedCredentials(policy: IamPolicyDocument, durationSecon
   try {
     const out = await sts.send(
       // MinIO ignores the role ARN of AssumeRole; the session policy is what scopes the keys.
-      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::000000000000:role/falco-airgap-test', RoleSessionName: 'falco-airgap-test', Policy: JSON.stringify(policy), DurationSeconds: durationSeconds }),
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam::000000000000:role/falco-airgap-test',
+        RoleSessionName: 'falco-airgap-test',
+        Policy: JSON.stringify(policy),
+        DurationSeconds: durationSeconds,
+      }),
     );
     const c = out.Credentials!;
     const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };

@@ -5,7 +5,8 @@ import net from 'node:net';
  * hung endpoint); `cut` resets each new connection; `throttle` trickles responses back at
  * `bytesPerSecond`; `cutAfter` relays then resets a connection once `bytes` of response went through.
  */
-export type ProxyMode = { kind: 'pass' } | { kind: 'stall' } | { kind: 'cut' } | { kind: 'throttle'; bytesPerSecond: number } | { kind: 'cutAfter'; bytes: number };
+export type ProxyMode =
+  { kind: 'pass' } | { kind: 'stall' } | { kind: 'cut' } | { kind: 'throttle'; bytesPerSecond: number } | { kind: 'cutAfter'; bytes: number };
 
 export interface TcpProxy {
   endpoint: string;

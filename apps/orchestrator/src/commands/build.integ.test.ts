@@ -3,7 +3,7 @@ import { buildRealPlugins } from '@falco-airgap/fixtures';
 import { ensureImageBases, openTestbedBucket, writeFixtureLock, type TestbedBucket } from '@falco-airgap/test-support';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ const env = requireTestbed(
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../../..');
 const registry = `${env.TESTBED_REGISTRY}/cli-build-${randomBytes(4).toString('hex')}`;
+const LOCKED_RULES = '- list: locked_k8s_audit_users\n  items: []\n';
 const STANDIN_CONFIG = `rules_files:
   - /etc/falco/falco_rules.yaml
 load_plugins: [k8saudit]
@@ -73,7 +74,10 @@ beforeAll(async () => {
   const real = await buildRealPlugins();
   const k8saudit = real.plugins.find((p) => p.name === 'k8saudit')!;
   const files = { 'linux/amd64': await readFile(k8saudit.files['linux/amd64']), 'linux/arm64': await readFile(k8saudit.files['linux/arm64']) };
-  await writeFixtureLock(root, { plugins: [{ name: 'k8saudit', version: k8saudit.version, bytes: (platform) => files[platform] }] });
+  await writeFixtureLock(root, {
+    plugins: [{ name: 'k8saudit', version: k8saudit.version, bytes: (platform) => files[platform] }],
+    rulesfiles: [{ name: 'k8saudit-rules', version: '0.18.0', files: [{ file: 'k8s_audit_rules.yaml', text: LOCKED_RULES }] }],
+  });
   await mkdir(join(root, 'docker-config'));
   await writeFile(join(root, 'docker-config/config.json'), '{}');
   bucket = await openTestbedBucket('cli-build');
@@ -151,6 +155,36 @@ describe('falco-airgap build (testbed)', () => {
     expect(falco.code).toBe(0);
     expect(falco.stdout).toContain('-c /etc/falco-test/falco.yaml --dry-run');
     expect(falco.stdout).toMatch(/k8saudit/);
+
+    // As the chart runs it: the entrypoint, then Falco and its own arguments, the release's rules files in the rules volume.
+    const rules = join(root, 'locked-rules');
+    await mkdir(rules);
+    await chmod(rules, 0o777);
+    const chartLike = await docker(
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      ...loaderEnv('prod'),
+      '-e',
+      'FALCO_S3_LOADER_RULES_DEST=/etc/falco/locked-rules.d',
+      '-v',
+      `${rules}:/etc/falco/locked-rules.d`,
+      '-v',
+      `${config}:/etc/falco-test:ro`,
+      '--entrypoint',
+      '/usr/bin/falco-s3-loader-entrypoint',
+      image,
+      '/usr/bin/falco',
+      '-c',
+      '/etc/falco-test/falco.yaml',
+      '--dry-run',
+      '-o',
+      'log_level=debug',
+    );
+    expect(chartLike.code, chartLike.stderr).toBe(0);
+    expect(chartLike.stdout).toContain('argv: /usr/bin/falco -c /etc/falco-test/falco.yaml --dry-run -o log_level=debug');
+    expect(await readFile(join(rules, 'k8s_audit_rules.yaml'), 'utf8')).toBe(LOCKED_RULES);
 
     // A loader failure is the container's exit code, and Falco never starts.
     const missing = await docker('run', '--rm', '--network', 'host', ...loaderEnv('no-such-channel'), image, '--dry-run');

@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { AwsKeys, ResolvedEnvironment } from '../environment.ts';
+import { withVariable } from '../option-variables.ts';
 import { parseDuration } from './duration.ts';
 
-/** The store flags as commander parsed them (after the FALCO_AIRGAP_S3_* defaults). */
+/** The store flags as commander parsed them (after the FALCO_AIRGAP_* variables). */
 export interface StoreFlags {
   bucket?: string | undefined;
   prefix?: string | undefined;
@@ -40,33 +41,21 @@ export interface StoreOptionsShape {
   deadline?: boolean;
 }
 
-/** Adds --bucket, --prefix and, unless `locationOnly`, --endpoint, --region, --no-path-style (and --timeout with `deadline`); FALCO_AIRGAP_S3_* give the defaults. */
-export function addStoreOptions(command: Command, environment: ResolvedEnvironment, shape: StoreOptionsShape): Command {
+/** Adds --bucket, --prefix and, unless `locationOnly`, --endpoint, --region, --no-path-style (and --timeout with `deadline`); FALCO_AIRGAP_S3_* set the first three. */
+export function addStoreOptions(command: Command, shape: StoreOptionsShape): Command {
   const bucket = new Option('--bucket <name>', shape.bucketDescription ?? 'S3 bucket of the plugin store');
-  addWithEnvironmentDefault(command, shape.bucketRequired ? bucket.makeOptionMandatory() : bucket, 'FALCO_AIRGAP_S3_BUCKET', environment.store.bucket);
-  addWithEnvironmentDefault(
-    command,
-    new Option('--prefix <prefix>', 'key prefix of the store inside the bucket'),
-    'FALCO_AIRGAP_S3_PREFIX',
-    environment.store.prefix,
-  );
+  command.addOption(withVariable(shape.bucketRequired ? bucket.makeOptionMandatory() : bucket, 'FALCO_AIRGAP_S3_BUCKET'));
+  command.addOption(withVariable(new Option('--prefix <prefix>', 'key prefix of the store inside the bucket'), 'FALCO_AIRGAP_S3_PREFIX'));
   if (shape.locationOnly) return command;
-  addWithEnvironmentDefault(
-    command,
-    new Option('--endpoint <url>', 'S3-compatible server (MinIO, Ceph, ...); implies path-style addressing'),
-    'FALCO_AIRGAP_S3_ENDPOINT',
-    environment.store.endpoint,
+  command.addOption(
+    withVariable(new Option('--endpoint <url>', 'S3-compatible server (MinIO, Ceph, ...); implies path-style addressing'), 'FALCO_AIRGAP_S3_ENDPOINT'),
   );
-  command.option('--region <region>', 'AWS region (default: AWS_REGION, then us-east-1)').option('--no-path-style', 'virtual-hosted addressing even with --endpoint');
-  if (shape.deadline) command.option('--timeout <duration>', 'the most the command may spend on S3, retries included, e.g. 90s, 10m, 1h', DEFAULT_STORE_TIMEOUT);
+  command
+    .option('--region <region>', 'AWS region (default: AWS_REGION, then us-east-1)')
+    .option('--no-path-style', 'virtual-hosted addressing even with --endpoint');
+  if (shape.deadline)
+    command.option('--timeout <duration>', 'the most the command may spend on S3, retries included, e.g. 90s, 10m, 1h', DEFAULT_STORE_TIMEOUT);
   return command;
-}
-
-// Commander would read process.env itself; the value comes from the resolved environment instead, the help text stays the same.
-function addWithEnvironmentDefault(command: Command, option: Option, variable: string, value: string | undefined): void {
-  option.description = `${option.description} (env: ${variable})`;
-  command.addOption(option);
-  if (value !== undefined) command.setOptionValueWithSource(option.attributeName(), value, 'env');
 }
 
 /** The flags and the environment as the store factory's options. */
