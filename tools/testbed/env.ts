@@ -9,7 +9,7 @@ export function testbedEnvFile(): string {
   return process.env.FALCO_AIRGAP_TESTBED_ENV ?? join(process.env.FALCO_AIRGAP_TESTBED_DIR ?? join(repoRoot, '.testbed'), 'testbed.env');
 }
 
-/** Reads the KEY=VALUE env file that `tools/testbed up` writes. */
+/** Reads the KEY=VALUE env file that `tools/testbed/testbed up` writes. */
 export function readTestbedEnv(file = testbedEnvFile()): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -25,15 +25,15 @@ export function requireTestbed(...keys: string[]): Record<string, string> {
   try {
     env = readTestbedEnv();
   } catch (cause) {
-    throw new Error(`testbed env file ${testbedEnvFile()} is missing: run tools/testbed up`, { cause });
+    throw new Error(`testbed env file ${testbedEnvFile()} is missing: run tools/testbed/testbed up`, { cause });
   }
   const missing = keys.filter((k) => !env[k]);
-  if (missing.length) throw new Error(`testbed does not provide ${missing.join(', ')}: run tools/testbed up`);
+  if (missing.length) throw new Error(`testbed does not provide ${missing.join(', ')}: run tools/testbed/testbed up`);
   return env;
 }
 
 /**
- * Holds the lock that `tools/testbed up` and `down` take, until the returned function releases it. Shared: the
+ * Holds the lock that `tools/testbed/testbed up` and `down` take, until the returned function releases it. Shared: the
  * services stay as they are while a test relies on them. Exclusive: a test may take a service down and up again
  * (running tools/testbed with FALCO_AIRGAP_TESTBED_LOCKED=1) with no one else's up or down in between.
  */

@@ -7,12 +7,12 @@ export default function setup(): void {
   try {
     readTestbedEnv();
   } catch (cause) {
-    throw new Error(`integration tests need the testbed, but ${testbedEnvFile()} does not exist: run tools/testbed up`, { cause });
+    throw new Error(`integration tests need the testbed, but ${testbedEnvFile()} does not exist: run tools/testbed/testbed up`, { cause });
   }
   try {
     execFileSync(join(repoRoot, 'tools/testbed/testbed'), ['status'], { stdio: 'pipe', encoding: 'utf8' });
   } catch (err) {
     const out = (err as { stdout?: string }).stdout ?? '';
-    throw new Error(`testbed is not healthy: run tools/testbed up\n${out}`, { cause: err });
+    throw new Error(`testbed is not healthy: run tools/testbed/testbed up\n${out}`, { cause: err });
   }
 }

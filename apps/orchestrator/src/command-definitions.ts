@@ -31,7 +31,7 @@ export function defineCommands(program: Command, execute: Execute): void {
   program
     .description('Mirror Falco plugins and rules, build the images and deploy Falco into Kubernetes clusters without internet access.')
     .version(version, '-V, --version', 'print the falco-airgap version')
-    .option('--config <file>', 'configuration file of environments (not read by this version: use flags and FALCO_AIRGAP_* variables)')
+    .option('--config <file>', 'configuration file of environments (default: falco-airgap.config.yaml in the working directory, when present)')
     .option('--json', 'machine-readable output: one JSON object per line on stdout, ending with {"type":"result"}', false)
     .addOption(new Option('-o, --output <format>', 'output format; json is the same as --json').choices(OUTPUT_FORMATS).default('text'))
     .option('-q, --quiet', 'print only errors and the result', false)
@@ -127,15 +127,13 @@ export function defineCommands(program: Command, execute: Execute): void {
     .option('--release <name>', 'release name the upstream chart was installed under (names the falcosidekick Service)', DEFAULT_RELEASE)
     .option('--namespace <name>', 'namespace of that release', DEFAULT_NAMESPACE)
     .action(
-      execute('values migrate', async (ctx, command) =>
-        (await import('./commands/values-migrate.ts')).valuesMigrate(ctx, command.args[0]!, command.opts()),
-      ),
+      execute('values migrate', async (ctx, command) => (await import('./commands/values-migrate.ts')).valuesMigrate(ctx, command.args[0]!, command.opts())),
     );
 
   const pipeline = program
     .command('pipeline')
     .description('run the stages for one environment in order: extract, publish (s3), build, push, deploy')
-    .requiredOption('--env <name>', 'environment to deliver to (e.g. local, staging, prod); the S3 channel it follows by default')
+    .requiredOption('--env <name>', 'environment of the configuration file to deliver to (e.g. local, staging, prod); the S3 channel it follows by default')
     .addOption(new Option('--strategy <strategy>', 'how plugins reach the Falco pods').choices(PLUGIN_STRATEGIES).default('sidecar'))
     .option('--manifest <file>', 'plugins manifest', DEFAULT_MANIFEST_FILE)
     .option('--out <dir>', 'plugins directory written by the extract stage', 'plugins')
@@ -148,7 +146,11 @@ export function defineCommands(program: Command, execute: Execute): void {
     .option('--no-deploy', 'skip the deploy stage')
     .option('--dry-run', 'print the plan and change nothing', false);
   addLockTimeoutOption(pipeline, 'the plugins directory or the store prefix').action(
-    execute('pipeline', async (ctx, command) => (await import('./commands/pipeline.ts')).pipeline(ctx, command.opts())),
+    execute('pipeline', async (ctx, command) => {
+      // The environment of the configuration file fills what the flags leave out.
+      await (await import('./config/environment-config.ts')).applyPipelineEnvironment(ctx, command);
+      return (await import('./commands/pipeline.ts')).pipeline(ctx, command.opts());
+    }),
   );
 
   program
@@ -217,12 +219,29 @@ function defineDeployCommands(program: Command, execute: Execute): void {
     .description(
       'helm upgrade --install the chart with values checked first, then verify the rollout; a failure leaves a diagnostics bundle naming the likely cause',
     );
+  const withEnvironment =
+    (action: Action): Action =>
+    async (ctx, command) => {
+      await (await import('./config/environment-config.ts')).applyClusterEnvironment(ctx, command);
+      return action(ctx, command);
+    };
   addReleaseOptions(addClusterOptions(deploy))
+    .option('--env <name>', 'environment of the configuration file giving the cluster, namespace, release, values and timeout; flags win')
     .option('--diagnostics-dir <dir>', 'where the diagnostics bundle of a failed deploy is written', 'falco-airgap-diagnostics')
     .option('--dry-run', 'read the release history and print the plan; change nothing', false)
-    .action(execute('deploy', async (ctx, command) => (await import('./commands/deploy.ts')).deploy(ctx, command.opts())));
+    .action(
+      execute(
+        'deploy',
+        withEnvironment(async (ctx, command) => (await import('./commands/deploy.ts')).deploy(ctx, command.opts())),
+      ),
+    );
 
-  addClusterOptions(program.command('status').description('what is deployed where: revision, chart, plugin source, images and rollout of the release')).action(
-    execute('status', async (ctx, command) => (await import('./commands/status.ts')).status(ctx, command.opts())),
-  );
+  addClusterOptions(program.command('status').description('what is deployed where: revision, chart, plugin source, images and rollout of the release'))
+    .option('--env <name>', 'environment of the configuration file giving the cluster, namespace and release; flags win')
+    .action(
+      execute(
+        'status',
+        withEnvironment(async (ctx, command) => (await import('./commands/status.ts')).status(ctx, command.opts())),
+      ),
+    );
 }

@@ -3,11 +3,12 @@ import { ValuesError } from '@falco-airgap/helm-values-schema';
 import { ManifestError } from '@falco-airgap/manifest';
 import type { ErrorSummary } from './output/events.ts';
 import { CliErrorCode } from './cli-error.ts';
+import { ConfigError } from './config/config-error.ts';
 import { renderOptionNames } from './option-flags.ts';
 
 /** Turns any thrown value into what the user sees: code, message, hint, FILE:LINE:COL; option names become flags. */
 export function summarizeError(error: unknown): ErrorSummary {
-  if (error instanceof ManifestError) {
+  if (error instanceof ManifestError || error instanceof ConfigError) {
     const issues = error.issues.map((issue) =>
       withFlags({ code: issue.code, message: issue.message, hint: issue.hint, location: formatPosition(issue.position) }),
     );

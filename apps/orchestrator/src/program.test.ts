@@ -73,10 +73,10 @@ describe('falco-airgap usage', () => {
     expect(result.stdout).toContain('Usage: falco-airgap');
   });
 
-  it('refuses --config rather than ignoring it', async () => {
+  it('reads --config before the command runs and refuses a missing file', async () => {
     const result = await run(['--config', 'envs.yaml', 'manifest', 'validate']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error[CLI_USAGE]: --config envs.yaml: this version reads no configuration file');
+    expect(result.stderr).toContain('error[CONFIG_NOT_FOUND]: envs.yaml:1:1: cannot read envs.yaml');
   });
 
   it('prints the package version', async () => {
@@ -113,7 +113,12 @@ describe('falco-airgap usage', () => {
   });
 
   it('asks for a bucket before running an s3 pipeline', async () => {
-    const result = await run(['pipeline', '--env', 'prod', '--strategy', 's3', '--no-build', '--no-deploy']);
+    // Outside the repository: its falco-airgap.config.yaml names a bucket for prod.
+    const cwd = mkdtempSync(join(tmpdir(), 'pipeline-'));
+    cpSync(join(repoRoot, 'plugins/plugins-manifest.yaml'), join(cwd, 'plugins-manifest.yaml'));
+    const argv = ['pipeline', '--env', 'prod', '--strategy', 's3', '--no-build', '--no-deploy', '--manifest', 'plugins-manifest.yaml'];
+    const result = await runInMemory(argv, { cwd });
+    rmSync(cwd, { recursive: true, force: true });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('error[CLI_USAGE]: strategy s3 publishes to S3, but no bucket is set — pass --bucket or set FALCO_AIRGAP_S3_BUCKET');
   });

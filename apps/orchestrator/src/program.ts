@@ -32,14 +32,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       const globals = readGlobals(command, resolved);
       const reporter = createReporter(globals, environment, resolved);
       outcome = { name, reporter };
-      if (globals.config !== undefined) {
-        throw new CliError(
-          `--config ${globals.config}: this version reads no configuration file`,
-          CliErrorCode.Usage,
-          'input',
-          'pass the settings as flags or FALCO_AIRGAP_* variables',
-        );
-      }
+      // A file named by --config is checked before any command touches anything.
+      if (globals.config !== undefined) await (await import('./config/environment-config.ts')).readConfig(globals.config, environment.cwd);
       const ctx: CommandContext = { reporter, cwd: environment.cwd, signal: environment.signal, globals, environment: resolved };
       const result = await action(ctx, command);
       if (result.output !== undefined && !globals.json) environment.streams.stdout.write(result.output);

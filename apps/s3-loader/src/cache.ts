@@ -26,7 +26,13 @@ interface CachedRelease {
 const AWS_S3 = 'aws-s3';
 
 /** The selector of a loader configuration. */
-export function cacheSelectorOf(config: { endpoint: string | undefined; bucket: string; prefix: string; channel: string | undefined; release: string | undefined }): CacheSelector {
+export function cacheSelectorOf(config: {
+  endpoint: string | undefined;
+  bucket: string;
+  prefix: string;
+  channel: string | undefined;
+  release: string | undefined;
+}): CacheSelector {
   return { endpoint: config.endpoint ?? AWS_S3, bucket: config.bucket, prefix: config.prefix, channel: config.channel, release: config.release };
 }
 
@@ -54,7 +60,9 @@ export class PluginCache {
   }
 
   private releaseFile(selector: CacheSelector): string {
-    const key = createHash('sha256').update(JSON.stringify([selector.endpoint, selector.bucket, selector.prefix, selector.channel ?? '', selector.release ?? ''])).digest('hex');
+    const key = createHash('sha256')
+      .update(JSON.stringify([selector.endpoint, selector.bucket, selector.prefix, selector.channel ?? '', selector.release ?? '']))
+      .digest('hex');
     return join(this.releasesDir, `${key.slice(0, 32)}.json`);
   }
 

@@ -96,6 +96,10 @@ describe('parseLoaderArgs', () => {
     expect(error.message).toContain(message);
   });
 
+  it('names the flag in the hint of a name the store refuses', () => {
+    expect(refusal(['--bucket', 'bkt', '--channel', 'prod', '--region', 'eu west']).hint).toContain('set --region to the region of the bucket');
+  });
+
   it('answers --help and --version without a configuration', () => {
     expect(parseLoaderArgs(['--help'], {}, 'x64')).toEqual({ kind: 'help' });
     expect(parseLoaderArgs(['--version'], {}, 'x64')).toEqual({ kind: 'version' });

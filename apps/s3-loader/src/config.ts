@@ -135,7 +135,8 @@ export function parseLoaderArgs(argv: readonly string[], env: Record<string, str
   } catch (error) {
     // Name errors from the store are configuration errors here: the flag or variable is what to fix.
     if (error instanceof LoaderError) throw error;
-    throw bad((error as Error).message, (error as { hint?: string }).hint);
+    const hint = (error as { hint?: string }).hint?.replace(/`([a-z][\w-]*)`/g, (whole, name: string) => (Object.hasOwn(FLAGS, name) ? `--${name}` : whole));
+    throw bad((error as Error).message, hint);
   }
 }
 

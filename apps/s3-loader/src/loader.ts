@@ -149,9 +149,13 @@ function itemsOf(release: ReleaseDocument, config: LoaderConfig): InstallItem[] 
   for (const item of items) {
     const other = byPath.get(pathOf(item));
     if (other) {
-      throw new LoaderError(LoaderErrorCode.Config, `${other.kind} ${other.name} and ${item.kind} ${item.name} of release ${release.id} would both be installed as ${pathOf(item)}`, {
-        hint: 'set --rules-dest to a directory other than --dest',
-      });
+      throw new LoaderError(
+        LoaderErrorCode.Config,
+        `${other.kind} ${other.name} and ${item.kind} ${item.name} of release ${release.id} would both be installed as ${pathOf(item)}`,
+        {
+          hint: 'set --rules-dest to a directory other than --dest',
+        },
+      );
     }
     byPath.set(pathOf(item), item);
   }
@@ -233,13 +237,7 @@ async function stageFromCache(
   return { release: cached.release, items };
 }
 
-async function rememberInCache(
-  cache: PluginCache,
-  release: ReleaseDocument,
-  items: readonly InstallItem[],
-  selector: CacheSelector,
-  now: Date,
-): Promise<void> {
+async function rememberInCache(cache: PluginCache, release: ReleaseDocument, items: readonly InstallItem[], selector: CacheSelector, now: Date): Promise<void> {
   for (const item of items) await cache.put(item.sha256, item.size, pathOf(item));
   await cache.saveRelease(release, selector, now);
   await cache.prune();

@@ -181,12 +181,16 @@ describe('the sidecar pod on the real node', () => {
   it('sets the environment Falco reads: FALCO_HOSTNAME from extra.env only, HOST_ROOT, the node name', async () => {
     const falco = containerOf(pod.spec, 'falco');
     expect(falco.env!.filter((e) => e.name === 'FALCO_HOSTNAME')).toHaveLength(1);
-    expect(await exec(pod.metadata.name, 'echo "$FALCO_HOSTNAME $HOST_ROOT $FALCO_K8S_NODE_NAME"')).toBe(`${release}-on-${namespace} /host ${env.TESTBED_NODE_NAME}`);
+    expect(await exec(pod.metadata.name, 'echo "$FALCO_HOSTNAME $HOST_ROOT $FALCO_K8S_NODE_NAME"')).toBe(
+      `${release}-on-${namespace} /host ${env.TESTBED_NODE_NAME}`,
+    );
   });
 
   it('holds the rules files of the lock, byte for byte, read-only', async () => {
     const file = lock.lock.rulesfiles[0]!.files[0]!;
-    expect(await exec(pod.metadata.name, 'sha256sum /etc/falco/locked-rules.d/falco_rules.yaml')).toBe(`${file.sha256}  /etc/falco/locked-rules.d/falco_rules.yaml`);
+    expect(await exec(pod.metadata.name, 'sha256sum /etc/falco/locked-rules.d/falco_rules.yaml')).toBe(
+      `${file.sha256}  /etc/falco/locked-rules.d/falco_rules.yaml`,
+    );
     expect(await exec(pod.metadata.name, 'touch /etc/falco/locked-rules.d/x 2>/dev/null && echo writable || echo read-only')).toBe('read-only');
   });
 });

@@ -123,7 +123,14 @@ describe('/sys/kernel for the TOCTOU mitigation (tracefs)', () => {
 
 describe('extra.env and extra.args', () => {
   it('an extra.env entry replaces the variable the chart sets, once, through tpl', async () => {
-    const { objects } = await render({ extra: { env: [{ name: 'FALCO_HOSTNAME', value: '{{ .Release.Name }}-eu-west-1' }, { name: 'TZ', value: 'UTC' }] } });
+    const { objects } = await render({
+      extra: {
+        env: [
+          { name: 'FALCO_HOSTNAME', value: '{{ .Release.Name }}-eu-west-1' },
+          { name: 'TZ', value: 'UTC' },
+        ],
+      },
+    });
     const env = falcoOf(objects).env!;
     expect(env.filter((e) => e.name === 'FALCO_HOSTNAME')).toEqual([{ name: 'FALCO_HOSTNAME', value: 'parity-eu-west-1' }]);
     expect(env.map((e) => e.name)).toEqual(['FALCO_K8S_NODE_NAME', 'HOST_ROOT', 'FALCO_HOSTNAME', 'TZ']);
@@ -205,7 +212,12 @@ describe('keys of the upstream chart', () => {
     expect(service.metadata.labels).toMatchObject({ team: 'security', type: 'falco-metrics' });
     expect(service.spec).toMatchObject({ ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4'] });
     const monitor = theOne(objects, 'ServiceMonitor') as K8sObject & { spec: { selector: { matchLabels: Record<string, string> }; targetLabels: string[] } };
-    expect(monitor.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'falco-airgap', 'app.kubernetes.io/instance': 'parity', type: 'falco-metrics', team: 'security' });
+    expect(monitor.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'falco-airgap',
+      'app.kubernetes.io/instance': 'parity',
+      type: 'falco-metrics',
+      team: 'security',
+    });
     expect(monitor.spec.targetLabels).toEqual(['team']);
     await serverAccepts(stream);
   });
@@ -245,7 +257,12 @@ describe('keys of the upstream chart', () => {
   });
 
   it('imagePullSecrets, serviceAccount.imagePullSecrets, podHostname and scc (on OpenShift only)', async () => {
-    const values = { imagePullSecrets: [{ name: 'upstream' }], global: { imagePullSecrets: [{ name: 'regcred' }] }, serviceAccount: { imagePullSecrets: [{ name: 'sa' }] }, podHostname: 'falco' };
+    const values = {
+      imagePullSecrets: [{ name: 'upstream' }],
+      global: { imagePullSecrets: [{ name: 'regcred' }] },
+      serviceAccount: { imagePullSecrets: [{ name: 'sa' }] },
+      podHostname: 'falco',
+    };
     const { objects } = await render(values);
     expect(podSpecOf(workloadOf(objects)).imagePullSecrets).toEqual([{ name: 'regcred' }, { name: 'upstream' }]);
     expect((theOne(objects, 'ServiceAccount') as K8sObject & { imagePullSecrets: unknown }).imagePullSecrets).toEqual([{ name: 'regcred' }, { name: 'sa' }]);

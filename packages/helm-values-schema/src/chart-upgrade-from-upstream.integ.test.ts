@@ -32,7 +32,12 @@ async function rolledOut(name: string): Promise<DaemonSet> {
   let ds = await tools.kubectlJson<DaemonSet>(['get', 'daemonset', name, ...ns]);
   for (let i = 0; i < 90; i++) {
     const s = ds.status;
-    if (s.observedGeneration === ds.metadata.generation && s.desiredNumberScheduled > 0 && s.updatedNumberScheduled === s.desiredNumberScheduled && s.numberReady === s.desiredNumberScheduled)
+    if (
+      s.observedGeneration === ds.metadata.generation &&
+      s.desiredNumberScheduled > 0 &&
+      s.updatedNumberScheduled === s.desiredNumberScheduled &&
+      s.numberReady === s.desiredNumberScheduled
+    )
       return ds;
     await sleep(1000);
     ds = await tools.kubectlJson<DaemonSet>(['get', 'daemonset', name, ...ns]);

@@ -89,7 +89,9 @@ function isMap(value: unknown): value is ValuesLayer {
 }
 
 function isEmpty(value: unknown): boolean {
-  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0) || (isMap(value) && Object.keys(value).length === 0);
+  return (
+    value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0) || (isMap(value) && Object.keys(value).length === 0)
+  );
 }
 
 function valueAt(root: unknown, segments: readonly string[]): unknown {
@@ -167,12 +169,20 @@ const HANDLERS: Record<string, Handler> = {
     ),
   'image.registry': (leaf, ctx) =>
     isPublicImage(ctx.official.image)
-      ? dropped(`${String(leaf.value)} is a public registry the air gap cannot reach: the chart runs the falco image falco-airgap build pushes (set global.imageRegistry)`)
+      ? dropped(
+          `${String(leaf.value)} is a public registry the air gap cannot reach: the chart runs the falco image falco-airgap build pushes (set global.imageRegistry)`,
+        )
       : kept(),
   'image.repository': (_leaf, ctx) =>
-    isPublicImage(ctx.official.image) ? dropped('the upstream image; the chart runs the falco image falco-airgap build pushes (image.repository falco)') : kept(),
+    isPublicImage(ctx.official.image)
+      ? dropped('the upstream image; the chart runs the falco image falco-airgap build pushes (image.repository falco)')
+      : kept(),
   'driver.kind': (leaf) =>
-    leaf.value === 'module' ? moved('driver.kind', 'kmod', 'module is the old name of kmod') : leaf.value === 'modern-bpf' ? moved('driver.kind', 'modern_ebpf', 'modern-bpf is the old name of modern_ebpf') : kept(),
+    leaf.value === 'module'
+      ? moved('driver.kind', 'kmod', 'module is the old name of kmod')
+      : leaf.value === 'modern-bpf'
+        ? moved('driver.kind', 'modern_ebpf', 'modern-bpf is the old name of modern_ebpf')
+        : kept(),
   'driver.loader.initContainer.image.registry': (leaf, ctx) =>
     isPublicImage(valueAt(ctx.official, ['driver', 'loader', 'initContainer', 'image']))
       ? dropped(`${String(leaf.value)} is a public registry: the driver loader runs from the Falco image, which carries falcoctl`)
@@ -201,14 +211,22 @@ const HANDLERS: Record<string, Handler> = {
           `falco.json_output and falco.http_output post alerts to ${falcosidekickUrl(ctx)} as upstream does; ${NO_SUBCHARTS}, so install the falcosidekick chart as release ${ctx.options.releaseName} in ${ctx.options.namespace}`,
         )
       : unchanged('falcosidekick is off'),
-  'falcosidekick.fullfqdn': (_leaf, ctx) => (sidekickEnabled(ctx) ? moved('falco.http_output.url', undefined, 'part of the falcosidekick URL') : unchanged('falcosidekick is off')),
-  'falcosidekick.listenPort': (_leaf, ctx) => (sidekickEnabled(ctx) ? moved('falco.http_output.url', undefined, 'part of the falcosidekick URL') : unchanged('falcosidekick is off')),
-  'falcosidekick.listenport': (_leaf, ctx) => (sidekickEnabled(ctx) ? moved('falco.http_output.url', undefined, 'part of the falcosidekick URL') : unchanged('falcosidekick is off')),
+  'falcosidekick.fullfqdn': (_leaf, ctx) =>
+    sidekickEnabled(ctx) ? moved('falco.http_output.url', undefined, 'part of the falcosidekick URL') : unchanged('falcosidekick is off'),
+  'falcosidekick.listenPort': (_leaf, ctx) =>
+    sidekickEnabled(ctx) ? moved('falco.http_output.url', undefined, 'part of the falcosidekick URL') : unchanged('falcosidekick is off'),
+  'falcosidekick.listenport': (_leaf, ctx) =>
+    sidekickEnabled(ctx) ? moved('falco.http_output.url', undefined, 'part of the falcosidekick URL') : unchanged('falcosidekick is off'),
   'falcosidekick.*': (_leaf, ctx) =>
-    sidekickEnabled(ctx) ? dropped(`a value of the falcosidekick chart: set it when you install that chart; ${NO_SUBCHARTS}`) : unchanged('falcosidekick is off'),
-  'responseActions.enabled': (leaf) => (leaf.value === true ? dropped(`deploy falco-talon with its own chart; ${NO_SUBCHARTS}`) : unchanged('response actions are off')),
+    sidekickEnabled(ctx)
+      ? dropped(`a value of the falcosidekick chart: set it when you install that chart; ${NO_SUBCHARTS}`)
+      : unchanged('falcosidekick is off'),
+  'responseActions.enabled': (leaf) =>
+    leaf.value === true ? dropped(`deploy falco-talon with its own chart; ${NO_SUBCHARTS}`) : unchanged('response actions are off'),
   'falco-talon.*': (_leaf, ctx) =>
-    valueAt(ctx.official, ['responseActions', 'enabled']) === true ? dropped(`deploy falco-talon with its own chart; ${NO_SUBCHARTS}`) : unchanged('response actions are off'),
+    valueAt(ctx.official, ['responseActions', 'enabled']) === true
+      ? dropped(`deploy falco-talon with its own chart; ${NO_SUBCHARTS}`)
+      : unchanged('response actions are off'),
   'grafana.*': (_leaf, ctx) =>
     valueAt(ctx.official, ['grafana', 'dashboards', 'enabled']) === true
       ? dropped('import the Falco dashboard into Grafana yourself; the chart exposes metrics through metrics.enabled and serviceMonitor')
@@ -218,13 +236,18 @@ const HANDLERS: Record<string, Handler> = {
       ? moved('pluginStrategy', 'sidecar', 'the plugin-loader init container installs the plugins and rules files of plugins-lock.yaml at pod start, verified')
       : moved('pluginStrategy', 'none', 'no install: only what the Falco image holds'),
   'falcoctl.image.pullPolicy': (leaf) => moved('pluginLoader.image.pullPolicy', leaf.value, 'the plugin-loader image takes the place of falcoctl'),
-  'falcoctl.image.*': () => dropped('the falcoctl image; pluginStrategy sidecar runs the falco-plugin-loader image that falco-airgap build pushes (pluginLoader.image)'),
+  'falcoctl.image.*': () =>
+    dropped('the falcoctl image; pluginStrategy sidecar runs the falco-plugin-loader image that falco-airgap build pushes (pluginLoader.image)'),
   'falcoctl.artifact.install.resources': (leaf) =>
     isEmpty(leaf.value) ? unchanged('empty: the plugin loader keeps the chart’s small requests and limits') : moved('pluginLoader.resources', leaf.value),
   'falcoctl.artifact.install.securityContext': (leaf) =>
-    isEmpty(leaf.value) ? unchanged('empty: the plugin loader runs without privileges (the chart’s default)') : moved('pluginLoader.securityContext', leaf.value),
+    isEmpty(leaf.value)
+      ? unchanged('empty: the plugin loader runs without privileges (the chart’s default)')
+      : moved('pluginLoader.securityContext', leaf.value),
   'falcoctl.artifact.install.*': (leaf) =>
-    isEmpty(leaf.value) ? unchanged('empty') : dropped('an option of the falcoctl container; the plugin loader takes no extra arguments, environment or mounts'),
+    isEmpty(leaf.value)
+      ? unchanged('empty')
+      : dropped('an option of the falcoctl container; the plugin loader takes no extra arguments, environment or mounts'),
   'falcoctl.artifact.follow.enabled': (leaf) => (leaf.value === true ? dropped(FOLLOW_UNSUPPORTED) : unchanged('follow is off')),
   'falcoctl.artifact.follow.*': (leaf, ctx) =>
     isEmpty(leaf.value) ? unchanged('empty') : followEnabled(ctx) ? dropped(FOLLOW_UNSUPPORTED) : unchanged('follow is off'),
@@ -247,7 +270,8 @@ const HANDLERS: Record<string, Handler> = {
   'falcoctl.config.artifact.follow.rulesfilesDir': () => unchanged(FALCOCTL_DIR),
   'falcoctl.config.artifact.follow.pluginsDir': () => unchanged(FALCOCTL_DIR),
   'falcoctl.config.artifact.follow.stateDir': () => unchanged(FALCOCTL_DIR),
-  'falcoctl.config.artifact.follow.*': (leaf, ctx) => (isEmpty(leaf.value) ? unchanged('empty') : followEnabled(ctx) ? dropped(FOLLOW_UNSUPPORTED) : unchanged('follow is off')),
+  'falcoctl.config.artifact.follow.*': (leaf, ctx) =>
+    isEmpty(leaf.value) ? unchanged('empty') : followEnabled(ctx) ? dropped(FOLLOW_UNSUPPORTED) : unchanged('follow is off'),
 };
 
 function handlerFor(segments: readonly string[]): Handler | undefined {

@@ -251,7 +251,17 @@ describe('image-builder on the testbed engine', () => {
     const empty = join(work, 'rules-dest-untouched');
     await mkdir(empty);
     await chmod(empty, 0o777);
-    const refused = await dockerExit('run', '--rm', '--network', 'host', '-v', `${empty}:/mnt/plugins`, '-e', 'FALCO_PLUGIN_LOADER_RULES_DEST=/mnt/absent', image);
+    const refused = await dockerExit(
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '-v',
+      `${empty}:/mnt/plugins`,
+      '-e',
+      'FALCO_PLUGIN_LOADER_RULES_DEST=/mnt/absent',
+      image,
+    );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('the rules destination /mnt/absent is not a directory');
     expect(await listFiles(empty)).toEqual({});

@@ -15,7 +15,12 @@ describe('storePolicies', () => {
         Condition: { StringLike: { 's3:prefix': ['falco/plugins/*'] } },
       },
       { Sid: 'ReadPluginStore', Effect: 'Allow', Action: ['s3:GetObject'], Resource: arn('*') },
-      { Sid: 'WritePluginStore', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [arn('blobs/sha256/*'), arn('releases/*'), arn('channels/*'), arn('leases/*')] },
+      {
+        Sid: 'WritePluginStore',
+        Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: [arn('blobs/sha256/*'), arn('releases/*'), arn('channels/*'), arn('leases/*')],
+      },
       { Sid: 'EndOwnWork', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: arn('leases/*') },
       { Sid: 'AbortFailedUploads', Effect: 'Allow', Action: ['s3:AbortMultipartUpload'], Resource: arn('blobs/sha256/*') },
       {

@@ -70,7 +70,13 @@ export function storePolicies(options: StorePolicyOptions): StorePolicies {
     const creating = { 's3:ObjectCreationOperation': ['true'] };
     publisher.push(
       // Blobs and releases are immutable: only a create-only write (If-None-Match: *) may make one.
-      { Sid: 'DenyOverwritingBlobsAndReleases', Effect: 'Deny', Action: ['s3:PutObject'], Resource: [blobs, releases], Condition: { Null: { 's3:if-none-match': ['true'] }, Bool: creating } },
+      {
+        Sid: 'DenyOverwritingBlobsAndReleases',
+        Effect: 'Deny',
+        Action: ['s3:PutObject'],
+        Resource: [blobs, releases],
+        Condition: { Null: { 's3:if-none-match': ['true'] }, Bool: creating },
+      },
       // A channel moves by compare-and-swap (If-Match) or is created (If-None-Match), never blindly.
       {
         Sid: 'DenyBlindChannelWrites',

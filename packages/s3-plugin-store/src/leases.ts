@@ -47,7 +47,10 @@ export const UNREADABLE_MARKER_LIFETIME_MS = 24 * 60 * 60_000;
 
 /** `20260101T120000Z-<16 hex>`: sortable by when it was taken, unique by its random part. */
 export function newMarkerId(now: Date, random: Buffer = randomBytes(8)): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${random.toString('hex')}`;
 }
 

@@ -182,19 +182,22 @@ export class PluginStore extends ReleaseReader {
     const release = existing ?? planned.document;
     const promotion = options.channel === undefined ? undefined : await this.planPromotion(release.id, options.channel, signal);
     const missing = new Set(checked.filter((b) => b.action === 'would-upload').map((b) => b.sha256));
-    if (options.dryRun) return { release, releaseStatus: existing ? 'present' : 'would-create', blobs: checked, uploadedBytes: 0, channel: promotion, dryRun: true };
+    if (options.dryRun)
+      return { release, releaseStatus: existing ? 'present' : 'would-create', blobs: checked, uploadedBytes: 0, channel: promotion, dryRun: true };
     if (existing && missing.size === 0 && !promotion?.changed) {
       this.emit({ type: 'release', id: release.id, status: 'present' });
       if (promotion) this.emit({ type: 'channel', channel: promotion.channel, from: promotion.from, to: promotion.to, status: 'unchanged' });
       return { release, releaseStatus: 'present', blobs: checked, uploadedBytes: 0, channel: promotion, dryRun: false };
     }
     const hold = { operation: 'publish' as const, release: planned.document.id, blobs: planned.files.map((f) => f.sha256) };
-    return this.withLease(hold, signal, async (lease) => {
+    // The lease is taken while the files go up: only the checks after the release is written rely on it.
+    return this.withLease(hold, signal, async (leased) => {
       const blobs = await mapConcurrently(planned.files, this.concurrency, (file) =>
-        missing.has(file.sha256) ? this.syncBlob(file, root, false, signal) : Promise.resolve(checked.find((b) => b.sha256 === file.sha256)!),
+        missing.has(file.sha256) ? this.uploadBlob(file, root, signal) : Promise.resolve(checked.find((b) => b.sha256 === file.sha256)!),
       );
       const written = await this.ensureRelease(planned.document, signal);
       this.emit({ type: 'release', id: written.release.id, status: written.created ? 'created' : 'present' });
+      const lease = await leased;
       // A gc that started before the lease was visible may have deleted files found present above.
       await lease.settle(signal);
       const restored = await this.restoreMissing(planned.files, root, written.release, signal);
@@ -223,7 +226,8 @@ export class PluginStore extends ReleaseReader {
       this.emit({ type: 'channel', channel, from: releaseId, to: releaseId, status: 'unchanged' });
       return { channel, from: releaseId, to: releaseId, changed: false };
     }
-    return this.withLease({ operation: 'promote', release: releaseId, blobs: [] }, signal, async (lease) => {
+    return this.withLease({ operation: 'promote', release: releaseId, blobs: [] }, signal, async (leased) => {
+      const lease = await leased;
       await lease.settle(signal);
       const release = await this.getRelease(releaseId, signal);
       await this.assertBlobsPresent(release, signal);
@@ -237,7 +241,8 @@ export class PluginStore extends ReleaseReader {
     const { signal } = options;
     const state = await this.getChannel(channel, signal);
     const next = rewindPointer(state.pointer, channel, this.now().toISOString());
-    return this.withLease({ operation: 'rollback', release: next.release, blobs: [] }, signal, async (lease) => {
+    return this.withLease({ operation: 'rollback', release: next.release, blobs: [] }, signal, async (leased) => {
+      const lease = await leased;
       await lease.settle(signal);
       const release = await this.getRelease(next.release, signal);
       await this.assertBlobsPresent(release, signal);
@@ -382,7 +387,8 @@ export class PluginStore extends ReleaseReader {
     await this.objects.put(key, Buffer.from(serializeGcRun(document)), { contentType: JSON_TYPE, ifNoneMatch: '*', signal });
     const writtenAt = performance.now();
     const lastModified = await modifiedAt(this.objects, key, signal);
-    if (!lastModified) throw new S3StoreError(S3StoreErrorCode.RequestFailed, `the gc run ${key} vanished right after it was written`, { key, hint: 're-run gc' });
+    if (!lastModified)
+      throw new S3StoreError(S3StoreErrorCode.RequestFailed, `the gc run ${key} vanished right after it was written`, { key, hint: 're-run gc' });
     const serverNow = serverClockFrom(lastModified, writtenAt, () => performance.now());
     // The window counts from before the announcement was sent, so it ends no later than publishes expect.
     const windowSignal = () => AbortSignal.timeout(Math.max(0, Math.floor(startedAt + windowMs - performance.now())));
@@ -477,29 +483,32 @@ export class PluginStore extends ReleaseReader {
     return ids;
   }
 
+  /** Runs `work` under a lease taken at the same time; the work awaits it where it starts relying on it. */
   private async withLease<T>(
     hold: { operation: 'publish' | 'promote' | 'rollback'; release: string; blobs: string[] },
     signal: AbortSignal | undefined,
-    work: (lease: HeldLease) => Promise<T>,
+    work: (lease: Promise<HeldLease>) => Promise<T>,
   ): Promise<T> {
-    const lease = await HeldLease.take(
-      {
-        objects: this.objects,
-        layout: this.layout,
-        now: this.now,
-        monotonic: () => performance.now(),
-        ttlMs: this.leaseTtlMs,
-        pollIntervalMs: this.pollIntervalMs,
-        emit: (event) => this.emit(event),
-      },
-      hold,
-      signal,
+    const context = {
+      objects: this.objects,
+      layout: this.layout,
+      now: this.now,
+      monotonic: () => performance.now(),
+      ttlMs: this.leaseTtlMs,
+      pollIntervalMs: this.pollIntervalMs,
+      emit: (event: StoreEvent) => this.emit(event),
+    };
+    const taking = HeldLease.take(context, hold, signal);
+    // Its failure reaches the work where it awaits the lease; until then it must not count as unhandled.
+    const taken = taking.then(
+      (lease) => lease,
+      () => undefined,
     );
     try {
-      return await work(lease);
+      return await work(taking);
     } finally {
       // What the work did or failed at is what matters; a lease that cannot be removed lapses and gc clears it.
-      await lease.release().catch(() => undefined);
+      await (await taken)?.release().catch(() => undefined);
     }
   }
 
@@ -543,6 +552,15 @@ export class PluginStore extends ReleaseReader {
       return done('present');
     }
     if (dryRun) return done('would-upload');
+    return this.uploadBlob(file, root, signal);
+  }
+
+  /** Uploads a blob found missing, create-only: one that appeared meanwhile is checked instead. */
+  private async uploadBlob(file: ReleaseFile, root: string, signal: AbortSignal | undefined): Promise<PublishedBlob> {
+    const path = insideRoot(root, file.path);
+    const key = this.layout.blobKey(file.sha256);
+    const event = (status: 'uploading' | 'uploaded' | 'present') => this.emit({ type: 'blob', sha256: file.sha256, path: file.path, size: file.size, status });
+    const done = (action: PublishedBlob['action']): PublishedBlob => ({ sha256: file.sha256, path: file.path, size: file.size, action });
     event('uploading');
     let result;
     try {
@@ -555,7 +573,6 @@ export class PluginStore extends ReleaseReader {
         partSize: this.partSize,
         partConcurrency: this.partConcurrency,
         metadata: { [BLOB_METADATA.sha256]: file.sha256, [BLOB_METADATA.partSize]: String(this.partSize) },
-        // Blobs are never overwritten: a blob that appeared meanwhile is checked instead.
         ifNoneMatch: '*',
         onProgress: (loaded, total) => this.emit({ type: 'blob-progress', sha256: file.sha256, loaded, total }),
         signal,

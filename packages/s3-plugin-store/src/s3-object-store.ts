@@ -165,10 +165,14 @@ export class S3ObjectStore implements ObjectStore {
       uploadId = created.UploadId!;
       const { parts, sha256, partDigests } = await this.sendParts(key, uploadId, file, options, partSize, concurrency);
       if (sha256 !== options.sha256) {
-        throw new S3StoreError(S3StoreErrorCode.Sha256Mismatch, `${file} has sha256 ${sha256}, expected ${options.sha256}; the upload to ${this.where(key)} was abandoned`, {
-          key,
-          hint: 'the local file changed; re-run extract, then publish',
-        });
+        throw new S3StoreError(
+          S3StoreErrorCode.Sha256Mismatch,
+          `${file} has sha256 ${sha256}, expected ${options.sha256}; the upload to ${this.where(key)} was abandoned`,
+          {
+            key,
+            hint: 'the local file changed; re-run extract, then publish',
+          },
+        );
       }
       const out = await this.client.send(
         new CompleteMultipartUploadCommand({

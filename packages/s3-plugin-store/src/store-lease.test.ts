@@ -166,7 +166,19 @@ describe('gc housekeeping', () => {
     await storeOn(objects).publish(lock, extractedDir);
     const lease = `${PREFIX}/leases/20200101T000000Z-0123456789abcdef.json`;
     const run = `${PREFIX}/gc-runs/20200101T000000Z-0123456789abcdef.json`;
-    await objects.put(lease, Buffer.from(JSON.stringify({ kind: 'PluginStoreLease', operation: 'publish', release: 'falco-0.44.1-0000000000000000', blobs: ['a'.repeat(64)], ttlSeconds: 600, renewedAt: 't' })));
+    await objects.put(
+      lease,
+      Buffer.from(
+        JSON.stringify({
+          kind: 'PluginStoreLease',
+          operation: 'publish',
+          release: 'falco-0.44.1-0000000000000000',
+          blobs: ['a'.repeat(64)],
+          ttlSeconds: 600,
+          renewedAt: 't',
+        }),
+      ),
+    );
     await objects.put(run, Buffer.from(JSON.stringify({ kind: 'PluginStoreGcRun', windowSeconds: 60, startedAt: 't' })));
     objects.touch(lease, new Date(Date.UTC(2020, 0, 1)));
     objects.touch(run, new Date(Date.UTC(2020, 0, 1)));
@@ -225,4 +237,3 @@ describe('gc housekeeping', () => {
     expect(keysUnder(objects, 'gc-runs')).toHaveLength(1);
   });
 });
-

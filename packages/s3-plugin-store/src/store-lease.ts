@@ -48,7 +48,12 @@ export class HeldLease {
   private renewing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
 
-  private constructor(context: LeaseContext, key: string, document: Omit<LeaseDocument, 'renewedAt'>, written: { etag: string; startedAt: number; serverNow: () => Date }) {
+  private constructor(
+    context: LeaseContext,
+    key: string,
+    document: Omit<LeaseDocument, 'renewedAt'>,
+    written: { etag: string; startedAt: number; serverNow: () => Date },
+  ) {
     this.context = context;
     this.key = key;
     this.document = document;
@@ -66,7 +71,8 @@ export class HeldLease {
     const { etag } = await context.objects.put(key, body(document, context.now()), { contentType: JSON_TYPE, ifNoneMatch: '*', signal });
     const writtenAt = context.monotonic();
     const lastModified = await modifiedAt(context.objects, key, signal);
-    if (!lastModified) throw new S3StoreError(S3StoreErrorCode.LeaseLost, `the lease ${key} vanished right after it was written`, { key, hint: 're-run the command' });
+    if (!lastModified)
+      throw new S3StoreError(S3StoreErrorCode.LeaseLost, `the lease ${key} vanished right after it was written`, { key, hint: 're-run the command' });
     return new HeldLease(context, key, document, { etag, startedAt, serverNow: serverClockFrom(lastModified, writtenAt, context.monotonic) });
   }
 

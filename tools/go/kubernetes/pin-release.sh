@@ -33,4 +33,4 @@ upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^
 mv go.mod.new go.mod
 rm -f go.sum
 go mod tidy
-echo "pinned Kubernetes $version (staging modules $staging_version); the next tools/testbed up kube builds it" >&2
+echo "pinned Kubernetes $version (staging modules $staging_version); the next tools/testbed/testbed up kube builds it" >&2

@@ -30,7 +30,7 @@ svc_helm_down() { :; }
 svc_helm_status() {
   local helm version
   helm="$(grep -s '^TESTBED_HELM=' "$TESTBED_DIR/env.d/helm.env" | cut -d= -f2-)"
-  [[ -x "$helm" ]] || { echo "helm not built: run tools/testbed up helm"; return 1; }
+  [[ -x "$helm" ]] || { echo "helm not built: run tools/testbed/testbed up helm"; return 1; }
   version="$("$helm" version --short)" || { echo "$helm does not run"; return 1; }
   echo "$helm ($version)"
 }

@@ -40,7 +40,7 @@ svc_node_up() {
   node_check_prerequisites
   kube_resolve_binaries
   kube_build_kubernetes kubelet
-  kube_apiserver_ready || die "the node needs the API server: run tools/testbed up kube first"
+  kube_apiserver_ready || die "the node needs the API server: run tools/testbed/testbed up kube first"
   node_check_ports
   mkdir -p "$NODE_STATE/run" "$NODE_CONTAINERD_ROOT" "$NODE_KUBELET_ROOT" "$NODE_POD_LOGS" "$NODE_CNI_CONF_DIR" "$NODE_CNI_IPAM_DIR"
   node_write_pki

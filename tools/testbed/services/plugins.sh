@@ -16,9 +16,9 @@ svc_plugins_down() { :; }
 
 svc_plugins_status() {
   local falcoctl
-  [[ -s "$PLUGINS_INDEX" ]] || { echo "not built: run tools/testbed up plugins"; return 1; }
+  [[ -s "$PLUGINS_INDEX" ]] || { echo "not built: run tools/testbed/testbed up plugins"; return 1; }
   falcoctl="$(grep -s '^TESTBED_FALCOCTL=' "$TESTBED_DIR/env.d/plugins.env" | cut -d= -f2-)"
-  [[ -x "$falcoctl" ]] || { echo "falcoctl not built: run tools/testbed up plugins"; return 1; }
-  grep -o '"/[^"]*\.so"' "$PLUGINS_INDEX" | tr -d '"' | while read -r f; do [[ -s "$f" ]] || { echo "$f is missing: run tools/testbed up plugins"; exit 1; }; done || return 1
+  [[ -x "$falcoctl" ]] || { echo "falcoctl not built: run tools/testbed/testbed up plugins"; return 1; }
+  grep -o '"/[^"]*\.so"' "$PLUGINS_INDEX" | tr -d '"' | while read -r f; do [[ -s "$f" ]] || { echo "$f is missing: run tools/testbed/testbed up plugins"; exit 1; }; done || return 1
   echo "falcoctl $("$falcoctl" version 2> /dev/null | awk '/Client Version/ { print $3 }' || true), plugins in $PLUGINS_INDEX"
 }

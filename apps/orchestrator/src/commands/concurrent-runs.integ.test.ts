@@ -67,8 +67,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cli-concurrent-'));
   await publishFixturesTo({ registry: env.TESTBED_REGISTRY!, plainHttp: true });
   const [host, port] = env.TESTBED_REGISTRY!.split(':');
-  // A slow link keeps the first run busy long enough for the second to meet it.
-  registry = await tcpProxy({ host: host!, port: Number(port) }, { kind: 'throttle', bytesPerSecond: 64 * 1024 });
+  // A slow link keeps the first run busy for seconds (the fixtures are small), long enough for the second to meet it.
+  registry = await tcpProxy({ host: host!, port: Number(port) }, { kind: 'throttle', bytesPerSecond: 4 * 1024 });
   const shipped = await readFile(join(import.meta.dirname, '../../../../plugins/plugins-manifest.yaml'), 'utf8');
   const proxied = `127.0.0.1:${registry.port}`;
   await writeFile(join(root, 'manifest.yaml'), shipped.replaceAll('ghcr.io/', `${proxied}/`).replaceAll('docker.io/', `${proxied}/`));
@@ -129,7 +129,7 @@ describe('two publishes to one store prefix', () => {
   beforeAll(async () => {
     bucket = await openTestbedBucket('cli-concurrent');
     const endpoint = new URL(bucket.endpoint);
-    s3 = await tcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) }, { kind: 'throttle', bytesPerSecond: 2 * 1024 * 1024 });
+    s3 = await tcpProxy({ host: endpoint.hostname, port: Number(endpoint.port) }, { kind: 'throttle', bytesPerSecond: 512 * 1024 });
     const plugins = ['k8saudit', 'json', 'cloudtrail'].map((name) => ({ name, version: '1.0.0', size: 1024 * 1024 }));
     await writeFixtureLock(join(root, 'store'), { plugins });
     await mkdir(join(root, 'xdg-cache'), { recursive: true });

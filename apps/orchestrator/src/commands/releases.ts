@@ -165,7 +165,9 @@ export async function releasesPolicy(options: {
   const json = (value: unknown) => JSON.stringify(value, null, 2);
   const summary = [
     `# publisher: attach to the role that runs publish, promote and rollback (e.g. Jenkins): creates blobs and releases, moves channels, deletes nothing${
-      options.conditionKeys === false ? '' : ' (its Deny statements use the s3:if-none-match and s3:if-match condition keys; for a server without them, e.g. MinIO, print with --no-condition-keys)'
+      options.conditionKeys === false
+        ? ''
+        : ' (its Deny statements use the s3:if-none-match and s3:if-match condition keys; for a server without them, e.g. MinIO, print with --no-condition-keys)'
     }`,
     json(policies.publisher),
     `# gc: attach to the role that runs releases gc: deletes unreferenced blobs, unfinished uploads and stale leases${options.retireReleases ? ', and retires releases' : '; cannot touch releases or channels'}`,

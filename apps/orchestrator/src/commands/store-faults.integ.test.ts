@@ -91,7 +91,9 @@ describe('publish racing gc', () => {
     let interleaved = 0;
     let restored = 0;
     for (let round = 0; round < 50; round++) {
-      const f = await fixture(['k8saudit', 'container', 'json'].map((name) => ({ name, version: `1.${round}.0`, size: 16 * 1024, platforms: ['linux/amd64'] })));
+      const f = await fixture(
+        ['k8saudit', 'container', 'json'].map((name) => ({ name, version: `1.${round}.0`, size: 16 * 1024, platforms: ['linux/amd64'] })),
+      );
       // The files are in the bucket already, unreferenced: what an interrupted earlier publish leaves, and what gc collects.
       const { release } = await store().publish(f.lock, f.extractedDir);
       await testbed.client.send(new DeleteObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/releases/${release.id}.json` }));
@@ -116,10 +118,14 @@ describe('publish racing gc', () => {
 
 describe('a publish killed in the middle of a multipart upload', () => {
   const cliProcess = (argv: string[], env: Record<string, string>) =>
-    spawn(process.execPath, ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', join(repoRoot, 'apps/orchestrator/src/bin.ts'), ...argv], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    spawn(
+      process.execPath,
+      ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', join(repoRoot, 'apps/orchestrator/src/bin.ts'), ...argv],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
 
   async function publishUntilUploading(signal: NodeJS.Signals, f: FixtureLock, key: string) {
     const target = new URL(testbed.endpoint);

@@ -1,6 +1,21 @@
-import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createS3Client, ReleaseReader, S3ObjectStore, type IamPolicyDocument, type StorePolicies } from '@falco-airgap/s3-plugin-store';
-import { openTestbedBucket, scopedCredentials, writeFixtureLock, type FixtureLock, type ScopedCredentials, type TestbedBucket } from '@falco-airgap/test-support';
+import {
+  openTestbedBucket,
+  scopedCredentials,
+  writeFixtureLock,
+  type FixtureLock,
+  type ScopedCredentials,
+  type TestbedBucket,
+} from '@falco-airgap/test-support';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +35,18 @@ let first: string;
 beforeAll(async () => {
   testbed = await openTestbedBucket('cli-iam');
   dir = await mkdtemp(join(tmpdir(), 'cli-iam-'));
-  const printed = await runInMemory(['--json', 'releases', 'policy', '--bucket', testbed.bucket, '--prefix', PREFIX, '--channel', 'prod', '--no-condition-keys']);
+  const printed = await runInMemory([
+    '--json',
+    'releases',
+    'policy',
+    '--bucket',
+    testbed.bucket,
+    '--prefix',
+    PREFIX,
+    '--channel',
+    'prod',
+    '--no-condition-keys',
+  ]);
   policies = JSON.parse(printed.stdout.trim().split('\n').at(-1)!).data as StorePolicies;
   for (const role of ['publisher', 'gc', 'reader'] as const) roles[role] = await scopedCredentials(policies[role]);
 });
@@ -31,7 +57,12 @@ afterAll(async () => {
 
 let fixtures = 0;
 const fixture = (version: string): Promise<FixtureLock> =>
-  writeFixtureLock(join(dir, `f${fixtures++}`), { plugins: [{ name: 'json', version, platforms: ['linux/amd64'] }, { name: 'k8saudit', version, platforms: ['linux/amd64'] }] });
+  writeFixtureLock(join(dir, `f${fixtures++}`), {
+    plugins: [
+      { name: 'json', version, platforms: ['linux/amd64'] },
+      { name: 'k8saudit', version, platforms: ['linux/amd64'] },
+    ],
+  });
 const storeFlags = () => ['--bucket', testbed.bucket, '--prefix', PREFIX, '--endpoint', testbed.endpoint];
 
 async function cli(role: keyof typeof roles, argv: string[]) {
@@ -39,7 +70,8 @@ async function cli(role: keyof typeof roles, argv: string[]) {
   return { code, result: JSON.parse(stdout.trim().split('\n').at(-1)!) as { data?: Record<string, unknown>; error?: { code: string } } };
 }
 
-const clientOf = (role: keyof typeof roles): S3Client => createS3Client({ endpoint: testbed.endpoint, region: testbed.region, credentials: roles[role], maxAttempts: 1 });
+const clientOf = (role: keyof typeof roles): S3Client =>
+  createS3Client({ endpoint: testbed.endpoint, region: testbed.region, credentials: roles[role], maxAttempts: 1 });
 
 /** The S3 error name a request gets, or 'ok'. */
 async function attempt(request: Promise<unknown>): Promise<string> {
@@ -63,7 +95,9 @@ describe('the publisher role', () => {
 
   it('cannot delete a release, a channel or a blob, nor run gc', async () => {
     const publisher = clientOf('publisher');
-    const release = (await new ReleaseReader({ objects: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }), prefix: PREFIX }).getRelease(first));
+    const release = await new ReleaseReader({ objects: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }), prefix: PREFIX }).getRelease(
+      first,
+    );
     for (const key of [`${PREFIX}/releases/${first}.json`, `${PREFIX}/channels/prod.json`, `${PREFIX}/${release.plugins[0]!.blob}`]) {
       expect(await attempt(publisher.send(new DeleteObjectCommand({ Bucket: testbed.bucket, Key: key })))).toBe('AccessDenied');
     }
@@ -104,7 +138,9 @@ describe('the gc role', () => {
     // A release that lacks a blob, with the upload that was meant to put it there left unfinished.
     const three = await fixture('3.0.0');
     const lacking = String((await cli('publisher', ['publish', '--lock', three.lockPath, '--extracted', three.extractedDir])).result.data!.release);
-    const release = await new ReleaseReader({ objects: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }), prefix: PREFIX }).getRelease(lacking);
+    const release = await new ReleaseReader({ objects: new S3ObjectStore({ client: testbed.client, bucket: testbed.bucket }), prefix: PREFIX }).getRelease(
+      lacking,
+    );
     const blobKey = `${PREFIX}/${release.plugins[0]!.blob}`;
     await testbed.client.send(new DeleteObjectCommand({ Bucket: testbed.bucket, Key: blobKey }));
     await testbed.client.send(new CreateMultipartUploadCommand({ Bucket: testbed.bucket, Key: blobKey }));
@@ -138,7 +174,9 @@ describe('the reader role', () => {
     expect(await attempt(client.send(new ListObjectsV2Command({ Bucket: testbed.bucket, Prefix: `${PREFIX}/` })))).toBe('AccessDenied');
     await testbed.client.send(new PutObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/channels/staging.json`, Body: '{}' }));
     expect(await attempt(client.send(new GetObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/channels/staging.json` })))).toBe('AccessDenied');
-    expect(await attempt(client.send(new PutObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/blobs/sha256/${'1'.repeat(64)}`, Body: 'x' })))).toBe('AccessDenied');
+    expect(await attempt(client.send(new PutObjectCommand({ Bucket: testbed.bucket, Key: `${PREFIX}/blobs/sha256/${'1'.repeat(64)}`, Body: 'x' })))).toBe(
+      'AccessDenied',
+    );
     client.destroy();
   });
 });

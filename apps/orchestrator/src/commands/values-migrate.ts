@@ -29,7 +29,14 @@ export async function valuesMigrate(ctx: CommandContext, file: string, options: 
   } catch (cause) {
     ctx.reporter.event({ type: 'task', id: 'migrate', title, status: 'failed' });
     throw new ValuesError(
-      [{ code: ValuesErrorCode.ReadFailed, path: '', message: `cannot read ${file}`, hint: 'name the values file of the upstream falco chart, e.g. from helm get values falco' }],
+      [
+        {
+          code: ValuesErrorCode.ReadFailed,
+          path: '',
+          message: `cannot read ${file}`,
+          hint: 'name the values file of the upstream falco chart, e.g. from helm get values falco',
+        },
+      ],
       { cause },
     );
   }

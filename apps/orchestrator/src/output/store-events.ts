@@ -67,7 +67,8 @@ export function storeTaskRows(event: StoreEvent): CliEvent | undefined {
         detail: event.status === 'moved' ? (event.from ? `was ${event.from}` : 'new channel') : 'already there',
       };
     case 'gc': {
-      const title = event.status === 'aborted' ? `abort the unfinished upload of ${event.key}` : `delete ${event.kind === 'blob' ? '' : `${event.kind} `}${event.key}`;
+      const title =
+        event.status === 'aborted' ? `abort the unfinished upload of ${event.key}` : `delete ${event.kind === 'blob' ? '' : `${event.kind} `}${event.key}`;
       return { type: 'task', id: `gc ${event.kind} ${event.key}`, title, status: 'done', detail: event.size ? formatBytes(event.size) : undefined };
     }
   }

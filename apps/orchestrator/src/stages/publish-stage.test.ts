@@ -51,7 +51,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(cwd, { recursive: true, force: true }));
 
-const STORE = { bucket: 'corp-falco', prefix: 'falco', endpoint: undefined, region: 'us-east-1', forcePathStyle: undefined, credentials: undefined, timeoutMs: 60_000 };
+const STORE = {
+  bucket: 'corp-falco',
+  prefix: 'falco',
+  endpoint: undefined,
+  region: 'us-east-1',
+  forcePathStyle: undefined,
+  credentials: undefined,
+  timeoutMs: 60_000,
+};
 
 /** The stage over an in-memory bucket, with the task rows it draws. */
 function run(input: Partial<PublishStageInput>, objects: MemoryObjectStore) {

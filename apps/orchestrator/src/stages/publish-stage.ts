@@ -86,13 +86,21 @@ function lockStorePrefix(input: PublishStageInput, where: string, deps: StageDep
     waitMs: input.storeLock.waitMs,
     signal: deps.signal,
     onWait: (holder) =>
-      deps.reporter.event({ type: 'diagnostic', severity: 'info', code: 'LOCK_HELD', message: `${describeLockHolder(holder, where)}: waiting for it to finish` }),
+      deps.reporter.event({
+        type: 'diagnostic',
+        severity: 'info',
+        code: 'LOCK_HELD',
+        message: `${describeLockHolder(holder, where)}: waiting for it to finish`,
+      }),
   });
 }
 
 /** The lock file of one store prefix: the same endpoint, bucket and prefix give the same file. */
 export function storeLockFile(dir: string, store: Pick<StoreConnection, 'endpoint' | 'bucket' | 'prefix'>): string {
   const prefix = (store.prefix ?? '').replace(/^\/+|\/+$/g, '');
-  const key = createHash('sha256').update(`${store.endpoint ?? 'aws'}\n${store.bucket}\n${prefix}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${store.endpoint ?? 'aws'}\n${store.bucket}\n${prefix}`)
+    .digest('hex')
+    .slice(0, 16);
   return join(dir, `publish-${key}.lock`);
 }

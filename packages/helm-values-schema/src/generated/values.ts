@@ -474,11 +474,11 @@ export interface FalcoAirgapValues {
        */
       engines: {
         /**
-         * Docker. Off, unlike the upstream chart: Kubernetes nodes run containerd or CRI-O, and the socket sits directly in /var/run, so mounting it leaves an empty /var/run/docker.sock directory on nodes without Docker.
+         * Docker.
          */
         docker: {
           /**
-           * Collect metadata from this engine.
+           * Collect metadata from Docker. Off, unlike the upstream chart: Kubernetes nodes run containerd or CRI-O, and the socket sits directly in /var/run, so mounting it leaves an empty /var/run/docker.sock directory on nodes without Docker.
            */
           enabled: boolean;
           /**
@@ -683,11 +683,11 @@ export interface FalcoAirgapValues {
       enabled: boolean;
     };
     /**
-     * Alerts to syslog; they reach the node only when /dev/log is mounted (mounts.volumes).
+     * Alerts to syslog.
      */
     syslog_output: {
       /**
-       * Write alerts to syslog.
+       * Write alerts to syslog, as upstream; they reach the node only when /dev/log is mounted (mounts.volumes).
        */
       enabled: boolean;
     };
@@ -1181,7 +1181,7 @@ export interface FalcoAirgapValues {
        */
       periodSeconds: number;
       /**
-       * Failures in a row before the kubelet acts.
+       * Failures in a row before the kubelet acts. 30, not 20 as upstream: the start includes fetching plugins from S3 under pluginStrategy s3.
        */
       failureThreshold: number;
     };

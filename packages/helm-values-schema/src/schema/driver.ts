@@ -20,7 +20,7 @@ export const driver: SchemaNode = object(
       'modern_ebpf',
     ),
     sysfsMountPath: string(
-      "Host path mounted read-only at the same path for modern_ebpf and auto (driver.modernEbpf.sysfsMount): tracefs below it is where the TOCTOU mitigation attaches. /sys/kernel covers tracefs and debugfs; /sys/kernel/tracing or /sys/kernel/debug mount less.",
+      'Host path mounted read-only at the same path for modern_ebpf and auto (driver.modernEbpf.sysfsMount): tracefs below it is where the TOCTOU mitigation attaches. /sys/kernel covers tracefs and debugfs; /sys/kernel/tracing or /sys/kernel/debug mount less.',
       '/sys/kernel',
       { pattern: '^/sys/kernel(/[A-Za-z0-9_.-]+)*$', hint: 'write /sys/kernel, /sys/kernel/tracing or /sys/kernel/debug', example: '/sys/kernel/tracing' },
     ),
@@ -72,7 +72,11 @@ export const driver: SchemaNode = object(
                 code: ValuesErrorCode.BadImageReference,
                 hint: 'write the repository alone in lower case, e.g. falcosecurity/falco-driver-loader',
               }),
-              tag: string('Tag; empty means falcoVersion.', '', { pattern: TAG_PATTERN, code: ValuesErrorCode.BadImageReference, hint: 'write a tag such as 0.44.1' }),
+              tag: string('Tag; empty means falcoVersion.', '', {
+                pattern: TAG_PATTERN,
+                code: ValuesErrorCode.BadImageReference,
+                hint: 'write a tag such as 0.44.1',
+              }),
               digest: string('Content digest; when set it is used instead of the tag.', '', {
                 pattern: DIGEST_PATTERN,
                 code: ValuesErrorCode.BadImageReference,

@@ -74,8 +74,8 @@ export const falcoConfig: SchemaNode = object(
       [{ suggested_output: true }],
     ),
     stdout_output: object('Alerts on standard output (what kubectl logs shows).', { enabled: boolean('Write alerts to stdout.', true) }),
-    syslog_output: object('Alerts to syslog; they reach the node only when /dev/log is mounted (mounts.volumes).', {
-      enabled: boolean('Write alerts to syslog.', true),
+    syslog_output: object('Alerts to syslog.', {
+      enabled: boolean('Write alerts to syslog, as upstream; they reach the node only when /dev/log is mounted (mounts.volumes).', true),
     }),
     file_output: object('Alerts appended to a file inside the container.', {
       enabled: boolean('Write alerts to a file.', false),

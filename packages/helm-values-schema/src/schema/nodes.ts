@@ -9,7 +9,8 @@ export interface SchemaNode {
   $ref?: string;
   title?: string;
   description?: string;
-  type?: 'string' | 'boolean' | 'integer' | 'number' | 'object' | 'array' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'object' | 'array' | 'null')[];
+  type?:
+    'string' | 'boolean' | 'integer' | 'number' | 'object' | 'array' | readonly ('string' | 'integer' | 'number' | 'boolean' | 'object' | 'array' | 'null')[];
   default?: unknown;
   enum?: readonly unknown[];
   pattern?: string;

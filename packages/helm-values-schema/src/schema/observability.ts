@@ -29,7 +29,11 @@ export const metrics: SchemaNode = object('Falco metrics, served in Prometheus f
         port: integer('Service port.', 8765, { minimum: 1, maximum: 65535 }),
         targetPort: integer('Container port: falco.webserver.listen_port.', 8765, { minimum: 1, maximum: 65535 }),
         protocol: oneOfValues('Protocol.', ['TCP'] as const, 'TCP'),
-        ipFamilyPolicy: oneOfValues('Dual-stack policy of the Service; empty means the cluster default.', ['', 'SingleStack', 'PreferDualStack', 'RequireDualStack'] as const, ''),
+        ipFamilyPolicy: oneOfValues(
+          'Dual-stack policy of the Service; empty means the cluster default.',
+          ['', 'SingleStack', 'PreferDualStack', 'RequireDualStack'] as const,
+          '',
+        ),
         ipFamilies: list('IP families of the Service, in order, e.g. [IPv4, IPv6].', { type: 'string', enum: ['IPv4', 'IPv6'] }, [], { uniqueItems: true }),
       }),
     }),

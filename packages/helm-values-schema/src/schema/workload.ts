@@ -53,16 +53,22 @@ export const services = nullable(
   list('Extra Services, e.g. [{name: k8saudit-webhook, type: NodePort, ports: [{port: 9765, nodePort: 30007}]}] for the k8saudit plugin.', extraService),
 );
 
-const probe = (description: string, initialDelaySeconds: number, periodSeconds: number, failureThreshold: number) =>
+const probe = (description: string, initialDelaySeconds: number, periodSeconds: number, failureThreshold: number, thresholdNote = '') =>
   object(description, {
     initialDelaySeconds: integer('Seconds before the first probe.', initialDelaySeconds, { minimum: 0 }),
     timeoutSeconds: integer('Seconds before a probe times out.', 5, { minimum: 1 }),
     periodSeconds: integer('Seconds between probes.', periodSeconds, { minimum: 1 }),
-    failureThreshold: integer('Failures in a row before the kubelet acts.', failureThreshold, { minimum: 1 }),
+    failureThreshold: integer(`Failures in a row before the kubelet acts.${thresholdNote}`, failureThreshold, { minimum: 1 }),
   });
 
 export const healthChecks = object('Probes on the webserver health endpoint (only when falco.webserver.enabled).', {
-  startupProbe: probe('Startup probe; failureThreshold x periodSeconds bounds the start (plugins from S3 included).', 3, 5, 30),
+  startupProbe: probe(
+    'Startup probe; failureThreshold x periodSeconds bounds the start (plugins from S3 included).',
+    3,
+    5,
+    30,
+    ' 30, not 20 as upstream: the start includes fetching plugins from S3 under pluginStrategy s3.',
+  ),
   livenessProbe: probe('Liveness probe.', 0, 15, 3),
   readinessProbe: probe('Readiness probe.', 0, 15, 3),
 });
@@ -83,11 +89,15 @@ export const rbac = object(
   },
 );
 
-const SOCKET = { type: 'string', pattern: '^/[^\\s]*\\.sock$', 'x-hint': 'write the path of the socket on the node (not under /host), ending in .sock' } as const;
+const SOCKET = {
+  type: 'string',
+  pattern: '^/[^\\s]*\\.sock$',
+  'x-hint': 'write the path of the socket on the node (not under /host), ending in .sock',
+} as const;
 
-const socketEngine = (description: string, enabled: boolean, sockets: string[]) =>
+const socketEngine = (description: string, enabled: boolean, sockets: string[], enabledDescription = 'Collect metadata from this engine.') =>
   object(description, {
-    enabled: boolean('Collect metadata from this engine.', enabled),
+    enabled: boolean(enabledDescription, enabled),
     sockets: list(
       'Sockets as paths on the node; the plugin prefixes HOST_ROOT (/host) itself and skips sockets that do not exist. Each socket is mounted read-only: its directory, or the socket file alone when it sits directly in /run or /var/run.',
       SOCKET,
@@ -95,7 +105,11 @@ const socketEngine = (description: string, enabled: boolean, sockets: string[]) 
     ),
   });
 
-const simpleEngine = (description: string) => object(description, { enabled: boolean('Match containers of this engine (no socket: read from the cgroups).', true) });
+const DOCKER_OFF =
+  'Collect metadata from Docker. Off, unlike the upstream chart: Kubernetes nodes run containerd or CRI-O, and the socket sits directly in /var/run, so mounting it leaves an empty /var/run/docker.sock directory on nodes without Docker.';
+
+const simpleEngine = (description: string) =>
+  object(description, { enabled: boolean('Match containers of this engine (no socket: read from the cgroups).', true) });
 
 export const collectors = object('Metadata enrichment.', {
   enabled: boolean('Load the metadata collectors at all (with a driver, on a DaemonSet).', true),
@@ -107,11 +121,7 @@ export const collectors = object('Metadata enrichment.', {
       withSize: boolean('Inspect container sizes (slow).', false),
       hooks: list('When metadata is fetched.', { type: 'string', enum: ['create', 'start'] }, ['create'], { uniqueItems: true }),
       engines: object('Runtimes to ask; the sockets cover containerd, k3s, Bottlerocket (/run/host-containerd), CRI-O and podman.', {
-        docker: socketEngine(
-          'Docker. Off, unlike the upstream chart: Kubernetes nodes run containerd or CRI-O, and the socket sits directly in /var/run, so mounting it leaves an empty /var/run/docker.sock directory on nodes without Docker.',
-          false,
-          ['/var/run/docker.sock'],
-        ),
+        docker: socketEngine('Docker.', false, ['/var/run/docker.sock'], DOCKER_OFF),
         podman: socketEngine('Podman.', true, ['/run/podman/podman.sock']),
         containerd: socketEngine('containerd outside Kubernetes, e.g. the host containerd of Bottlerocket.', true, ['/run/host-containerd/containerd.sock']),
         cri: socketEngine('Any CRI runtime: containerd, k3s, CRI-O.', true, [
@@ -130,10 +140,14 @@ export const collectors = object('Metadata enrichment.', {
     'The k8smeta plugin (in the lock, delivered by the plugin strategy): Kubernetes metadata from a k8s-metacollector you deploy with its own chart.',
     {
       enabled: boolean('Load the k8smeta plugin (with a driver, on a DaemonSet).', false),
-      collectorHostname: string('Host of the k8s-metacollector; empty means <release>-k8s-metacollector.<namespace>.svc, where its chart installs it under the same release name.', '', {
-        pattern: '^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)?$',
-        hint: 'write a host name such as k8s-metacollector.falco.svc',
-      }),
+      collectorHostname: string(
+        'Host of the k8s-metacollector; empty means <release>-k8s-metacollector.<namespace>.svc, where its chart installs it under the same release name.',
+        '',
+        {
+          pattern: '^([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?)?$',
+          hint: 'write a host name such as k8s-metacollector.falco.svc',
+        },
+      ),
       collectorPort: {
         type: ['integer', 'string'],
         description: 'gRPC port of the k8s-metacollector; empty means 45000.',
@@ -159,7 +173,10 @@ export const podSettings: Record<string, SchemaNode> = {
   podAnnotations: stringMap('Extra pod annotations.'),
   podLabels: stringMap('Extra pod labels.'),
   podPriorityClassName: nullable(
-    string('PriorityClass of the pods; empty or null means none.', '', { pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$', hint: 'name an existing PriorityClass' }),
+    string('PriorityClass of the pods; empty or null means none.', '', {
+      pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$',
+      hint: 'name an existing PriorityClass',
+    }),
   ),
   podHostname: nullable(
     string('Hostname of the pods (spec.hostname); empty or null keeps the pod name.', '', {
@@ -206,7 +223,11 @@ export const imagePullSecret = imagePullSecretRef();
 
 const pem = (description: string) => string(description, '', { hint: 'paste the PEM text, e.g. with helm --set-file' });
 const secretName = (description: string) =>
-  string(description, '', { pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$', maxLength: 253, hint: 'name a Secret in the release namespace' });
+  string(description, '', {
+    pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$',
+    maxLength: 253,
+    hint: 'name a Secret in the release namespace',
+  });
 
 export const certs = object(
   'TLS material for the webserver (mounted at /etc/falco/certs) and for client certificates of http_output (at /etc/falco/certs/client): an existing Secret, or PEM text the chart puts into one.',
