@@ -170,8 +170,6 @@ async function main(): Promise<void> {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   try {
     const tree = await writeTree(work);
-    const loader = builtLoader();
-    await evictFromPageCache(loader);
     const results: Record<string, unknown> = {
       date: new Date().toISOString(),
       machine: `${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, ${process.platform}/${process.arch}`,
@@ -214,6 +212,26 @@ async function main(): Promise<void> {
 
     // Loader: 5 plugins for linux/amd64, a fresh plugin directory per run, no cache.
     await cli(['--quiet', 'publish', '--bucket', bucket, '--prefix', 'loader', '--endpoint', endpoint, '--lock', tree.lockPath, '--channel', 'bench']);
+    const peakRss = async (binary: string, label: string): Promise<number[]> => {
+      const rss: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const dest = join(work, `rss-${label}-${i}`);
+        const timed = await mustRun('/usr/bin/time', ['-f', '%M', binary], {
+          FALCO_S3_LOADER_BUCKET: bucket,
+          FALCO_S3_LOADER_PREFIX: 'loader',
+          FALCO_S3_LOADER_CHANNEL: 'bench',
+          FALCO_S3_LOADER_ENDPOINT: endpoint,
+          FALCO_S3_LOADER_DEST: dest,
+        });
+        rss.push(+(Number(timed.stderr.trim().split('\n').at(-1)) / 1024).toFixed(1));
+        await rm(dest, { recursive: true });
+      }
+      return rss;
+    };
+    // The binary exactly as the build left it, before anything else has read it (a copy would).
+    const afterBuildRss = await peakRss(BUILT_BINARY, 'after-build');
+    const loader = builtLoader();
+    await evictFromPageCache(loader);
     for (const p of PLUGINS) {
       await mustRun('aws', [
         's3',
@@ -273,24 +291,6 @@ async function main(): Promise<void> {
       await rm(seedDest, { recursive: true });
       await rm(loaderDest, { recursive: true });
     }
-    const peakRss = async (binary: string, label: string): Promise<number[]> => {
-      const rss: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const dest = join(work, `rss-${label}-${i}`);
-        const timed = await mustRun('/usr/bin/time', ['-f', '%M', binary], {
-          FALCO_S3_LOADER_BUCKET: bucket,
-          FALCO_S3_LOADER_PREFIX: 'loader',
-          FALCO_S3_LOADER_CHANNEL: 'bench',
-          FALCO_S3_LOADER_ENDPOINT: endpoint,
-          FALCO_S3_LOADER_DEST: dest,
-        });
-        rss.push(+(Number(timed.stderr.trim().split('\n').at(-1)) / 1024).toFixed(1));
-        await rm(dest, { recursive: true });
-      }
-      return rss;
-    };
-    // The binary as the build left it, first, before anything else reads it.
-    const afterBuildRss = await peakRss(BUILT_BINARY, 'after-build');
     await evictFromPageCache(loader);
     const coldRss = await peakRss(loader, 'cold');
     const rss = [...afterBuildRss, ...coldRss];

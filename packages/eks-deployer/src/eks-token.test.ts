@@ -1,4 +1,5 @@
 import { STSClient } from '@aws-sdk/client-sts';
+import { definedFields } from '@falco-airgap/core';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_ID_HEADER, createEksToken, decodeEksToken, EKS_TOKEN_PREFIX, EksTokenProvider } from './eks-token.ts';
@@ -7,11 +8,13 @@ const KEYS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDE
 const AT = new Date('2026-03-01T12:00:00Z');
 
 const sts = (options: { region?: string; sessionToken?: string; endpoint?: string } = {}) =>
-  new STSClient({
-    region: options.region ?? 'eu-west-1',
-    endpoint: options.endpoint,
-    credentials: { ...KEYS, sessionToken: options.sessionToken },
-  });
+  new STSClient(
+    definedFields({
+      region: options.region ?? 'eu-west-1',
+      endpoint: options.endpoint,
+      credentials: definedFields({ ...KEYS, sessionToken: options.sessionToken }),
+    }),
+  );
 
 // SigV4 computed here from the specification, independently of the signer the library uses.
 function expectedSignature(url: URL, clusterName: string): string {

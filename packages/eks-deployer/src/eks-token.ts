@@ -1,4 +1,5 @@
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { definedFields } from '@falco-airgap/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import { awsCall, fromAwsError } from './aws-errors.ts';
@@ -45,7 +46,7 @@ export async function createEksToken(options: EksTokenOptions): Promise<EksToken
     uriEscapePath: true,
   });
   const host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
-  const request: HttpRequest = {
+  const request: HttpRequest = definedFields({
     method: 'GET',
     protocol: endpoint.protocol,
     hostname: endpoint.hostname,
@@ -53,7 +54,7 @@ export async function createEksToken(options: EksTokenOptions): Promise<EksToken
     path: endpoint.path,
     query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
     headers: { host, [CLUSTER_ID_HEADER]: clusterName },
-  };
+  });
   let presigned: HttpRequest;
   try {
     presigned = await signer.presign(request, { expiresIn: PRESIGN_EXPIRES_SECONDS, signingDate: now });

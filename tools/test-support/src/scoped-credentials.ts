@@ -18,8 +18,8 @@ export interface ScopedCredentials {
 export async function scopedCredentials(policy: IamPolicyDocument, durationSeconds = 3600): Promise<ScopedCredentials> {
   const env = requireTestbed('TESTBED_S3_ENDPOINT', 'TESTBED_S3_ACCESS_KEY', 'TESTBED_S3_SECRET_KEY', 'TESTBED_S3_REGION');
   const sts = new STSClient({
-    endpoint: env.TESTBED_S3_ENDPOINT,
-    region: env.TESTBED_S3_REGION,
+    endpoint: env.TESTBED_S3_ENDPOINT!,
+    region: env.TESTBED_S3_REGION!,
     credentials: { accessKeyId: env.TESTBED_S3_ACCESS_KEY!, secretAccessKey: env.TESTBED_S3_SECRET_KEY! },
   });
   try {

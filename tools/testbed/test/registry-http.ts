@@ -7,8 +7,8 @@ export interface RegistryEndpoint {
   address: string;
   tls: boolean;
   /** PEM of the CA that signed the registry's certificate; omitted means the system trust store. */
-  ca?: Buffer;
-  credentials?: { user: string; password: string };
+  ca?: Buffer | undefined;
+  credentials?: { user: string; password: string } | undefined;
 }
 
 export interface RegistryResponse {

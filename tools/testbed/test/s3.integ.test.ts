@@ -14,8 +14,8 @@ import { requireTestbed } from '../env.ts';
 
 const env = requireTestbed('TESTBED_S3_ENDPOINT', 'TESTBED_S3_ACCESS_KEY', 'TESTBED_S3_SECRET_KEY', 'TESTBED_S3_REGION');
 const client = new S3Client({
-  endpoint: env.TESTBED_S3_ENDPOINT,
-  region: env.TESTBED_S3_REGION,
+  endpoint: env.TESTBED_S3_ENDPOINT!,
+  region: env.TESTBED_S3_REGION!,
   forcePathStyle: true,
   credentials: { accessKeyId: env.TESTBED_S3_ACCESS_KEY!, secretAccessKey: env.TESTBED_S3_SECRET_KEY! },
 });

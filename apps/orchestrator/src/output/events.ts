@@ -4,7 +4,7 @@ export interface TaskEvent {
   id: string;
   title: string;
   status: 'running' | 'done' | 'failed' | 'skipped';
-  detail?: string;
+  detail?: string | undefined;
 }
 
 /** Byte progress of a running task. */
@@ -21,8 +21,8 @@ export interface DiagnosticEvent {
   severity: 'error' | 'warning' | 'info';
   code: string;
   message: string;
-  hint?: string;
-  location?: string;
+  hint?: string | undefined;
+  location?: string | undefined;
 }
 
 export type CliEvent = TaskEvent | ProgressEvent | DiagnosticEvent;

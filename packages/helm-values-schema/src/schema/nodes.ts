@@ -32,9 +32,9 @@ export interface SchemaNode {
 }
 
 interface Annotations {
-  hint?: string;
+  hint?: string | undefined;
   example?: unknown;
-  code?: string;
+  code?: string | undefined;
 }
 
 function annotate(node: SchemaNode, { hint, example, code }: Annotations): SchemaNode {
@@ -108,7 +108,7 @@ export function ref(definition: string, description: string, defaultValue: Recor
  */
 export function nullable(node: SchemaNode): SchemaNode {
   const types = Array.isArray(node.type) ? node.type : [node.type];
-  return { ...node, type: [...types, 'null'] as SchemaNode['type'] };
+  return { ...node, type: [...types, 'null'] as NonNullable<SchemaNode['type']> };
 }
 
 function isNullable(node: SchemaNode): boolean {

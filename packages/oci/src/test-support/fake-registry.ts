@@ -26,7 +26,7 @@ export interface Faults {
   /** Answer Range requests with the whole body (200), as some registries do. */
   ignoreRange?: boolean;
   /** Send half of this blob, then nothing until the request is aborted (a stalled transfer). */
-  stallBlob?: string;
+  stallBlob?: string | undefined;
   /** Called when the stalled transfer starts waiting. */
   onStall?: () => void;
 }
