@@ -54,7 +54,11 @@ function indexPage(program: Command): string {
 function commandPage(command: Command): string {
   const sections = [`# ${fullName(command)}`, GENERATED, command.description()];
   if (command.commands.length) {
-    sections.push(['| command | what it does |', '| --- | --- |', ...command.commands.map((c) => `| [\`${c.name()}\`](#${anchor(c)}) | ${cell(c.description())} |`)].join('\n'));
+    sections.push(
+      ['| command | what it does |', '| --- | --- |', ...command.commands.map((c) => `| [\`${c.name()}\`](#${anchor(c)}) | ${cell(c.description())} |`)].join(
+        '\n',
+      ),
+    );
     for (const sub of command.commands) sections.push(...leafSections(sub, '##'));
   } else {
     sections.push(...leafSections(command, '##', false));

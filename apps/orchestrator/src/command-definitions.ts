@@ -40,10 +40,7 @@ export function defineCommands(program: Command, execute: Execute): void {
     .showHelpAfterError(false)
     // Subcommands copy this when they are created: each one's --help lists the global flags too.
     .configureHelp({ showGlobalOptions: true })
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 success (including nothing to do), 1 operational failure, 2 invalid input, 3 verification failure, 130 interrupted.',
-    )
+    .addHelpText('after', '\nExit codes: 0 success (including nothing to do), 1 operational failure, 2 invalid input, 3 verification failure, 130 interrupted.')
     .addHelpText('afterAll', `\n${OPTION_VARIABLES_HELP}`);
 
   const manifest = program.command('manifest').description('work with plugins-manifest.yaml');
@@ -161,9 +158,7 @@ export function defineCommands(program: Command, execute: Execute): void {
     .command('completion')
     .description('print a completion script for your shell, e.g. source <(falco-airgap completion bash)')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(COMPLETION_SHELLS))
-    .action(
-      execute('completion', async (_ctx, command) => (await import('./commands/completion.ts')).completionCommand(command.args[0]!, command.parent!)),
-    );
+    .action(execute('completion', async (_ctx, command) => (await import('./commands/completion.ts')).completionCommand(command.args[0]!, command.parent!)));
 }
 
 function defineReleasesCommands(program: Command, execute: Execute): void {

@@ -75,7 +75,9 @@ function bashScript(name: string, specs: CommandSpec[], globals: OptionSpec[]): 
   const choices = [
     ...globals.filter((o) => o.choices).map((o) => ({ pattern: o.flags.map((f) => `*'|${f}'`).join(' | '), choices: o.choices! })),
     ...specs.flatMap((s) =>
-      s.path === '' ? [] : s.options.filter((o) => o.choices).map((o) => ({ pattern: o.flags.map((f) => singleQuoted(`${s.path}|${f}`)).join(' | '), choices: o.choices! })),
+      s.path === ''
+        ? []
+        : s.options.filter((o) => o.choices).map((o) => ({ pattern: o.flags.map((f) => singleQuoted(`${s.path}|${f}`)).join(' | '), choices: o.choices! })),
     ),
   ].map((c) => `    ${c.pattern}) choices=${singleQuoted(c.choices.join(' '))} ;;`);
   return `# ${name} completion for bash. Load it with: source <(${name} completion bash)
@@ -142,7 +144,9 @@ function zshScript(name: string, specs: CommandSpec[], globals: OptionSpec[]): s
   const choices = [
     ...globals.filter((o) => o.choices).map((o) => ({ pattern: o.flags.map((f) => `*'|${f}'`).join(' | '), choices: o.choices! })),
     ...specs.flatMap((s) =>
-      s.path === '' ? [] : s.options.filter((o) => o.choices).map((o) => ({ pattern: o.flags.map((f) => singleQuoted(`${s.path}|${f}`)).join(' | '), choices: o.choices! })),
+      s.path === ''
+        ? []
+        : s.options.filter((o) => o.choices).map((o) => ({ pattern: o.flags.map((f) => singleQuoted(`${s.path}|${f}`)).join(' | '), choices: o.choices! })),
     ),
   ].map((c) => `    ${c.pattern}) fa_choices=${array(c.choices.map(singleQuoted))} ;;`);
   return `#compdef ${name}
@@ -200,7 +204,16 @@ function fishScript(name: string, specs: CommandSpec[], globals: OptionSpec[]): 
   const fn = `__${name.replaceAll('-', '_')}`;
   const quoted = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
   const cases = (lines: (s: CommandSpec) => string[]) =>
-    specs.map((s) => `        case ${quoted(s.path)}\n${lines(s).map((l) => `            ${l}`).join('\n') || '            return'}`).join('\n');
+    specs
+      .map(
+        (s) =>
+          `        case ${quoted(s.path)}\n${
+            lines(s)
+              .map((l) => `            ${l}`)
+              .join('\n') || '            return'
+          }`,
+      )
+      .join('\n');
   const flagArgs = (o: OptionSpec) => o.flags.map((f) => (f.startsWith('--') ? `-l ${f.slice(2)}` : `-s ${f.slice(1)}`)).join(' ');
   const valueArgs = (o: OptionSpec) => (!o.takesValue ? '' : o.choices ? ` -x -a ${quoted(o.choices.join(' '))}` : ' -r -F');
   const optionLine = (o: OptionSpec, condition: string) => `complete -c ${name}${condition} ${flagArgs(o)}${valueArgs(o)} -d ${quoted(o.description)}`;

@@ -2,7 +2,7 @@ import type { ResolvedEnvironment } from './environment.ts';
 import type { Reporter } from './output/reporter.ts';
 
 export interface GlobalOptions {
-  config?: string;
+  config?: string | undefined;
   json: boolean;
   quiet: boolean;
   verbose: boolean;

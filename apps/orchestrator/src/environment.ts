@@ -95,7 +95,9 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
     },
     cacheDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'oci'),
     lockDir: join(value('XDG_CACHE_HOME') ?? join(home, '.cache'), 'falco-airgap', 'locks'),
-    optionVariables: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith(OPTION_VARIABLE_PREFIX) && !!entry[1])),
+    optionVariables: Object.fromEntries(
+      Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith(OPTION_VARIABLE_PREFIX) && !!entry[1]),
+    ),
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
     awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,
     kubeconfig: value('KUBECONFIG')?.split(delimiter).filter(Boolean) ?? [join(home, '.kube', 'config')],

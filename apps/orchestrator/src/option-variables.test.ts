@@ -28,7 +28,9 @@ describe('option variables', () => {
   it('derive their names from the long flag, unless the option has its own', () => {
     const names = (command: Command): string[] => [...command.options.map((o) => optionVariable(o) ?? ''), ...command.commands.flatMap(names)];
     const all = names(definedProgram());
-    expect(all).toEqual(expect.arrayContaining(['FALCO_AIRGAP_CA_FILE', 'FALCO_AIRGAP_PLAIN_HTTP', 'FALCO_AIRGAP_LOCK_TIMEOUT', 'FALCO_AIRGAP_NO_COLOR', 'FALCO_AIRGAP_OUTPUT']));
+    expect(all).toEqual(
+      expect.arrayContaining(['FALCO_AIRGAP_CA_FILE', 'FALCO_AIRGAP_PLAIN_HTTP', 'FALCO_AIRGAP_LOCK_TIMEOUT', 'FALCO_AIRGAP_NO_COLOR', 'FALCO_AIRGAP_OUTPUT']),
+    );
     expect(all).toEqual(expect.arrayContaining(['FALCO_AIRGAP_S3_BUCKET', 'FALCO_AIRGAP_S3_PREFIX', 'FALCO_AIRGAP_S3_ENDPOINT']));
     expect(all).not.toContain('FALCO_AIRGAP_BUCKET');
     expect(all.filter((name) => name && !/^FALCO_AIRGAP_[A-Z0-9_]+$/.test(name))).toEqual([]);
@@ -44,15 +46,20 @@ describe('option variables', () => {
         FALCO_AIRGAP_JSON: 'yes',
       }),
     ).toEqual({ plainHttp: ['a:5000', 'b:5000'], via: 'docker', build: false, bucket: 'corp', json: true });
-    expect(parse(['extract'], { FALCO_AIRGAP_S3_BUCKET: 'corp', FALCO_AIRGAP_NO_BUILD: '0', FALCO_AIRGAP_JSON: 'false' })).toMatchObject({ build: true, json: false });
+    expect(parse(['extract'], { FALCO_AIRGAP_S3_BUCKET: 'corp', FALCO_AIRGAP_NO_BUILD: '0', FALCO_AIRGAP_JSON: 'false' })).toMatchObject({
+      build: true,
+      json: false,
+    });
   });
 
   it('lose to flags: a flag replaces the whole list of a variable', () => {
-    expect(parse(['extract', '--plain-http', 'c:5000', '--plain-http', 'd:5000', '--via', 'direct', '--bucket', 'flag'], {
-      FALCO_AIRGAP_PLAIN_HTTP: 'a:5000,b:5000',
-      FALCO_AIRGAP_VIA: 'docker',
-      FALCO_AIRGAP_S3_BUCKET: 'corp',
-    })).toMatchObject({ plainHttp: ['c:5000', 'd:5000'], via: 'direct', bucket: 'flag' });
+    expect(
+      parse(['extract', '--plain-http', 'c:5000', '--plain-http', 'd:5000', '--via', 'direct', '--bucket', 'flag'], {
+        FALCO_AIRGAP_PLAIN_HTTP: 'a:5000,b:5000',
+        FALCO_AIRGAP_VIA: 'docker',
+        FALCO_AIRGAP_S3_BUCKET: 'corp',
+      }),
+    ).toMatchObject({ plainHttp: ['c:5000', 'd:5000'], via: 'direct', bucket: 'flag' });
   });
 
   it('are checked like flags: a bad value exits 2 naming the variable', async () => {

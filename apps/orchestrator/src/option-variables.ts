@@ -71,9 +71,10 @@ function valueOf(option: Option, variable: string, raw: string): unknown {
     }
   }
   if (!isListOption(option)) return option.parseArg ? option.parseArg(raw, option.defaultValue) : raw;
-  return values.reduce<unknown>((previous, value) => (option.parseArg ? option.parseArg(value, previous) : [...(previous as unknown[]), value]), [
-    ...(option.defaultValue as unknown[]),
-  ]);
+  return values.reduce<unknown>(
+    (previous, value) => (option.parseArg ? option.parseArg(value, previous) : [...(previous as unknown[]), value]),
+    [...(option.defaultValue as unknown[])],
+  );
 }
 
 function switchValue(variable: string, raw: string): boolean {

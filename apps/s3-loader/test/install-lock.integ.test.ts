@@ -50,7 +50,8 @@ describe('two loaders installing into one directory', () => {
     let firstPid = 0;
     const first = runProcess(loader, [], env, { onSpawn: (pid) => (firstPid = pid) });
     const lockFile = join(dest, '.falco-airgap.lock');
-    for (let i = 0; i < 300 && !(existsSync(lockFile) && (await readFile(lockFile, 'utf8').catch(() => '')).includes(`"pid":${firstPid}`)); i++) await sleep(50);
+    for (let i = 0; i < 300 && !(existsSync(lockFile) && (await readFile(lockFile, 'utf8').catch(() => '')).includes(`"pid":${firstPid}`)); i++)
+      await sleep(50);
     const second = runProcess(loader, [], env);
     const [a, b] = await Promise.all([first, second]);
 

@@ -186,7 +186,13 @@ async function readHolder(file: string): Promise<LockHolder | 'gone' | 'unwritte
   }
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
-    if (Number.isSafeInteger(value.pid) && value.pid! > 0 && typeof value.hostname === 'string' && typeof value.purpose === 'string' && typeof value.since === 'string') {
+    if (
+      Number.isSafeInteger(value.pid) &&
+      value.pid! > 0 &&
+      typeof value.hostname === 'string' &&
+      typeof value.purpose === 'string' &&
+      typeof value.since === 'string'
+    ) {
       return { purpose: value.purpose, pid: value.pid!, hostname: value.hostname, since: value.since, processStart: value.processStart };
     }
   } catch {

@@ -18,7 +18,12 @@ export interface ReleaseStatus {
   /** The fingerprint (chart and values) the revision was made from. */
   description?: string | undefined;
   /** pluginStrategy and where plugins come from, as the revision's values say. */
-  plugins?: { strategy: string; s3?: { bucket?: string | undefined; prefix?: string | undefined; channel?: string | undefined; release?: string | undefined } | undefined } | undefined;
+  plugins?:
+    | {
+        strategy: string;
+        s3?: { bucket?: string | undefined; prefix?: string | undefined; channel?: string | undefined; release?: string | undefined } | undefined;
+      }
+    | undefined;
   /** Every container image the workloads' pod templates run, init containers included. */
   images: { workload: string; container: string; image: string }[];
   rollout?: RolloutState | undefined;

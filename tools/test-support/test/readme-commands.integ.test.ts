@@ -99,7 +99,9 @@ describe("README.md's commands", () => {
   const fenced = fencedCommands();
 
   it('are the quick start and the connected-machine extract', () => {
-    expect(fenced).toEqual(expect.arrayContaining(['npm run demo', 'npm run setup', 'npm run test:all', 'npx falco-airgap extract', 'npx falco-airgap extract --locked']));
+    expect(fenced).toEqual(
+      expect.arrayContaining(['npm run demo', 'npm run setup', 'npm run test:all', 'npx falco-airgap extract', 'npx falco-airgap extract --locked']),
+    );
   });
 
   it.each([...new Set([...fenced, ...inlineCommands()])])('%s: names a script, file or program this checkout has', (command) => {

@@ -90,15 +90,19 @@ describe('README examples', () => {
     expect(problems).toEqual([]);
   }, 300_000);
 
-  it.each(examples.filter((e) => e.runs).map((e) => [`${e.readme}:${e.line}`, e] as const))('%s runs', async (_where, example) => {
-    const run = await promisify(execFile)(
-      process.execPath,
-      ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', join(workDir, example.file)],
-      { cwd: repoRoot, timeout: 60_000 },
-    ).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr }),
-    );
-    expect(run).toEqual({ code: 0, stderr: '' });
-  }, 90_000);
+  it.each(examples.filter((e) => e.runs).map((e) => [`${e.readme}:${e.line}`, e] as const))(
+    '%s runs',
+    async (_where, example) => {
+      const run = await promisify(execFile)(
+        process.execPath,
+        ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', join(workDir, example.file)],
+        { cwd: repoRoot, timeout: 60_000 },
+      ).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+      expect(run).toEqual({ code: 0, stderr: '' });
+    },
+    90_000,
+  );
 });

@@ -79,7 +79,17 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const extractArgs = (out: string, cache: string) => ['extract', '--manifest', 'manifest.yaml', '--out', out, '--cache-dir', cache, '--plain-http', `127.0.0.1:${registry.port}`];
+const extractArgs = (out: string, cache: string) => [
+  'extract',
+  '--manifest',
+  'manifest.yaml',
+  '--out',
+  out,
+  '--cache-dir',
+  cache,
+  '--plain-http',
+  `127.0.0.1:${registry.port}`,
+];
 
 describe('two extracts into one output directory', () => {
   it('refuses the second at once with exit 1 and the holder, and the first finishes with a lock that verifies', async () => {
@@ -88,7 +98,10 @@ describe('two extracts into one output directory', () => {
     const second = await cli(extractArgs('fail-fast', 'cache-a')).done;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
-      new RegExp(`^error\\[LOCK_HELD\\]: another extract \\(pid ${first.pid}\\) is using ${root}/fail-fast since \\S+ — wait for it to finish and run again`, 'm'),
+      new RegExp(
+        `^error\\[LOCK_HELD\\]: another extract \\(pid ${first.pid}\\) is using ${root}/fail-fast since \\S+ — wait for it to finish and run again`,
+        'm',
+      ),
     );
 
     const done = await first.done;
@@ -133,7 +146,12 @@ describe('two publishes to one store prefix', () => {
     const plugins = ['k8saudit', 'json', 'cloudtrail'].map((name) => ({ name, version: '1.0.0', size: 1024 * 1024 }));
     await writeFixtureLock(join(root, 'store'), { plugins });
     await mkdir(join(root, 'xdg-cache'), { recursive: true });
-    publishEnv = { ...bucket.env, FALCO_AIRGAP_S3_BUCKET: bucket.bucket, FALCO_AIRGAP_S3_ENDPOINT: `http://127.0.0.1:${s3.port}`, FALCO_AIRGAP_S3_PREFIX: 'team/falco' };
+    publishEnv = {
+      ...bucket.env,
+      FALCO_AIRGAP_S3_BUCKET: bucket.bucket,
+      FALCO_AIRGAP_S3_ENDPOINT: `http://127.0.0.1:${s3.port}`,
+      FALCO_AIRGAP_S3_PREFIX: 'team/falco',
+    };
   });
   afterAll(async () => {
     await s3?.close();
@@ -159,7 +177,10 @@ describe('two publishes to one store prefix', () => {
     const second = await cli(publishArgs('staging'), publishEnv).done;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
-      new RegExp(`^error\\[LOCK_HELD\\]: another publish \\(pid ${first.pid}\\) is using s3://${bucket.bucket}/team/falco since \\S+ — wait for it to finish`, 'm'),
+      new RegExp(
+        `^error\\[LOCK_HELD\\]: another publish \\(pid ${first.pid}\\) is using s3://${bucket.bucket}/team/falco since \\S+ — wait for it to finish`,
+        'm',
+      ),
     );
     const done = await first.done;
     expect(done.stderr).not.toContain('error[');

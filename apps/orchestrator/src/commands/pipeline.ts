@@ -91,7 +91,15 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
   }
   if (store && lockFile) {
     const published = await publishStage(
-      { lockFile, platforms: [], channel: options.channel ?? options.env, dryRun: false, concurrency: 4, store, storeLock: { dir: ctx.environment.lockDir, waitMs } },
+      {
+        lockFile,
+        platforms: [],
+        channel: options.channel ?? options.env,
+        dryRun: false,
+        concurrency: 4,
+        store,
+        storeLock: { dir: ctx.environment.lockDir, waitMs },
+      },
       ctx,
     );
     results.push({ stage: 'publish', data: published.data });

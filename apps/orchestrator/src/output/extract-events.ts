@@ -37,7 +37,9 @@ export class ExtractTaskRows {
       case 'warning':
         return [{ type: 'diagnostic', severity: 'warning', code: event.code, message: renderOptionNames(event.message), hint: renderOptionNames(event.hint) }];
       case 'lock-wait':
-        return [{ type: 'diagnostic', severity: 'info', code: 'LOCK_HELD', message: `${describeLockHolder(event.holder, event.outDir)}: waiting for it to finish` }];
+        return [
+          { type: 'diagnostic', severity: 'info', code: 'LOCK_HELD', message: `${describeLockHolder(event.holder, event.outDir)}: waiting for it to finish` },
+        ];
     }
   }
 
