@@ -11,9 +11,13 @@ const source = new URL('../src/bin.ts', import.meta.url);
 if (existsSync(built) || !existsSync(source)) {
   await import(built.href);
 } else {
-  const child = spawn(process.execPath, ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', fileURLToPath(source), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', fileURLToPath(source), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   // The child gets Ctrl-C from the terminal itself; forwarding keeps `kill <pid>` working too.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {

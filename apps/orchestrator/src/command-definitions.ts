@@ -203,7 +203,7 @@ function defineReleasesCommands(program: Command, execute: Execute): void {
     .option('--channel <name>', 'limit the reader to this channel')
     .option('--partition <name>', 'AWS partition: aws, aws-us-gov, aws-cn', 'aws')
     .option('--kms-key-arn <arn>', 'KMS key of an SSE-KMS encrypted bucket')
-    .option('--no-condition-keys', "leave out the s3:if-none-match / s3:if-match conditions, for S3-compatible servers that refuse them (MinIO)")
+    .option('--no-condition-keys', 'leave out the s3:if-none-match / s3:if-match conditions, for S3-compatible servers that refuse them (MinIO)')
     .option('--retire-releases', 'let the gc role retire releases (gc --keep-releases)', false)
     .action(execute('releases policy', async (_ctx, command) => (await load()).releasesPolicy(command.opts())));
 }

@@ -1,3 +1,4 @@
+import { definedFields } from '@falco-airgap/core';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -29,10 +30,17 @@ async function reference(
   region: string,
   now: Date,
 ) {
-  const signer = new SignatureV4({ service: 's3', region, credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const signer = new SignatureV4({
+    service: 's3',
+    region,
+    credentials: definedFields(credentials),
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
   const [hostname, port] = host.split(':');
   const signed = await signer.sign(
-    {
+    definedFields({
       method,
       protocol: 'https:',
       hostname: hostname!,
@@ -40,7 +48,7 @@ async function reference(
       path,
       query: {},
       headers: { ...headers, host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-    },
+    }),
     { signingDate: now },
   );
   return signed.headers.authorization;

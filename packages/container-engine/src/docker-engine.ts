@@ -407,7 +407,12 @@ function engineMessage(error: unknown): string {
 
 function authConfig(auth: RegistryAuth | undefined): Dockerode.AuthConfig | undefined {
   if (!auth) return undefined;
-  return defined({ serveraddress: auth.serverAddress, username: auth.username, password: auth.password, identitytoken: auth.identityToken }) as Dockerode.AuthConfig;
+  return defined({
+    serveraddress: auth.serverAddress,
+    username: auth.username,
+    password: auth.password,
+    identitytoken: auth.identityToken,
+  }) as Dockerode.AuthConfig;
 }
 
 /** `repository[:tag]` split at the tag; a digest cannot name a tag or a push. */

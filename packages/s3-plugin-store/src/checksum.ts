@@ -45,7 +45,7 @@ export interface FileDigest {
 }
 
 /** Hashes a file in one pass: the whole-file sha256 and, for large files, the per-part digests. */
-export async function digestFile(path: string, options: { partSize?: number; signal?: AbortSignal } = {}): Promise<FileDigest> {
+export async function digestFile(path: string, options: { partSize?: number; signal?: AbortSignal | undefined } = {}): Promise<FileDigest> {
   const whole = createHash('sha256');
   const partSize = options.partSize;
   const parts: Buffer[] = [];

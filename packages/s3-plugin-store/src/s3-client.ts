@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { definedFields } from '@falco-airgap/core';
 import { assertRegion } from './layout.ts';
 
 export interface S3ConnectionOptions {
@@ -34,20 +35,22 @@ const DEFAULT_REQUEST_DURATION_LIMIT_MS = 15 * 60_000;
  */
 export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
   const region = assertRegion(options.region ?? 'us-east-1');
-  return new S3Client({
-    region,
-    endpoint: options.endpoint,
-    forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
-    credentials: options.credentials,
-    maxAttempts: options.maxAttempts ?? 3,
-    responseChecksumValidation: options.validateResponseChecksums === false ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-    requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
-      socketTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      requestTimeout: options.requestDurationLimitMs ?? DEFAULT_REQUEST_DURATION_LIMIT_MS,
-      throwOnRequestTimeout: true,
-      httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 },
-      httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 },
-    },
-  });
+  return new S3Client(
+    definedFields({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts ?? 3,
+      responseChecksumValidation: options.validateResponseChecksums === false ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      requestHandler: {
+        connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+        socketTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        requestTimeout: options.requestDurationLimitMs ?? DEFAULT_REQUEST_DURATION_LIMIT_MS,
+        throwOnRequestTimeout: true,
+        httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 },
+        httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 },
+      },
+    }),
+  );
 }

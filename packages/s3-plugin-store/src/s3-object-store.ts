@@ -13,6 +13,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { definedFields } from '@falco-airgap/core';
 import { createHash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { compositeSha256, hexToBase64, sha256Hex } from './checksum.ts';
@@ -57,7 +58,10 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string, options: RequestOptions = {}): Promise<ObjectInfo | undefined> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: options.signal });
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+        definedFields({ abortSignal: options.signal }),
+      );
       return {
         key,
         size: out.ContentLength ?? 0,
@@ -74,7 +78,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(key: string, options: RequestOptions = {}): Promise<StoredObject | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: options.signal });
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), definedFields({ abortSignal: options.signal }));
       return { body: await out.Body!.transformToByteArray(), etag: out.ETag ?? '' };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -84,7 +88,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async getStream(key: string, options: RequestOptions = {}): Promise<ObjectStream | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: options.signal });
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), definedFields({ abortSignal: options.signal }));
       // In Node the body is an http.IncomingMessage, which is an async iterable of Buffers.
       return { body: out.Body as unknown as AsyncIterable<Uint8Array>, size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
     } catch (error) {
@@ -106,7 +110,7 @@ export class S3ObjectStore implements ObjectStore {
           IfNoneMatch: options.ifNoneMatch,
           IfMatch: options.ifMatch,
         }),
-        { abortSignal: options.signal },
+        definedFields({ abortSignal: options.signal }),
       );
       return { etag: out.ETag ?? '' };
     } catch (error) {
@@ -132,7 +136,7 @@ export class S3ObjectStore implements ObjectStore {
           ChecksumSHA256: hexToBase64(options.sha256),
           IfNoneMatch: options.ifNoneMatch,
         }),
-        { abortSignal: options.signal },
+        definedFields({ abortSignal: options.signal }),
       );
       options.onProgress?.(options.size, options.size);
       return { etag: out.ETag ?? '', checksumSha256: out.ChecksumSHA256 ?? hexToBase64(options.sha256), multipart: false };
@@ -160,7 +164,7 @@ export class S3ObjectStore implements ObjectStore {
           Metadata: options.metadata,
           ChecksumAlgorithm: 'SHA256',
         }),
-        { abortSignal: signal },
+        definedFields({ abortSignal: signal }),
       );
       uploadId = created.UploadId!;
       const { parts, sha256, partDigests } = await this.sendParts(key, uploadId, file, options, partSize, concurrency);
@@ -182,7 +186,7 @@ export class S3ObjectStore implements ObjectStore {
           MultipartUpload: { Parts: parts },
           IfNoneMatch: options.ifNoneMatch,
         }),
-        { abortSignal: signal },
+        definedFields({ abortSignal: signal }),
       );
       uploadId = undefined;
       return { etag: out.ETag ?? '', checksumSha256: out.ChecksumSHA256 ?? compositeSha256(partDigests), multipart: true };
@@ -239,7 +243,7 @@ export class S3ObjectStore implements ObjectStore {
               ChecksumAlgorithm: 'SHA256',
               ChecksumSHA256: digest.toString('base64'),
             }),
-            { abortSignal: options.signal },
+            definedFields({ abortSignal: options.signal }),
           )
           .then(
             (out) => {
@@ -267,9 +271,10 @@ export class S3ObjectStore implements ObjectStore {
     do {
       let out;
       try {
-        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }), {
-          abortSignal: options.signal,
-        });
+        out = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+          definedFields({ abortSignal: options.signal }),
+        );
       } catch (error) {
         throw this.failure(error, 'list', prefix, options.signal);
       }
@@ -285,9 +290,10 @@ export class S3ObjectStore implements ObjectStore {
       const batch = keys.slice(i, i + DELETE_BATCH);
       let out;
       try {
-        out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), {
-          abortSignal: options.signal,
-        });
+        out = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+          definedFields({ abortSignal: options.signal }),
+        );
       } catch (error) {
         throw this.failure(error, 'delete', batch[0]!, options.signal);
       }
@@ -313,7 +319,7 @@ export class S3ObjectStore implements ObjectStore {
       try {
         out = await this.client.send(
           new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-          { abortSignal: options.signal },
+          definedFields({ abortSignal: options.signal }),
         );
       } catch (error) {
         throw this.failure(error, 'list', prefix, options.signal);
@@ -329,7 +335,10 @@ export class S3ObjectStore implements ObjectStore {
 
   async abortUpload(key: string, uploadId: string, options: RequestOptions = {}): Promise<void> {
     try {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), { abortSignal: options.signal });
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+        definedFields({ abortSignal: options.signal }),
+      );
     } catch (error) {
       if (error instanceof S3ServiceException && (error.name === 'NoSuchUpload' || error.$metadata.httpStatusCode === 404)) return;
       throw this.failure(error, 'delete', key, options.signal);

@@ -14,7 +14,9 @@ describe('falco-airgap releases policy', () => {
     const { data } = lastJson(result.stdout);
     expect(Object.keys(data)).toEqual(['publisher', 'gc', 'reader', 'lifecycle']);
     expect(data.publisher.Statement.map((s: { Sid: string }) => s.Sid)).toContain('DenyOverwritingBlobsAndReleases');
-    expect(data.gc.Statement.find((s: { Sid: string }) => s.Sid === 'DeleteGarbage').Resource).not.toContain('arn:aws:s3:::corp-falco/falco/plugins/releases/*');
+    expect(data.gc.Statement.find((s: { Sid: string }) => s.Sid === 'DeleteGarbage').Resource).not.toContain(
+      'arn:aws:s3:::corp-falco/falco/plugins/releases/*',
+    );
     expect(data.reader.Statement[0].Resource).toEqual([
       'arn:aws:s3:::corp-falco/falco/plugins/channels/prod.json',
       'arn:aws:s3:::corp-falco/falco/plugins/releases/*',
@@ -54,7 +56,10 @@ describe('store commands without a usable store', () => {
     [['publish', '--bucket', 'b-1', '--platform', 'linux/s390x'], 'unsupported --platform "linux/s390x"'],
     [['releases', 'list', '--bucket', '../etc'], 'error[S3STORE_BAD_NAME]: "../etc" is not a valid S3 bucket name'],
     [['releases', 'promote', 'r1', '--channel', 'prod', '--bucket', 'B_1'], 'error[S3STORE_BAD_NAME]: "B_1" is not a valid S3 bucket name'],
-    [['releases', 'list', '--bucket', 'b-1', '--region', 'eu-west-1\r\nX-Injected: 1'], 'error[S3STORE_BAD_NAME]: "eu-west-1\\r\\nX-Injected: 1" is not a valid region'],
+    [
+      ['releases', 'list', '--bucket', 'b-1', '--region', 'eu-west-1\r\nX-Injected: 1'],
+      'error[S3STORE_BAD_NAME]: "eu-west-1\\r\\nX-Injected: 1" is not a valid region',
+    ],
     [['releases', 'list', '--bucket', 'b-1', '--timeout', 'forever'], '--timeout "forever" is not a duration'],
     [['releases', 'list', '--bucket', 'b-1', '--timeout', '0s'], '--timeout must be more than 0s'],
     [['releases', 'gc', '--bucket', 'b-1', '--keep-releases', 'all'], '--keep-releases must be a whole number'],
