@@ -35,6 +35,8 @@ const DEFAULT_REQUEST_DURATION_LIMIT_MS = 15 * 60_000;
  */
 export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
   const region = assertRegion(options.region ?? 'us-east-1');
+  const responseChecksumValidation: S3ClientConfig['responseChecksumValidation'] =
+    options.validateResponseChecksums === false ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
   return new S3Client(
     definedFields({
       region,
@@ -42,7 +44,7 @@ export function createS3Client(options: S3ConnectionOptions = {}): S3Client {
       forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
       credentials: options.credentials,
       maxAttempts: options.maxAttempts ?? 3,
-      responseChecksumValidation: options.validateResponseChecksums === false ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation,
       requestHandler: {
         connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
         socketTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,

@@ -23,7 +23,7 @@ const env = requireTestbed(
 );
 const REGISTRY = env.TESTBED_REGISTRY!;
 const credentials = { accessKeyId: env.TESTBED_S3_ACCESS_KEY!, secretAccessKey: env.TESTBED_S3_SECRET_KEY! };
-const s3 = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT, region: env.TESTBED_S3_REGION, forcePathStyle: true, credentials });
+const s3 = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT!, region: env.TESTBED_S3_REGION!, forcePathStyle: true, credentials });
 const bucket = `cli-pipeline-${randomBytes(4).toString('hex')}`;
 // The CLI takes credentials from the environment, as in Jenkins.
 const awsEnv = { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: env.TESTBED_S3_REGION };

@@ -20,7 +20,7 @@ const testbedEnv = join(import.meta.dirname, '../../../../tools/testbed/env.ts')
 const { requireTestbed } = (await import(testbedEnv)) as { requireTestbed: (...keys: string[]) => Record<string, string> };
 const env = requireTestbed('TESTBED_S3_ENDPOINT', 'TESTBED_S3_ACCESS_KEY', 'TESTBED_S3_SECRET_KEY', 'TESTBED_S3_REGION');
 const credentials = { accessKeyId: env.TESTBED_S3_ACCESS_KEY!, secretAccessKey: env.TESTBED_S3_SECRET_KEY! };
-const client = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT, region: env.TESTBED_S3_REGION, forcePathStyle: true, credentials });
+const client = new S3Client({ endpoint: env.TESTBED_S3_ENDPOINT!, region: env.TESTBED_S3_REGION!, forcePathStyle: true, credentials });
 const bucket = `cli-publish-${randomBytes(4).toString('hex')}`;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 let dir: string;

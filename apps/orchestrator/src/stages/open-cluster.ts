@@ -1,3 +1,4 @@
+import { definedFields } from '@falco-airgap/core';
 import type { ClusterConnection, ClusterPort, HelmPort } from '@falco-airgap/eks-deployer';
 import type { ResolvedEnvironment } from '../environment.ts';
 import type { ClusterTarget } from '../options/cluster.ts';
@@ -17,12 +18,12 @@ export async function openCluster(target: ClusterTarget, environment: ResolvedEn
   if (target.kind === 'eks') {
     // Loaded only for EKS: a kubeconfig context needs no AWS SDK.
     const [{ EKSClient }, { STSClient }] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-sts')]);
-    const aws = {
+    const aws = definedFields({
       region: target.region,
-      credentials: environment.awsKeys,
+      credentials: environment.awsKeys && definedFields(environment.awsKeys),
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
-    };
+    });
     const eks = new EKSClient(aws);
     const sts = new STSClient(aws);
     destroy = () => {

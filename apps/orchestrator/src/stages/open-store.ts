@@ -1,3 +1,4 @@
+import { definedFields } from '@falco-airgap/core';
 import { createS3Client, DEFAULT_REQUEST_TIMEOUT_MS, PluginStore, S3ObjectStore, type StoreEvent } from '@falco-airgap/s3-plugin-store';
 import type { StoreConnection } from '../options/store.ts';
 
@@ -26,7 +27,7 @@ export function openStore(connection: StoreConnection, tuning: StoreTuning = {})
     region: connection.region,
     endpoint: connection.endpoint,
     forcePathStyle: connection.forcePathStyle,
-    credentials: connection.credentials,
+    credentials: connection.credentials && definedFields(connection.credentials),
     maxSockets: Math.max(16, (tuning.concurrency ?? 4) * 4),
     requestTimeoutMs: Math.min(DEFAULT_REQUEST_TIMEOUT_MS, connection.timeoutMs),
   });
