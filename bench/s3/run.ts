@@ -268,7 +268,7 @@ async function main(): Promise<void> {
           ENDPOINT: endpoint,
         });
       const ours = () =>
-        startToExec('sh', [join(repoRoot, 'apps/s3-loader/entrypoint.sh'), fakeFalco], {
+        startToExec('sh', [join(repoRoot, 'docker/base/falco-s3-loader-entrypoint.sh'), fakeFalco], {
           FALCO_S3_LOADER_BIN: loader,
           FALCO_S3_LOADER_BUCKET: bucket,
           FALCO_S3_LOADER_PREFIX: 'loader',

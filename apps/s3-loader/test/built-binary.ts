@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(appRoot, '../..');
 export const BUILT_BINARY = join(appRoot, 'dist/falco-s3-loader');
-export const ENTRYPOINT = join(appRoot, 'entrypoint.sh');
+/** The falco-s3-loader image's entrypoint, run here with FALCO_S3_LOADER_BIN pointing at the built executable. */
+export const ENTRYPOINT = join(repoRoot, 'docker/base/falco-s3-loader-entrypoint.sh');
 
 function newestSource(): number {
   let newest = 0;
