@@ -7,6 +7,7 @@ const LIBRARY_EDGES = {
   'lib:manifest': [],
   'lib:oci': [],
   'lib:container-engine': [],
+  'lib:fleet-identity': [],
   'lib:helm-values-schema': ['lib:manifest'],
   'lib:s3-plugin-store': ['lib:manifest'],
   'lib:plugin-extractor': ['lib:manifest', 'lib:oci', 'lib:container-engine'],

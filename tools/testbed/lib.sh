@@ -29,6 +29,57 @@ env_write() {
   mv "$tmp" "$TESTBED_ENV_FILE"
 }
 
+# Ports. Every endpoint a service listens on has a KEY (REGISTRY_PLAIN, S3, KUBE_APISERVER, ...). `up` claims it: the
+# port this testbed recorded before, else the usual one, else the next free one above it; FALCO_AIRGAP_<KEY>_PORT
+# pins it. The choice is kept as TESTBED_PORT_<KEY> in the env file, where status, tests and the CLI find it.
+
+port_listening() { [[ -n "$(ss -Hltn "sport = :$1")" ]]; }
+
+# port_recorded KEY: the port an earlier up of this testbed chose for KEY; empty if none.
+port_recorded() { cat "$TESTBED_DIR"/env.d/*.env 2> /dev/null | sed -n "s/^TESTBED_PORT_$1=//p" | tail -n 1; }
+
+# port_of KEY USUAL: the port KEY uses in this testbed: pinned, recorded, or the usual one.
+port_of() {
+  local pinned="FALCO_AIRGAP_$1_PORT"
+  if [[ -n "${!pinned:-}" ]]; then echo "${!pinned}"; return 0; fi
+  local recorded
+  recorded="$(port_recorded "$1")"
+  echo "${recorded:-$2}"
+}
+
+# port_reserved KEY PORT: another endpoint of this testbed has PORT recorded.
+port_reserved() { cat "$TESTBED_DIR"/env.d/*.env 2> /dev/null | grep -v "^TESTBED_PORT_$1=" | grep -qx "TESTBED_PORT_[A-Z0-9_]*=$2"; }
+
+# port_claim SERVICE KEY USUAL [DAEMON...]: prints the port KEY listens on after this up and records it.
+# A port held by one of DAEMONs (this testbed's own processes) is kept; any other listener moves KEY to a free port.
+port_claim() {
+  local service="$1" key="$2" usual="$3" pinned="FALCO_AIRGAP_$2_PORT" port candidate daemon
+  shift 3
+  port="$(port_of "$key" "$usual")"
+  for daemon in "$@"; do
+    if is_running "$daemon"; then
+      env_set "$service" "TESTBED_PORT_$key" "$port"
+      echo "$port"
+      return 0
+    fi
+  done
+  if [[ -n "${!pinned:-}" ]]; then
+    ! port_listening "$port" || die "port $port, pinned by $pinned, is already taken; free it or unset $pinned"
+  elif port_listening "$port" || port_reserved "$key" "$port"; then
+    for ((candidate = usual + 1; candidate < usual + 200; candidate++)); do
+      port_listening "$candidate" || port_reserved "$key" "$candidate" || break
+    done
+    ((candidate < usual + 200)) || die "no free port for $key in $usual-$((usual + 199))"
+    log "$key: port $port is taken, using $candidate"
+    port=$candidate
+  fi
+  env_set "$service" "TESTBED_PORT_$key" "$port"
+  echo "$port"
+}
+
+# ports_summary: KEY=PORT of every endpoint this testbed recorded, on one line.
+ports_summary() { cat "$TESTBED_DIR"/env.d/*.env 2> /dev/null | sed -n 's/^TESTBED_PORT_//p' | sort | paste -sd ' '; }
+
 pidfile() { echo "$TESTBED_DIR/run/$1.pid"; }
 # pid_alive PID: a zombie counts as gone; daemons are reparented to init, which may reap them late.
 pid_alive() {

@@ -3,8 +3,9 @@ import { FalcoAirgapError, type ErrorCategory } from '@falco-airgap/core';
 export const CliErrorCode = {
   Usage: 'CLI_USAGE',
   Interrupted: 'CLI_INTERRUPTED',
-  StageUnavailable: 'CLI_STAGE_UNAVAILABLE',
   Unexpected: 'CLI_UNEXPECTED',
+  UnknownFalcoVersion: 'CLI_UNKNOWN_FALCO_VERSION',
+  FalcoVersionRefused: 'CLI_FALCO_VERSION_REFUSED',
 } as const;
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
 

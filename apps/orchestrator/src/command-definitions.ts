@@ -8,6 +8,7 @@ import { addPlatformOption } from './options/platform.ts';
 import { addRegistryOptions } from './options/registry.ts';
 import { repeatable } from './options/repeatable.ts';
 import { addStoreOptions } from './options/store.ts';
+import { addVersionsFileOption } from './options/versions.ts';
 import { version } from './version.ts';
 
 export type Action = (ctx: CommandContext, command: Command) => Promise<CommandOutcome>;
@@ -22,6 +23,9 @@ export const OPTION_VARIABLES_HELP =
 // The manifest and lock libraries' DEFAULT_MANIFEST_PATH / DEFAULT_LOCK_PATH, written out so --help loads no YAML parser (a test keeps them equal).
 export const DEFAULT_MANIFEST_FILE = 'plugins/plugins-manifest.yaml';
 export const DEFAULT_LOCK_FILE = 'plugins/plugins-lock.yaml';
+// fleet-identity's DEFAULT_ISSUER / DEFAULT_AUDIENCE, written out for the same reason (a test keeps them equal).
+export const DEFAULT_FLEET_ISSUER = 'falco-airgap';
+export const DEFAULT_FLEET_AUDIENCE = 'falco-event-ingestor';
 
 /**
  * Every command with its flags, defined up front for --help and parsing; each implementation is
@@ -66,7 +70,13 @@ export function defineCommands(program: Command, execute: Execute): void {
         .choices(['direct', 'docker'])
         .default('direct'),
     )
-    .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false);
+    .option('--keep-source', 'also keep the whole filesystem of image sources under source/ (large)', false)
+    .option(
+      '--verify-signatures',
+      'require a cosign signature by --signature-key on every artifact and image (.sig tag or OCI referrer); exit 3 without one',
+      false,
+    )
+    .option('--signature-key <pem>', 'public key (PEM, ECDSA or Ed25519) the signatures must verify with, e.g. cosign.pub');
   addLockTimeoutOption(extract, 'the plugins directory');
   addRegistryOptions(extract)
     .option('--max-uncompressed-bytes <n>', 'largest size an artifact layer may unpack to')
@@ -112,6 +122,19 @@ export function defineCommands(program: Command, execute: Execute): void {
     .action(execute('build', async (ctx, command) => (await import('./commands/build.ts')).build(ctx, command.opts())));
 
   defineDeployCommands(program, execute);
+  defineBundleCommands(program, execute);
+  defineVersionsCommands(program, execute);
+  defineFleetCommands(program, execute);
+
+  const mirror = program
+    .command('mirror')
+    .description(
+      'copy every locked plugin and rules artifact into a private registry (digests and media types unchanged) and write a falcoctl index that points at the copies',
+    )
+    .requiredOption('--to <registry>', 'registry host[:port] to copy to, with an optional /prefix put before each repository')
+    .option('--lock <file>', 'lock written by extract', DEFAULT_LOCK_FILE)
+    .option('--index-out <file>', 'where the falcoctl index is written (falcoctl index add NAME file://... or an https URL serving it)', 'index.yaml');
+  addRegistryOptions(mirror).action(execute('mirror', async (ctx, command) => (await import('./commands/mirror.ts')).mirror(ctx, command.opts())));
 
   const values = program.command('values').description("work with the chart's values");
   values
@@ -142,7 +165,10 @@ export function defineCommands(program: Command, execute: Execute): void {
     .option('--no-build', 'skip building and pushing images')
     .option('--no-deploy', 'skip the deploy stage')
     .option('--dry-run', 'print the plan and change nothing', false);
-  addLockTimeoutOption(pipeline, 'the plugins directory or the store prefix').action(
+  addReleaseOptions(addClusterOptions(pipeline, { regionFlag: 'eks-region' }))
+    .option('--diagnostics-dir <dir>', 'where the diagnostics bundle of a failed deploy is written', 'falco-airgap-diagnostics')
+    .option('--ecr-kms-key <key>', 'KMS key (ARN, id or alias) of ECR repositories the pipeline creates (default: AES256)');
+  addLockTimeoutOption(addVersionsFileOption(pipeline), 'the plugins directory or the store prefix').action(
     execute('pipeline', async (ctx, command) => {
       // The environment of the configuration file fills what the flags leave out.
       await (await import('./config/environment-config.ts')).applyPipelineEnvironment(ctx, command);
@@ -220,7 +246,7 @@ function defineDeployCommands(program: Command, execute: Execute): void {
       await (await import('./config/environment-config.ts')).applyClusterEnvironment(ctx, command);
       return action(ctx, command);
     };
-  addReleaseOptions(addClusterOptions(deploy))
+  addVersionsFileOption(addReleaseOptions(addClusterOptions(deploy)))
     .option('--env <name>', 'environment of the configuration file giving the cluster, namespace, release, values and timeout; flags win')
     .option('--diagnostics-dir <dir>', 'where the diagnostics bundle of a failed deploy is written', 'falco-airgap-diagnostics')
     .option('--dry-run', 'read the release history and print the plan; change nothing', false)
@@ -231,7 +257,9 @@ function defineDeployCommands(program: Command, execute: Execute): void {
       ),
     );
 
-  addClusterOptions(program.command('status').description('what is deployed where: revision, chart, plugin source, images and rollout of the release'))
+  addVersionsFileOption(
+    addClusterOptions(program.command('status').description('what is deployed where: revision, chart, plugin source, images and rollout of the release')),
+  )
     .option('--env <name>', 'environment of the configuration file giving the cluster, namespace and release; flags win')
     .action(
       execute(
@@ -239,4 +267,133 @@ function defineDeployCommands(program: Command, execute: Execute): void {
         withEnvironment(async (ctx, command) => (await import('./commands/status.ts')).status(ctx, command.opts())),
       ),
     );
+}
+
+function defineVersionsCommands(program: Command, execute: Execute): void {
+  const versions = program
+    .command('versions')
+    .description('the Falco versions catalogue: each version with its lifecycle (preview, supported, deprecated until its expiry) and what it ships');
+  const load = () => import('./commands/versions.ts');
+  addVersionsFileOption(
+    versions.command('list').description('every Falco version, newest first: lifecycle, libs, plugin API, rules and Falcosidekick versions'),
+  ).action(execute('versions list', async (ctx, command) => (await load()).versionsList(ctx, command.opts())));
+  addVersionsFileOption(
+    versions
+      .command('show')
+      .description('one Falco version: what it ships, the rules artifacts at their versions and the images to mirror')
+      .argument('<version>', 'a version of the catalogue, or auto (the latest supported)'),
+  ).action(execute('versions show', async (ctx, command) => (await load()).versionsShow(ctx, command.args[0]!, command.opts())));
+  addVersionsFileOption(
+    versions
+      .command('resolve')
+      .description('the version a request or an environment gets under the lifecycle policy, printed alone; exit 2 when it is expired or unknown')
+      .argument('[version]', 'a version of the catalogue, or auto (default: auto)')
+      .option('--env <name>', "resolve an environment's falco.version and autoUpdate from the configuration file instead")
+      .option('--auto-update', 'resolve as an environment with autoUpdate: true does (moves to the latest supported version)', false),
+  ).action(execute('versions resolve', async (ctx, command) => (await load()).versionsResolve(ctx, command.args[0], command.opts())));
+}
+
+function defineBundleCommands(program: Command, execute: Execute): void {
+  const bundle = program
+    .command('bundle')
+    .description('across an air gap: one signed, checksummed bundle of everything an environment needs, checked file by file and loaded on the isolated side');
+  const load = () => import('./commands/bundle.ts');
+  const withEnvironment =
+    (action: (ctx: CommandContext, command: Command, stateDir: string) => Promise<CommandOutcome>): Action =>
+    async (ctx, command) =>
+      action(ctx, command, await (await import('./config/loaded-bundle.ts')).applyBundleEnvironment(ctx, command));
+
+  bundle
+    .command('keygen')
+    .description('write a key pair to sign bundles with: PREFIX.key (private, mode 0600) and PREFIX.pub, which cosign verify-blob --key reads')
+    .addOption(new Option('--algorithm <name>', 'key type').choices(['ecdsa-p256', 'ed25519']).default('ecdsa-p256'))
+    .option('--out <prefix>', 'path and name of the two files, without extension', 'falco-airgap-bundle')
+    .option('--force', 'replace an existing key pair', false)
+    .action(execute('bundle keygen', async (ctx, command) => (await load()).bundleKeygen(ctx, command.opts())));
+
+  const create = bundle
+    .command('create')
+    .description(
+      'on the connected side: the locked plugin and rules artifacts and the images (OCI layout, digests kept), the lock and its files, the chart with the values, falco-s3-loader and falco-airgap, in one bundle',
+    )
+    .requiredOption('--env <name>', 'environment of the configuration file whose registry, values and strategy the bundle is made from')
+    .option('--out <dir|file.tar>', 'a directory, or an archive (.tar) (default: falco-airgap-<env>.tar)')
+    .option('--split <size>', 'write the archive in numbered parts of this size for media with a limit, e.g. 4GiB (cat joins them)')
+    .option('--sign-key <pem>', 'sign bundle.json with this private key (ECDSA P-256 or Ed25519, PEM), e.g. from bundle keygen')
+    .option('--lock <file>', 'lock written by extract', DEFAULT_LOCK_FILE)
+    .option('--extracted <dir>', 'directory of the extracted files (default: extracted/ next to the lock)')
+    .option('--registry <host>', 'registry host[:port][/path] the images were pushed to (default: the environment\'s)')
+    .option('--images <list>', 'comma-separated images to carry: falco, s3-loader, plugin-loader', 'falco,s3-loader,plugin-loader')
+    .option('--image-tag <tag>', "tag of the images (default: the lock's Falco version)")
+    .option('--chart <dir>', 'the chart directory', 'helm/falco-airgap')
+    .option('--values <file>', "values file carried with the chart, in helm -f order (repeatable; default: the environment's)", repeatable, [] as string[])
+    .option('--s3-loader-binary <file>', 'the falco-s3-loader executable', 'apps/s3-loader/dist/falco-s3-loader')
+    .option('--no-s3-loader-binary', 'leave falco-s3-loader out')
+    .option('--cli-binary <file>', 'the falco-airgap single executable (default: this one when it is one, else dist/falco-airgap of this package)')
+    .option('--no-cli-binary', 'leave falco-airgap out (the isolated side then needs it installed)')
+    .option('--created-at <time>', 'creation time recorded in the bundle, RFC 3339 or @seconds (default: SOURCE_DATE_EPOCH, else now)')
+    .option('--creator <name>', 'who created the bundle (default: user@host)')
+    .option('--ca-file <pem>', 'trust this CA (besides the public roots) for registries')
+    .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', repeatable, [] as string[]);
+  create.action(execute('bundle create', withEnvironment(async (ctx, command) => (await load()).bundleCreate(ctx, command.opts()))));
+
+  addPlatformOption(
+    bundle
+      .command('verify')
+      .description('check a bundle before using it: the signature of bundle.json, then every file against it; exit 3 on the first problem, nothing written')
+      .argument('<bundle>', 'the bundle directory, archive, or first part of a split archive')
+      .option('--key <pem>', 'public key the bundle must be signed with; without it only integrity is checked'),
+    'any',
+  ).action(execute('bundle verify', async (ctx, command) => (await load()).bundleVerify(ctx, command.args[0]!, command.opts())));
+
+  const loadCommand = bundle
+    .command('load')
+    .description(
+      "on the isolated side: verify, push every image and artifact to the environment's registry with its digest, publish the plugins (strategy s3), and write the values deploy --env uses",
+    )
+    .argument('<bundle>', 'the bundle directory, archive, or first part of a split archive')
+    .requiredOption('--env <name>', 'environment of the configuration file to load into (its registry, strategy and store)')
+    .option('--key <pem>', 'public key the bundle must be signed with; without it only integrity is checked')
+    .option('--platform <os/arch>', 'platform the cluster runs, which the bundle must cover (repeatable; default: linux/amd64)', repeatable, [] as string[])
+    .option('--registry <host>', "registry host[:port][/path] to push to (default: the environment's)")
+    .option('--ca-file <pem>', 'trust this CA (besides the public roots) for the registry')
+    .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', repeatable, [] as string[])
+    .addOption(new Option('--strategy <strategy>', "how plugins reach the Falco pods (default: the environment's)").choices(PLUGIN_STRATEGIES))
+    .option('--no-publish', 'do not publish the plugins to the S3 store, even for strategy s3')
+    .option('--channel <name>', 'point this channel at the published release')
+    .option('--state-dir <dir>', 'where the chart and the values overlay go (default: .falco-airgap/<env> next to the configuration file)');
+  addStoreOptions(loadCommand, { bucketRequired: false, bucketDescription: 'S3 bucket of the plugin store (strategy s3)' }).action(
+    execute(
+      'bundle load',
+      withEnvironment(async (ctx, command, stateDir) => (await load()).bundleLoad(ctx, command.args[0]!, command.opts(), stateDir)),
+    ),
+  );
+}
+
+function defineFleetCommands(program: Command, execute: Execute): void {
+  const fleet = program
+    .command('fleet')
+    .description('cluster identity for the event ingestor: signing keys, a token per cluster, and the JWKS the ingestor verifies tokens with');
+  const load = () => import('./commands/fleet.ts');
+  fleet
+    .command('keygen')
+    .description("write a signing key pair into a new directory: private.pem (mode 0600) and public.pem; the key id is the public key's RFC 7638 thumbprint")
+    .requiredOption('--out <dir>', 'directory for the pair; an existing pair is never overwritten (rotate into a new directory)')
+    .addOption(new Option('--alg <algorithm>', 'signature algorithm').choices(['ES256', 'EdDSA']).default('ES256'))
+    .action(execute('fleet keygen', async (ctx, command) => (await load()).fleetKeygen(ctx, command.opts())));
+  fleet
+    .command('token')
+    .description('print a signed JWT naming one cluster (kid in the header; iss, aud, sub, cluster, iat, exp, jti); --json adds its key id and expiry')
+    .requiredOption('--cluster <name>', 'the cluster the token speaks for: lower-case letters, digits, ".", "-" and "_"')
+    .requiredOption('--key <private.pem>', 'private key written by fleet keygen')
+    .option('--ttl <duration>', 'lifetime, e.g. 90d, 12h or 3600s', '90d')
+    .option('--issuer <iss>', 'issuer the ingestor expects', DEFAULT_FLEET_ISSUER)
+    .option('--audience <aud>', 'audience the ingestor expects', DEFAULT_FLEET_AUDIENCE)
+    .action(execute('fleet token', async (ctx, command) => (await load()).fleetToken(ctx, command.opts())));
+  fleet
+    .command('jwks')
+    .description('write the JWKS of the public keys in force: list old and new while tokens move to a new key; leave a key out to revoke it')
+    .option('--key <public.pem>', 'public key written by fleet keygen (repeatable)', repeatable, [] as string[])
+    .option('--out <file>', 'write the JWKS here, replacing the file in one step (default: print it)')
+    .action(execute('fleet jwks', async (ctx, command) => (await load()).fleetJwks(ctx, command.opts())));
 }

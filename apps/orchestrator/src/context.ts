@@ -16,6 +16,8 @@ export interface CommandContext {
   signal: AbortSignal;
   globals: GlobalOptions;
   environment: ResolvedEnvironment;
+  /** Whether stdout is a terminal: tables are aligned for people there, tab-separated for scripts elsewhere. */
+  stdoutIsTTY?: boolean | undefined;
 }
 
 /** What a command hands back: data for --json, a summary line for humans. */

@@ -30,6 +30,7 @@ describe('resolveEnvironment', () => {
       optionVariables: { FALCO_AIRGAP_S3_BUCKET: 'corp-falco', FALCO_AIRGAP_S3_PREFIX: 'falco/plugins', FALCO_AIRGAP_S3_ENDPOINT: 'http://minio:9000' },
       awsRegion: 'eu-west-1',
       awsKeys: { accessKeyId: 'AKIA', secretAccessKey: 'secret', sessionToken: undefined },
+      awsEndpoints: {},
       kubeconfig: ['/home/ci/.kube/config'],
       helmBinary: 'helm',
       helmEnv: {

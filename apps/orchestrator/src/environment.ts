@@ -33,6 +33,8 @@ export interface ResolvedEnvironment {
   awsRegion: string;
   /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); without them the SDK's default chain applies (profiles/SSO, IRSA, instance role). */
   awsKeys: AwsKeys | undefined;
+  /** AWS_ENDPOINT_URL_ECR / _EKS / _STS, then AWS_ENDPOINT_URL, as the AWS SDKs name them: a private or test endpoint per service. */
+  awsEndpoints: Readonly<Partial<Record<AwsService, string>>>;
   /** KUBECONFIG (several files joined by ':'), else ~/.kube/config: the default of --kubeconfig. */
   kubeconfig: string[];
   /** FALCO_AIRGAP_HELM, else `helm` looked up in PATH. */
@@ -41,11 +43,16 @@ export interface ResolvedEnvironment {
   helmEnv: Record<string, string | undefined>;
   /** TMPDIR or the system's: where short-lived private files (values for helm, an EKS kubeconfig) go. */
   tmpDir: string;
+  /** SOURCE_DATE_EPOCH: the time recorded in what is built (a bundle's creation time), for the same bytes from the same inputs. */
+  sourceDateEpoch: string | undefined;
   /** NO_COLOR is set. */
   noColor: boolean;
   /** Whether stderr may be redrawn in place: not under CI, not on a dumb terminal. */
   liveOutput: boolean;
 }
+
+export type AwsService = 'ECR' | 'EKS' | 'STS';
+const AWS_SERVICES: readonly AwsService[] = ['ECR', 'EKS', 'STS'];
 
 /** Every FALCO_AIRGAP_* variable is read: one per option (FALCO_AIRGAP_CA_FILE for --ca-file), and FALCO_AIRGAP_HELM. */
 export const OPTION_VARIABLE_PREFIX = 'FALCO_AIRGAP_';
@@ -68,6 +75,8 @@ type EnvironmentVariable =
   | 'AWS_ACCESS_KEY_ID'
   | 'AWS_SECRET_ACCESS_KEY'
   | 'AWS_SESSION_TOKEN'
+  | 'AWS_ENDPOINT_URL'
+  | `AWS_ENDPOINT_URL_${AwsService}`
   | 'KUBECONFIG'
   | 'FALCO_AIRGAP_HELM'
   | 'TMPDIR'
@@ -75,6 +84,7 @@ type EnvironmentVariable =
   | 'HELM_CACHE_HOME'
   | 'HELM_CONFIG_HOME'
   | 'HELM_DATA_HOME'
+  | 'SOURCE_DATE_EPOCH'
   | 'NO_COLOR'
   | 'CI'
   | 'TERM';
@@ -100,6 +110,9 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
     ),
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
     awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,
+    awsEndpoints: Object.fromEntries(
+      AWS_SERVICES.map((service) => [service, value(`AWS_ENDPOINT_URL_${service}`) ?? value('AWS_ENDPOINT_URL')]).filter((entry) => entry[1]),
+    ),
     kubeconfig: value('KUBECONFIG')?.split(delimiter).filter(Boolean) ?? [join(home, '.kube', 'config')],
     helmBinary: value('FALCO_AIRGAP_HELM') ?? 'helm',
     helmEnv: {
@@ -119,6 +132,7 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
       AWS_SESSION_TOKEN: value('AWS_SESSION_TOKEN'),
     },
     tmpDir: value('TMPDIR') ?? tmpdir(),
+    sourceDateEpoch: value('SOURCE_DATE_EPOCH'),
     noColor: Boolean(value('NO_COLOR')),
     liveOutput: value('TERM') !== 'dumb' && !value('CI'),
   };

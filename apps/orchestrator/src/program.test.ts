@@ -99,13 +99,17 @@ describe('falco-airgap usage', () => {
     expect(data.stages[0].items).toHaveLength(11);
   });
 
-  it('refuses stages it cannot run before touching anything, with exit 2', async () => {
+  it('checks the deploy flags before any stage touches anything, with exit 2', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pipeline-'));
     try {
       cpSync(join(repoRoot, 'plugins/plugins-manifest.yaml'), join(cwd, 'manifest.yaml'));
-      const result = await runInMemory(['pipeline', '--env', 'local', '--manifest', 'manifest.yaml'], { cwd });
+      const result = await runInMemory(['pipeline', '--env', 'local', '--manifest', 'manifest.yaml', '--eks-cluster', 'falco', '--kube-context', 'minikube'], {
+        cwd,
+      });
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('error[CLI_STAGE_UNAVAILABLE]: this version of falco-airgap cannot run the deploy stage yet');
+      expect(result.stderr).toContain('error[CLI_USAGE]: --eks-cluster cannot be combined with --kubeconfig or --kube-context');
+      const late = await runInMemory(['pipeline', '--env', 'local', '--manifest', 'manifest.yaml', '--timeout', '0s'], { cwd });
+      expect(late.code).toBe(2);
       expect(readdirSync(cwd)).toEqual(['manifest.yaml']);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

@@ -34,10 +34,17 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       outcome = { name, reporter };
       // A file named by --config is checked before any command touches anything.
       if (globals.config !== undefined) await (await import('./config/environment-config.ts')).readConfig(globals.config, environment.cwd);
-      const ctx: CommandContext = { reporter, cwd: environment.cwd, signal: environment.signal, globals, environment: resolved };
+      const ctx: CommandContext = {
+        reporter,
+        cwd: environment.cwd,
+        signal: environment.signal,
+        globals,
+        environment: resolved,
+        stdoutIsTTY: Boolean(environment.streams.stdout.isTTY),
+      };
       const result = await action(ctx, command);
       if (result.output !== undefined && !globals.json) environment.streams.stdout.write(result.output);
-      if (result.summary) reporter.info(result.summary);
+      if (result.summary) reporter.summary(result.summary);
       reporter.result(name, ExitCode.Success, result.data);
     };
 
@@ -110,6 +117,7 @@ function createReporter(globals: GlobalOptions, environment: CliEnvironment, res
     style: createStyle(globals.color && Boolean(environment.streams.stderr.isTTY)),
     quiet: globals.quiet,
     verbose: globals.verbose,
-    live: tty,
+    // --quiet and --no-color (NO_COLOR) keep the plain lines: no redrawing, no escape sequences.
+    live: tty && globals.color && !globals.quiet,
   });
 }

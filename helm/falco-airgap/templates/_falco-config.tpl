@@ -20,6 +20,13 @@ customRules files and the rules files of the lock in their places).
 
 {{- $_ := set $config "rules_files" (include "falco-airgap.rulesFiles" . | fromJsonArray) }}
 
+{{- /* Every alert goes to Falcosidekick as JSON. */}}
+{{- if $v.falcosidekick.enabled }}
+{{- $_ := set $config "json_output" true }}
+{{- $_ := set $config "json_include_output_property" true }}
+{{- $_ := set $config "http_output" (merge (dict "enabled" true "url" (include "falco-airgap.falcosidekick.url" .)) (deepCopy $v.falco.http_output)) }}
+{{- end }}
+
 {{- $_ := set $config "engine" (include "falco-airgap.engine" . | fromYaml) }}
 
 {{- $plugins := $v.falco.plugins }}
@@ -141,7 +148,10 @@ init_config:
 {{/*
 rules_files in load order: the user's list, with /etc/falco/rules.d standing for the customRules files
 (byte order; appended when not listed) and the rules files of the lock where the locked-rules directory
-is listed, else right after /etc/falco/falco_rules.yaml, else first. A JSON list.
+is listed, else in place of /etc/falco/falco_rules.yaml when lockedRules.files names them (right after
+it when it lists the directory), else first; our overrides right after the
+rules files of the lock; then, last, one directory per customRulesConfigMaps entry in byte order of
+their names (sortAlpha is Go's sort.Strings: strings.Compare order). A JSON list.
 */}}
 {{- define "falco-airgap.rulesFiles" -}}
 {{- $v := .Values }}
@@ -157,6 +167,11 @@ is listed, else right after /etc/falco/falco_rules.yaml, else first. A JSON list
 {{- end }}
 {{- $listed := list }}
 {{- range $v.falco.rules_files }}{{ $listed = append $listed (trimSuffix "/" .) }}{{ end }}
+{{- /* Rule sets named one by one are the environment's choice: they replace the image's copy of falco_rules.yaml. */}}
+{{- $replaceImageRules := and (include "falco-airgap.lockedRules" .) $v.lockedRules.files (not (has $lockedDir $listed)) }}
+{{- if $v.rulesOverrides.enabled }}
+{{- $locked = append $locked "/etc/falco/rules.overrides.d/falco-airgap_overrides.yaml" }}
+{{- end }}
 {{- $rules := list }}
 {{- $customPlaced := false }}
 {{- $lockedPlaced := empty $locked }}
@@ -165,6 +180,8 @@ is listed, else right after /etc/falco/falco_rules.yaml, else first. A JSON list
 {{- if eq $path "/etc/falco/rules.d" }}
 {{- if not $customPlaced }}{{ $rules = concat $rules $custom }}{{ $customPlaced = true }}{{ end }}
 {{- else if eq $path $lockedDir }}
+{{- if not $lockedPlaced }}{{ $rules = concat $rules $locked }}{{ $lockedPlaced = true }}{{ end }}
+{{- else if and (eq $path "/etc/falco/falco_rules.yaml") $replaceImageRules }}
 {{- if not $lockedPlaced }}{{ $rules = concat $rules $locked }}{{ $lockedPlaced = true }}{{ end }}
 {{- else }}
 {{- $rules = append $rules $file }}
@@ -175,5 +192,34 @@ is listed, else right after /etc/falco/falco_rules.yaml, else first. A JSON list
 {{- end }}
 {{- if not $lockedPlaced }}{{ $rules = concat $locked $rules }}{{ end }}
 {{- if not $customPlaced }}{{ $rules = concat $rules $custom }}{{ end }}
+{{- range $name := $v.customRulesConfigMaps | sortAlpha }}
+{{- $rules = append $rules (printf "/etc/falco/rules.configmaps.d/%s" $name) }}
+{{- end }}
 {{- toJson $rules }}
+{{- end }}
+
+{{/*
+falco-airgap's overrides of falco-rules: exceptions appended to upstream rules and lists, never a
+replaced condition, so an upstream fix still applies. Loaded right after the rules files of the lock.
+*/}}
+{{- define "falco-airgap.rulesOverrides" -}}
+{{- $falcoImages := list (include "falco-airgap.imageRepository" (dict "image" .Values.image "root" $)) (include "falco-airgap.imageRepository" (dict "image" .Values.s3.image "root" $)) }}
+# Falco run from this chart's own images is Falco: the rules that trust falco_containers trust them too.
+- list: falco_containers
+  items: {{ toJson $falcoImages }}
+  override:
+    items: append
+
+# Amazon EKS add-ons that run outside kube-system (already trusted) and call the API server by design.
+- rule: Contact K8S API Server From Container
+  exceptions:
+    - name: falco_airgap_eks_addons
+      fields: [k8s.ns.name, container.image.repository]
+      comps: [=, endswith]
+      values:
+        - [karpenter, /karpenter/controller]
+        - [amazon-cloudwatch, /cloudwatch-agent]
+        - [amazon-cloudwatch, /aws-for-fluent-bit]
+  override:
+    exceptions: append
 {{- end }}

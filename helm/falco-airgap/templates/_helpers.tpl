@@ -49,17 +49,58 @@ app.kubernetes.io/part-of: falco-airgap
 
 {{/*
 An image reference from one image block: global.imageRegistry replaces the block's registry, a
-digest replaces the tag, and an empty tag means the Falco version.
+digest replaces the tag, and an empty tag means the Falco version (or "defaultTag" when given).
 Call with (dict "image" .Values.image "root" $).
 */}}
 {{- define "falco-airgap.image" -}}
 {{- $image := .image }}
-{{- $registry := default $image.registry .root.Values.global.imageRegistry }}
 {{- if $image.digest }}
-{{- printf "%s/%s@%s" $registry $image.repository $image.digest }}
+{{- printf "%s@%s" (include "falco-airgap.imageRepository" .) $image.digest }}
 {{- else }}
-{{- printf "%s/%s:%s" $registry $image.repository (default (include "falco-airgap.falcoVersion" .root) $image.tag) }}
+{{- printf "%s:%s" (include "falco-airgap.imageRepository" .) (default (default (include "falco-airgap.falcoVersion" .root) .defaultTag) $image.tag) }}
 {{- end }}
+{{- end }}
+
+{{/* registry/repository of an image block, as Falco's container.image.repository names it. Call as falco-airgap.image. */}}
+{{- define "falco-airgap.imageRepository" -}}
+{{- printf "%s/%s" (default .image.registry .root.Values.global.imageRegistry) .image.repository }}
+{{- end }}
+
+{{/* The Falcosidekick release of an empty falcosidekick.image.tag; FALCOSIDEKICK_VERSION in packages/helm-values-schema says the same. */}}
+{{- define "falco-airgap.falcosidekick.defaultTag" -}}2.34.1{{- end }}
+
+{{/* Falcosidekick: its object names and labels, apart from Falco's so neither selector matches the other's pods. */}}
+{{- define "falco-airgap.falcosidekick.fullname" -}}
+{{- printf "%s-falcosidekick" (include "falco-airgap.fullname" . | trunc 49 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "falco-airgap.falcosidekick.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "falco-airgap.name" . | trunc 49 | trimSuffix "-" }}-falcosidekick
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "falco-airgap.falcosidekick.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "falco-airgap.falcosidekick.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.falcosidekick.image.tag | default (include "falco-airgap.falcosidekick.defaultTag" .) | quote }}
+app.kubernetes.io/component: falcosidekick
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: falco-airgap
+{{- end }}
+
+{{/* The Secret holding the cluster token Falcosidekick sends to the ingestor: an existing one, or the chart's from ingestor.token. */}}
+{{- define "falco-airgap.falcosidekick.tokenSecret" -}}
+{{- default (printf "%s-token" (include "falco-airgap.falcosidekick.fullname" .)) .Values.falcosidekick.ingestor.tokenSecret.name }}
+{{- end }}
+
+{{/* "true" when Falcosidekick posts to the event ingestor (no customWebhook). */}}
+{{- define "falco-airgap.falcosidekick.toIngestor" -}}
+{{- if and .Values.falcosidekick.enabled (not .Values.falcosidekick.customWebhook.address) }}true{{ end }}
+{{- end }}
+
+{{/* The URL Falco's http_output posts to: the Falcosidekick Service. */}}
+{{- define "falco-airgap.falcosidekick.url" -}}
+{{- printf "http://%s.%s.svc:%v/" (include "falco-airgap.falcosidekick.fullname" .) (include "falco-airgap.namespace" .) .Values.falcosidekick.service.port }}
 {{- end }}
 
 {{/* The image of the Falco container: under pluginStrategy s3 the loader image, which starts Falco itself. */}}

@@ -172,6 +172,16 @@ spec:
           mountPath: /etc/falco/rules.d
           readOnly: true
         {{- end }}
+        {{- if $v.rulesOverrides.enabled }}
+        - name: rules-overrides
+          mountPath: /etc/falco/rules.overrides.d
+          readOnly: true
+        {{- end }}
+        {{- range $i, $name := $v.customRulesConfigMaps | sortAlpha }}
+        - name: {{ printf "custom-rules-cm-%d" $i }}
+          mountPath: {{ printf "/etc/falco/rules.configmaps.d/%s" $name }}
+          readOnly: true
+        {{- end }}
         {{- if include "falco-airgap.pluginVolume" . }}
         - name: plugins
           mountPath: /usr/share/falco/plugins
@@ -249,6 +259,16 @@ spec:
     - name: custom-rules
       configMap:
         name: {{ include "falco-airgap.fullname" . }}-rules
+    {{- end }}
+    {{- if $v.rulesOverrides.enabled }}
+    - name: rules-overrides
+      configMap:
+        name: {{ include "falco-airgap.fullname" . }}-rules-overrides
+    {{- end }}
+    {{- range $i, $name := $v.customRulesConfigMaps | sortAlpha }}
+    - name: {{ printf "custom-rules-cm-%d" $i }}
+      configMap:
+        name: {{ $name }}
     {{- end }}
     {{- if include "falco-airgap.pluginVolume" . }}
     - name: plugins

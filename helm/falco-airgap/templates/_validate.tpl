@@ -82,5 +82,31 @@ Prints one line per problem, "CODE: path: what is wrong — what to do"; validat
 {{- $errors = append $errors (printf "VALUES_RULES_DIR_MANAGED: falco.rules_files[%d]: /etc/falco/rules.d holds customRules, which the chart lists itself in byte order of their names where /etc/falco/rules.d is listed — replace %s with /etc/falco/rules.d (the customRules files in byte order) and name the file in customRules" $i $file) }}
 {{- end }}
 {{- end }}
+
+{{- if $v.rulesOverrides.enabled }}
+{{- $locked := and $v.lockedRules.enabled (has $v.pluginStrategy (list "sidecar" "s3")) }}
+{{- $lockedFalcoRules := and $locked (or (empty $v.lockedRules.files) (has "falco_rules.yaml" $v.lockedRules.files)) }}
+{{- $imageFalcoRules := and (has "/etc/falco/falco_rules.yaml" $v.falco.rules_files) (not (and $locked $v.lockedRules.files (not (has "/etc/falco/locked-rules.d" $v.falco.rules_files)))) }}
+{{- if not (or $lockedFalcoRules $imageFalcoRules) }}
+{{- $errors = append $errors "VALUES_OVERRIDES_NEED_FALCO_RULES: rulesOverrides.enabled: the overrides append to rules of falco_rules.yaml, which neither lockedRules.files nor falco.rules_files loads, so Falco would not start — add falco_rules.yaml to lockedRules.files (or /etc/falco/falco_rules.yaml to falco.rules_files), or set rulesOverrides.enabled false" }}
+{{- end }}
+{{- end }}
+
+{{- $sidekick := $v.falcosidekick }}
+{{- if $sidekick.enabled }}
+{{- if $v.falco.http_output.url }}
+{{- $errors = append $errors "VALUES_HTTP_OUTPUT_MANAGED: falco.http_output.url: falcosidekick.enabled points falco.http_output at the Falcosidekick Service, and falco.http_output.url names another endpoint — empty falco.http_output.url, or set falcosidekick.enabled false to post alerts there yourself" }}
+{{- end }}
+{{- if not $sidekick.customWebhook.address }}
+{{- if not $sidekick.ingestor.url }}
+{{- $errors = append $errors "VALUES_FALCOSIDEKICK_NO_DESTINATION: falcosidekick.ingestor.url: Falcosidekick has nowhere to send the alerts: neither falcosidekick.ingestor.url nor falcosidekick.customWebhook.address is set — set falcosidekick.ingestor.url to the event ingestor (e.g. https://events.example.internal/api/v1/events), or falcosidekick.customWebhook.address" }}
+{{- else if not (or $sidekick.ingestor.token $sidekick.ingestor.tokenSecret.name) }}
+{{- $errors = append $errors "VALUES_FALCOSIDEKICK_TOKEN_REQUIRED: falcosidekick.ingestor.tokenSecret.name: the event ingestor accepts alerts only with the cluster's token, and neither falcosidekick.ingestor.tokenSecret.name nor falcosidekick.ingestor.token is set — name the Secret holding the token in falcosidekick.ingestor.tokenSecret.name (key: tokenSecret.key), or set falcosidekick.ingestor.token" }}
+{{- end }}
+{{- if and $sidekick.ingestor.token $sidekick.ingestor.tokenSecret.name }}
+{{- $errors = append $errors "VALUES_FALCOSIDEKICK_TOKEN_TWICE: falcosidekick.ingestor.token: falcosidekick.ingestor.token and falcosidekick.ingestor.tokenSecret.name are both set — keep tokenSecret.name (the token stays out of the helm release) and remove token" }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- join "\n" $errors }}
 {{- end }}

@@ -61,6 +61,13 @@ describe('computedValuesLayer', () => {
       s3: { release: 'falco-0.44.1-0123456789abcdef', channel: '' },
     });
   });
+
+  it("lists the environment's rule sets in load order and switches the overrides", () => {
+    expect(computedValuesLayer({ rules: { lockedFiles: ['falco_rules.yaml', 'falco-sandbox_rules.yaml'], overrides: false } })).toEqual({
+      lockedRules: { files: ['falco_rules.yaml', 'falco-sandbox_rules.yaml'] },
+      rulesOverrides: { enabled: false },
+    });
+  });
 });
 
 describe('planDeploy', () => {

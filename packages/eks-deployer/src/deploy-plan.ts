@@ -45,6 +45,8 @@ export interface ComputedValues {
         forcePathStyle?: boolean | undefined;
       }
     | undefined;
+  /** The rule sets an environment selects: the lock's rules files in load order, and falco-airgap's overrides after them. */
+  rules?: { lockedFiles?: string[] | undefined; overrides?: boolean | undefined } | undefined;
 }
 
 function defined(object: Record<string, unknown>): Record<string, unknown> {
@@ -81,6 +83,8 @@ export function computedValuesLayer(computed: ComputedValues): ValuesLayer {
     else if (channel !== undefined) Object.assign(s3, { channel, release: '' });
   }
   if (Object.keys(s3).length) layer.s3 = s3;
+  if (computed.rules?.lockedFiles) layer.lockedRules = { files: computed.rules.lockedFiles };
+  if (computed.rules?.overrides !== undefined) layer.rulesOverrides = { enabled: computed.rules.overrides };
   return layer;
 }
 

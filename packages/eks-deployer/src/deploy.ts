@@ -2,8 +2,8 @@ import { ValuesError } from '@falco-airgap/helm-values-schema';
 import { sleep } from '@falco-airgap/core';
 import type { ClusterPort } from './cluster.ts';
 import type { DeployPlan } from './deploy-plan.ts';
-import type { Diagnosis } from './diagnose.ts';
-import { diagnoseFailure } from './diagnostics.ts';
+import type { ContainerLog, Diagnosis } from './diagnose.ts';
+import { diagnoseFailure, readFailedRunLogs } from './diagnostics.ts';
 import { DeployError, DeployErrorCode, isDeployError } from './errors.ts';
 import type { HelmPort } from './helm.ts';
 import { releaseSelector, type PodView } from './kube-objects.ts';
@@ -71,6 +71,7 @@ export async function deploy(plan: DeployPlan, ports: DeployPorts, options: Depl
       clusterDescription: plan.cluster,
       failure: error,
       observedPods: observer.pods,
+      observedLogs: [...observer.logs.values()],
       knownGaps: [...observer.gaps],
       diagnosticsDir: options.diagnosticsDir,
       now: options.now,
@@ -138,12 +139,15 @@ export async function deploy(plan: DeployPlan, ports: DeployPorts, options: Depl
 }
 
 /**
- * Keeps the last state of every pod of the release while helm waits: an atomic rollback removes the
- * failed pods before helm returns, and the diagnosis needs what they showed.
+ * Keeps the last state of every pod of the release while helm waits, and the logs of failed container runs:
+ * an atomic rollback removes the failed pods before helm returns, and the diagnosis needs what they showed.
  */
 class PodObserver {
   readonly pods = new Map<string, PodView>();
+  /** By pod/container: the latest failed run whose log could be read. */
+  readonly logs = new Map<string, ContainerLog>();
   readonly gaps = new Set<string>();
+  readonly #runsRead = new Set<string>();
   #running: Promise<void> | undefined;
   #stop = new AbortController();
 
@@ -164,8 +168,11 @@ class PodObserver {
     this.#running = (async () => {
       while (!stop.aborted) {
         try {
-          for (const pod of await this.cluster.pods(this.namespace, releaseSelector(this.release), stop)) {
-            if (pod.metadata?.uid) this.pods.set(pod.metadata.uid, pod);
+          const pods = await this.cluster.pods(this.namespace, releaseSelector(this.release), stop);
+          for (const pod of pods) if (pod.metadata?.uid) this.pods.set(pod.metadata.uid, pod);
+          for (const log of await readFailedRunLogs(this.cluster, this.namespace, pods, this.#runsRead, { signal: stop })) {
+            const key = `${log.pod}/${log.container}`;
+            if (log.lines?.length || !this.logs.get(key)?.lines?.length) this.logs.set(key, log);
           }
         } catch (error) {
           // One missed snapshot is no failure of the deploy; the diagnostics list it.

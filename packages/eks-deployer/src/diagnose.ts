@@ -61,6 +61,8 @@ export interface ContainerLog {
   previous: boolean;
   lines?: string[] | undefined;
   unavailable?: string | undefined;
+  /** Read while helm waited, from a failed run whose pod or log is gone since (an atomic rollback removes both). */
+  earlier?: boolean | undefined;
 }
 
 /** What the cluster and helm showed for a release when its deploy failed: the content of the diagnostics bundle. */

@@ -19,6 +19,8 @@ export interface CollectDiagnosticsOptions {
   failure?: unknown;
   /** Pods seen while the rollout ran, by uid: kept when an atomic rollback has removed them since. */
   observedPods?: ReadonlyMap<string, PodView> | undefined;
+  /** Logs of failed runs read while the rollout ran (readFailedRunLogs): kept where the log cannot be read any more. */
+  observedLogs?: readonly ContainerLog[] | undefined;
   /** What was already missed before collecting (e.g. pod reads that failed during the rollout). */
   knownGaps?: readonly string[] | undefined;
   /** Last lines read per container (default 50). */
@@ -60,7 +62,9 @@ export async function collectDiagnostics(options: CollectDiagnosticsOptions): Pr
     if (!now) return [{ ...p, gone: true }];
     return isTerminating(now) ? [{ ...p, earlier: true }] : [];
   });
-  const logs = await readLogs(cluster, namespace, rolloutPods(pods), options.logLines ?? 50, options.maxLogPods ?? 5, signal);
+  const current = await readLogs(cluster, namespace, rolloutPods(pods), options.logLines ?? DEFAULT_LOG_LINES, options.maxLogPods ?? 5, signal);
+  const readNow = new Set(current.filter((l) => l.lines?.length).map((l) => `${l.pod}/${l.container}`));
+  const logs = [...current, ...(options.observedLogs ?? []).filter((l) => !readNow.has(`${l.pod}/${l.container}`)).map((l) => ({ ...l, earlier: true }))];
   return {
     release,
     namespace,
@@ -84,6 +88,45 @@ function describeFailure(failure: unknown): DiagnosticsSnapshot['failure'] {
   }
   const error = failure as { code?: unknown; message?: unknown };
   return { code: typeof error.code === 'string' ? error.code : 'UNKNOWN', message: typeof error.message === 'string' ? error.message : String(failure) };
+}
+
+/** Last lines read per container unless told otherwise. */
+export const DEFAULT_LOG_LINES = 50;
+
+const splitLog = (text: string) => text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
+
+/**
+ * Reads the log of every failed container run (non-zero exit) of `pods` not in `done` yet, and adds it there,
+ * up to `maxRuns` runs in all: called while helm waits, because a rollback deletes the pods and the kubelet
+ * keeps one earlier run only. A log that cannot be read is returned with `unavailable`, never thrown, except an abort.
+ */
+export async function readFailedRunLogs(
+  cluster: ClusterPort,
+  namespace: string,
+  pods: readonly PodView[],
+  done: Set<string>,
+  options: { lines?: number | undefined; maxRuns?: number | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<ContainerLog[]> {
+  const { lines = DEFAULT_LOG_LINES, maxRuns = 20, signal } = options;
+  const wanted = pods.flatMap((pod) =>
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].flatMap((c) => {
+      const current = c.state?.terminated?.exitCode ? c.state.terminated : undefined;
+      const previous = !current && c.lastState?.terminated?.exitCode ? c.lastState.terminated : undefined;
+      const run = current ?? previous;
+      const key = run && `${pod.metadata?.uid ?? pod.metadata?.name}/${c.name}/${run.containerID ?? c.restartCount}`;
+      if (!key || done.has(key) || done.size >= maxRuns) return [];
+      done.add(key);
+      return [{ pod: pod.metadata?.name ?? '', container: c.name, previous: previous !== undefined }];
+    }),
+  );
+  return mapConcurrently(wanted, 4, async (log): Promise<ContainerLog> => {
+    try {
+      return { ...log, lines: splitLog(await cluster.logTail(namespace, log.pod, log.container, { lines, previous: log.previous }, signal)) };
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      return { ...log, unavailable: error instanceof Error ? error.message : String(error) };
+    }
+  });
 }
 
 // Failing pods first: their logs say the most.
@@ -111,7 +154,7 @@ async function readLogs(
   return mapConcurrently(wanted, 4, async (log): Promise<ContainerLog> => {
     try {
       const text = await cluster.logTail(namespace, log.pod, log.container, { lines, previous: log.previous }, signal);
-      return { ...log, lines: text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1) };
+      return { ...log, lines: splitLog(text) };
     } catch (error) {
       if (signal?.aborted) throw error;
       return { ...log, unavailable: error instanceof Error ? error.message : String(error) };

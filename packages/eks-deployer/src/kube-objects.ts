@@ -22,7 +22,14 @@ export interface ContainerStateView {
   waiting?: { reason?: string | undefined; message?: string | undefined } | undefined;
   running?: { startedAt?: Timestamp | undefined } | undefined;
   terminated?:
-    | { exitCode: number; reason?: string | undefined; message?: string | undefined; signal?: number | undefined; finishedAt?: Timestamp | undefined }
+    | {
+        exitCode: number;
+        reason?: string | undefined;
+        message?: string | undefined;
+        signal?: number | undefined;
+        finishedAt?: Timestamp | undefined;
+        containerID?: string | undefined;
+      }
     | undefined;
 }
 

@@ -14,6 +14,8 @@ export interface ReleaseStatus {
   status?: string | undefined;
   chart?: string | undefined;
   appVersion?: string | undefined;
+  /** The Falco version the release runs: its falcoVersion value, else the chart's appVersion. */
+  falcoVersion?: string | undefined;
   updated?: string | undefined;
   /** The fingerprint (chart and values) the revision was made from. */
   description?: string | undefined;
@@ -51,7 +53,11 @@ export async function readReleaseStatus(options: ReadReleaseStatusOptions): Prom
     const name = `${workload.kind} ${workload.object.metadata?.name ?? ''}`;
     return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c) => ({ workload: name, container: c.name, image: c.image ?? '' }));
   });
-  const values = current.values as { pluginStrategy?: string; s3?: { bucket?: string; prefix?: string; channel?: string; release?: string } };
+  const values = current.values as {
+    pluginStrategy?: string;
+    falcoVersion?: string;
+    s3?: { bucket?: string; prefix?: string; channel?: string; release?: string };
+  };
   const strategy = values.pluginStrategy ?? 'sidecar';
   return {
     ...base,
@@ -60,6 +66,7 @@ export async function readReleaseStatus(options: ReadReleaseStatusOptions): Prom
     status: current.status,
     chart: current.chart,
     appVersion: current.appVersion,
+    falcoVersion: values.falcoVersion || current.appVersion,
     updated: current.updated,
     description: current.description,
     plugins: {

@@ -25,6 +25,11 @@ export const ValuesErrorCode = {
   PluginManaged: 'VALUES_PLUGIN_MANAGED',
   DuplicatePlugin: 'VALUES_DUPLICATE_PLUGIN',
   RulesDirManaged: 'VALUES_RULES_DIR_MANAGED',
+  OverridesNeedFalcoRules: 'VALUES_OVERRIDES_NEED_FALCO_RULES',
+  HttpOutputManaged: 'VALUES_HTTP_OUTPUT_MANAGED',
+  FalcosidekickNoDestination: 'VALUES_FALCOSIDEKICK_NO_DESTINATION',
+  FalcosidekickTokenRequired: 'VALUES_FALCOSIDEKICK_TOKEN_REQUIRED',
+  FalcosidekickTokenTwice: 'VALUES_FALCOSIDEKICK_TOKEN_TWICE',
 } as const;
 export type ValuesErrorCode = (typeof ValuesErrorCode)[keyof typeof ValuesErrorCode];
 

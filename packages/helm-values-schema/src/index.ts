@@ -20,6 +20,7 @@ export { valuesSchema } from './schema/values-schema.ts';
 export type { SchemaNode } from './schema/nodes.ts';
 export { DEFAULT_FALCO_VERSION } from './schema/falco-version.ts';
 export { LOCKED_RULES_DIR, PLUGIN_STRATEGIES, type PluginStrategyName } from './schema/plugin-strategy.ts';
-export { CONTROLLER_KINDS } from './schema/workload.ts';
+export { CONTROLLER_KINDS, CUSTOM_RULES_CONFIGMAPS_DIR, RULES_OVERRIDES_FILE } from './schema/workload.ts';
+export { FALCOSIDEKICK_PORT, FALCOSIDEKICK_VERSION } from './schema/falcosidekick.ts';
 export { CURRENT_DRIVER_KINDS, LEGACY_DRIVER_KINDS } from './schema/driver.ts';
 export { formatPath, parsePath, type PathSegment } from './value-path.ts';

@@ -6,8 +6,11 @@
 export const MOVED_KEYS: Readonly<Record<string, string>> = {
   falcoctl:
     'this chart runs no falcoctl: pluginStrategy sidecar (or s3) installs the plugins and rules files of plugins-lock.yaml at pod start (artifact.install), artifacts are named in plugins-manifest.yaml (config.artifact.install.refs), and artifact.follow is not supported because nothing can be pulled from the internet — roll out a new lock instead; falco-airgap values migrate converts the rest',
-  falcosidekick:
-    'deploy falcosidekick with its own chart inside the air gap and set falco.http_output (enabled, url) and falco.json_output; falco-airgap values migrate writes them',
+  'falcosidekick.config':
+    "this chart's Falcosidekick posts to falcosidekick.ingestor or falcosidekick.customWebhook; set any other output with its environment variables in falcosidekick.extraEnv",
+  'falcosidekick.listenPort': "this chart's Falcosidekick listens on falcosidekick.service.port, and Falco posts to that Service",
+  'falcosidekick.fullfqdn': 'Falco posts to the Falcosidekick Service by its namespaced name (<fullname>-falcosidekick.<namespace>.svc); nothing to set',
+  'falcosidekick.webui': 'the chart deploys no Falcosidekick UI: alerts go to the event ingestor, which has its own view',
   'falco-talon': 'deploy falco-talon with its own chart; this chart deploys no subcharts',
   responseActions: 'deploy falco-talon with its own chart; this chart deploys no subcharts',
   grafana: 'import the Falco dashboard into Grafana yourself; the chart exposes metrics through metrics.enabled and serviceMonitor',

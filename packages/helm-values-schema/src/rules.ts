@@ -2,6 +2,7 @@ import { ValuesErrorCode, type ValuesIssue } from './errors.ts';
 import type { FalcoAirgapValues } from './generated/values.ts';
 import { LEGACY_OPTIONS, versionOf } from './legacy-options.ts';
 import { DEFAULT_FALCO_VERSION, isAtLeast } from './schema/falco-version.ts';
+import { LOCKED_RULES_DIR } from './schema/plugin-strategy.ts';
 import { formatPath } from './value-path.ts';
 
 /** Where the chart mounts customRules; it lists each file itself so the load order is explicit. */
@@ -191,6 +192,65 @@ const rulesFiles: Rule = (values) =>
       : [],
   );
 
+const overrides: Rule = (values) => {
+  if (!values.rulesOverrides.enabled) return [];
+  const locked = values.lockedRules.enabled && (values.pluginStrategy === 'sidecar' || values.pluginStrategy === 's3');
+  const lockedFalcoRules = locked && (values.lockedRules.files.length === 0 || values.lockedRules.files.includes('falco_rules.yaml'));
+  // Rule sets named one by one replace the image's falco_rules.yaml, unless the locked-rules directory is listed.
+  const replaced = locked && values.lockedRules.files.length > 0 && !values.falco.rules_files.includes(LOCKED_RULES_DIR);
+  const imageFalcoRules = !replaced && values.falco.rules_files.includes('/etc/falco/falco_rules.yaml');
+  if (lockedFalcoRules || imageFalcoRules) return [];
+  return [
+    {
+      code: ValuesErrorCode.OverridesNeedFalcoRules,
+      path: 'rulesOverrides.enabled',
+      message: 'the overrides append to rules of falco_rules.yaml, which neither lockedRules.files nor falco.rules_files loads, so Falco would not start',
+      hint: 'add falco_rules.yaml to lockedRules.files (or /etc/falco/falco_rules.yaml to falco.rules_files), or set rulesOverrides.enabled false',
+    },
+  ];
+};
+
+const falcosidekick: Rule = (values) => {
+  const sidekick = values.falcosidekick;
+  if (!sidekick.enabled) return [];
+  const issues: ValuesIssue[] = [];
+  if (values.falco.http_output.url) {
+    issues.push({
+      code: ValuesErrorCode.HttpOutputManaged,
+      path: 'falco.http_output.url',
+      message: 'falcosidekick.enabled points falco.http_output at the Falcosidekick Service, and falco.http_output.url names another endpoint',
+      hint: 'empty falco.http_output.url, or set falcosidekick.enabled false to post alerts there yourself',
+    });
+  }
+  const { ingestor } = sidekick;
+  if (sidekick.customWebhook.address) return issues;
+  if (!ingestor.url) {
+    issues.push({
+      code: ValuesErrorCode.FalcosidekickNoDestination,
+      path: 'falcosidekick.ingestor.url',
+      message: 'Falcosidekick has nowhere to send the alerts: neither falcosidekick.ingestor.url nor falcosidekick.customWebhook.address is set',
+      hint: 'set falcosidekick.ingestor.url to the event ingestor (e.g. https://events.example.internal/api/v1/events), or falcosidekick.customWebhook.address',
+    });
+  } else if (!ingestor.token && !ingestor.tokenSecret.name) {
+    issues.push({
+      code: ValuesErrorCode.FalcosidekickTokenRequired,
+      path: 'falcosidekick.ingestor.tokenSecret.name',
+      message:
+        "the event ingestor accepts alerts only with the cluster's token, and neither falcosidekick.ingestor.tokenSecret.name nor falcosidekick.ingestor.token is set",
+      hint: 'name the Secret holding the token in falcosidekick.ingestor.tokenSecret.name (key: tokenSecret.key), or set falcosidekick.ingestor.token',
+    });
+  }
+  if (ingestor.token && ingestor.tokenSecret.name) {
+    issues.push({
+      code: ValuesErrorCode.FalcosidekickTokenTwice,
+      path: 'falcosidekick.ingestor.token',
+      message: 'falcosidekick.ingestor.token and falcosidekick.ingestor.tokenSecret.name are both set',
+      hint: 'keep tokenSecret.name (the token stays out of the helm release) and remove token',
+    });
+  }
+  return issues;
+};
+
 /** The codes the cross-value checks report; the chart's _validate.tpl reports each of them too. */
 export const RULE_CODES: readonly ValuesErrorCode[] = [
   ValuesErrorCode.RemovedOption,
@@ -205,10 +265,25 @@ export const RULE_CODES: readonly ValuesErrorCode[] = [
   ValuesErrorCode.PluginManaged,
   ValuesErrorCode.DuplicatePlugin,
   ValuesErrorCode.RulesDirManaged,
+  ValuesErrorCode.OverridesNeedFalcoRules,
+  ValuesErrorCode.HttpOutputManaged,
+  ValuesErrorCode.FalcosidekickNoDestination,
+  ValuesErrorCode.FalcosidekickTokenRequired,
+  ValuesErrorCode.FalcosidekickTokenTwice,
 ];
 
 /** Checks across values that a JSON Schema cannot express; the chart's templates fail with the same codes. */
-export const RULES: readonly Rule[] = [removedOptions, s3Source, deploymentWithoutDriver, leastPrivileged, metricsEndpoint, plugins, rulesFiles];
+export const RULES: readonly Rule[] = [
+  removedOptions,
+  s3Source,
+  deploymentWithoutDriver,
+  leastPrivileged,
+  metricsEndpoint,
+  plugins,
+  rulesFiles,
+  overrides,
+  falcosidekick,
+];
 
 /** The cross-value problems of values that already match the schema. */
 export function checkRules(values: FalcoAirgapValues): ValuesIssue[] {

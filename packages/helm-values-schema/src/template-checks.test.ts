@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { chartDir } from '../scripts/chart-paths.ts';
 import { LEGACY_OPTIONS } from './legacy-options.ts';
 import { RULE_CODES } from './rules.ts';
+import { FALCOSIDEKICK_VERSION } from './schema/falcosidekick.ts';
 
 // The chart repeats the cross-value checks in Go templates; these tests keep the two sides in step.
 const template = readFileSync(join(chartDir, 'templates', '_validate.tpl'), 'utf8');
@@ -32,5 +33,10 @@ describe("the chart's _validate.tpl", () => {
       instead: m[6],
     }));
     expect(rows).toEqual(LEGACY_OPTIONS.map((option) => ({ ...option, value: String(option.value) })));
+  });
+
+  it(`deploys Falcosidekick ${FALCOSIDEKICK_VERSION} for an empty falcosidekick.image.tag, as FALCOSIDEKICK_VERSION says`, () => {
+    const helpers = readFileSync(join(chartDir, 'templates', '_helpers.tpl'), 'utf8');
+    expect(helpers).toContain(`{{- define "falco-airgap.falcosidekick.defaultTag" -}}${FALCOSIDEKICK_VERSION}{{- end }}`);
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pluginsLockJsonSchema, pluginsManifestJsonSchema } from '../src/json-schema.ts';
+import { falcoVersionsJsonSchema } from '../src/versions-schema.ts';
 import { MANIFEST_CHECK_TYPES, manifestCheckCode } from './manifest-check-code.ts';
 
 // Writes the editor schemas shipped in the package and the precompiled manifest check; a unit test fails when they are stale.
@@ -9,5 +10,6 @@ const schemaDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema');
 mkdirSync(schemaDir, { recursive: true });
 writeFileSync(join(schemaDir, 'plugins-manifest.schema.json'), `${JSON.stringify(pluginsManifestJsonSchema, null, 2)}\n`);
 writeFileSync(join(schemaDir, 'plugins-lock.schema.json'), `${JSON.stringify(pluginsLockJsonSchema, null, 2)}\n`);
+writeFileSync(join(schemaDir, 'falco-versions.schema.json'), `${JSON.stringify(falcoVersionsJsonSchema, null, 2)}\n`);
 writeFileSync(join(schemaDir, 'manifest-check.js'), manifestCheckCode());
 writeFileSync(join(schemaDir, 'manifest-check.d.ts'), MANIFEST_CHECK_TYPES);

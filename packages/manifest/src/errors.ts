@@ -1,6 +1,6 @@
 import { FalcoAirgapError, type SourcePosition } from '@falco-airgap/core';
 
-/** Stable codes for problems in plugins-manifest.yaml and plugins-lock.yaml. */
+/** Stable codes for problems in plugins-manifest.yaml, plugins-lock.yaml and the versions catalogue. */
 export const ManifestErrorCode = {
   ReadFailed: 'MANIFEST_READ_FAILED',
   YamlSyntax: 'MANIFEST_YAML_SYNTAX',
@@ -23,6 +23,10 @@ export const ManifestErrorCode = {
   Empty: 'MANIFEST_EMPTY',
   BadDigest: 'MANIFEST_BAD_DIGEST',
   BadLockEntry: 'LOCK_BAD_ENTRY',
+  VersionsDuplicate: 'VERSIONS_DUPLICATE_VERSION',
+  VersionsBadClassification: 'VERSIONS_BAD_CLASSIFICATION',
+  VersionsBadLifecycle: 'VERSIONS_BAD_LIFECYCLE',
+  VersionsBadDate: 'VERSIONS_BAD_DATE',
 } as const;
 export type ManifestErrorCode = (typeof ManifestErrorCode)[keyof typeof ManifestErrorCode];
 

@@ -15,6 +15,8 @@ export {
   type LockedPluginPlatform,
   type LockedRulesfile,
   type LockedRulesFile,
+  type LockedSignature,
+  SIGNATURE_FOUND_VIA,
   type PluginApiVersionSource,
   type PluginEntry,
   type PluginsLock,
@@ -22,3 +24,34 @@ export {
   type PluginSource,
   type RulesfileEntry,
 } from './types.ts';
+export { DEFAULT_VERSIONS_FILE, loadVersionsCatalogue, parseVersionsCatalogue, type FalcoVersionEntry, type FalcoVersionsCatalogue } from './versions.ts';
+export {
+  falcoVersionsJsonSchema,
+  FALCO_CLASSIFICATIONS,
+  OFFICIAL_RULESFILES,
+  VERSIONS_API_VERSION,
+  VERSIONS_KIND,
+  type FalcoClassification,
+  type OfficialRulesfile,
+} from './versions-schema.ts';
+export {
+  AUTO_VERSION,
+  checkPluginApi,
+  findVersion,
+  isExpired,
+  latestSupported,
+  OFFICIAL_RULE_SETS,
+  OFFICIAL_RULES_REPOSITORY,
+  pluginApiIncompatibility,
+  resolveFalcoVersion,
+  RULE_SETS,
+  selectedRulesfiles,
+  upstreamImages,
+  type FalcoResolution,
+  type FalcoVersionRequest,
+  type PluginApiCheck,
+  type PluginApiConflict,
+  type RuleSet,
+  type RuleSetSelection,
+  type SelectedRulesfile,
+} from './versions-policy.ts';

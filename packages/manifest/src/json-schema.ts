@@ -1,5 +1,5 @@
 import { SUPPORTED_PLATFORMS } from '@falco-airgap/core';
-import { LOCK_KIND, MANIFEST_API_VERSION, MANIFEST_KIND, PLUGIN_API_VERSION_SOURCES } from './types.ts';
+import { LOCK_KIND, MANIFEST_API_VERSION, MANIFEST_KIND, PLUGIN_API_VERSION_SOURCES, SIGNATURE_FOUND_VIA } from './types.ts';
 
 // The manifest schema is what parseManifest validates with; the code adds only what a schema cannot say.
 
@@ -138,6 +138,18 @@ const dependencies = {
   },
 };
 
+const signature = {
+  type: 'object',
+  description: 'The cosign signature extract verified over resolvedDigest; absent when no run verified one.',
+  additionalProperties: false,
+  required: ['keyFingerprint', 'foundVia', 'signatureDigest'],
+  properties: {
+    keyFingerprint: { $ref: '#/$defs/digest', description: 'sha256 of the DER public key that verified the signature.' },
+    foundVia: { type: 'string', enum: [...SIGNATURE_FOUND_VIA], description: "cosign's sha256-<hex>.sig tag, or an OCI 1.1 referrer." },
+    signatureDigest: { $ref: '#/$defs/digest', description: 'Digest of the signature manifest.' },
+  },
+};
+
 export const pluginsLockJsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://falco-airgap.dev/schemas/plugins-lock.schema.json',
@@ -189,6 +201,7 @@ export const pluginsLockJsonSchema = {
             },
           },
           dependencies,
+          signature,
         },
       },
     },
@@ -215,6 +228,7 @@ export const pluginsLockJsonSchema = {
             },
           },
           dependencies,
+          signature,
         },
       },
     },

@@ -137,6 +137,24 @@ describe('plugins-lock.yaml', () => {
     expect(() => parseLock(text.replace('satisfiedBy: json\n', ''), 'lock.yaml')).toThrow(ManifestError);
   });
 
+  it('records a verified signature after the dependencies, and the parser and the schema refuse an unknown foundVia', () => {
+    const lock = sampleLock();
+    lock.plugins[0]!.signature = { keyFingerprint: digest('e'), foundVia: 'referrers', signatureDigest: digest('f') };
+    const text = serializeLock(lock);
+    expect(text).toContain(`    signature:\n      keyFingerprint: ${digest('e')}\n      foundVia: referrers\n      signatureDigest: ${digest('f')}\n`);
+    const parsed = parseLock(text, 'lock.yaml');
+    expect(parsed.plugins.find((p) => p.name === lock.plugins[0]!.name)!.signature).toEqual(lock.plugins[0]!.signature);
+    expect(parsed.plugins.filter((p) => p.signature)).toHaveLength(1);
+    expect(parsed.rulesfiles[0]).not.toHaveProperty('signature');
+    expect(serializeLock(parsed)).toBe(text);
+    const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'schema', 'plugins-lock.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+    expect(validate(parse(text))).toBe(true);
+    const bad = text.replace('foundVia: referrers', 'foundVia: rumour');
+    expect(validate(parse(bad))).toBe(false);
+    expect(() => parseLock(bad, 'lock.yaml')).toThrow(/"rumour" is not one of tag, referrers/);
+  });
+
   it('refuses a malformed sha256', () => {
     const text = serializeLock(sampleLock()).replace(`sha256: ${hex('d')}`, 'sha256: nothex');
     expect(() => parseLock(text, 'lock.yaml')).toThrow(/not a lowercase hex sha256/);

@@ -12,6 +12,8 @@ import {
   type LockedPluginPlatform,
   type LockedRulesfile,
   type LockedRulesFile,
+  type LockedSignature,
+  SIGNATURE_FOUND_VIA,
   type PluginApiVersionSource,
   type PluginsLock,
   type PluginSource,
@@ -41,6 +43,12 @@ function dependenciesField(dependencies: readonly LockedDependency[] | undefined
   };
 }
 
+/** The `signature` key, or nothing when no signature was verified. */
+function signatureField(signature: LockedSignature | undefined): { signature?: LockedSignature } {
+  if (!signature) return {};
+  return { signature: { keyFingerprint: signature.keyFingerprint, foundVia: signature.foundVia, signatureDigest: signature.signatureDigest } };
+}
+
 /**
  * Serialises a lock deterministically: entries sorted, keys in a fixed order, no timestamps
  * but `generatedAt`, so an unchanged re-extract yields the same bytes.
@@ -66,6 +74,7 @@ export function serializeLock(lock: PluginsLock): string {
         path: p.path,
       })),
     ...dependenciesField(plugin.dependencies),
+    ...signatureField(plugin.signature),
   }));
   const rulesfiles = [...lock.rulesfiles].sort(byName).map((rules) => ({
     name: rules.name,
@@ -76,6 +85,7 @@ export function serializeLock(lock: PluginsLock): string {
     layerDigest: rules.layerDigest,
     files: [...rules.files].sort((a, b) => compare(a.path, b.path)).map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: f.path })),
     ...dependenciesField(rules.dependencies),
+    ...signatureField(rules.signature),
   }));
   const document = {
     apiVersion: MANIFEST_API_VERSION,
@@ -245,10 +255,32 @@ class LockChecker {
     });
   }
 
+  signature(at: Located | undefined): LockedSignature | undefined {
+    if (!at) return undefined;
+    const keys = ['keyFingerprint', 'foundVia', 'signatureDigest'];
+    const fields = this.reader.mapping(at, keys, keys);
+    const foundViaAt = fields?.get('foundVia');
+    const foundVia = this.reader.string(foundViaAt);
+    if (foundVia !== undefined && foundViaAt && !(SIGNATURE_FOUND_VIA as readonly string[]).includes(foundVia)) {
+      this.reader.report(
+        ManifestErrorCode.BadLockEntry,
+        foundViaAt.node,
+        foundViaAt.path,
+        `"${foundVia}" is not one of ${SIGNATURE_FOUND_VIA.join(', ')}`,
+        're-run extract to regenerate the lock',
+      );
+    }
+    return {
+      keyFingerprint: this.digest(fields?.get('keyFingerprint')),
+      foundVia,
+      signatureDigest: this.digest(fields?.get('signatureDigest')),
+    } as LockedSignature;
+  }
+
   plugin(at: Located): Parsed<LockedPlugin> {
     const fields = this.reader.mapping(
       at,
-      ['name', 'version', 'source', 'resolvedDigest', 'platforms', 'dependencies'],
+      ['name', 'version', 'source', 'resolvedDigest', 'platforms', 'dependencies', 'signature'],
       ['name', 'version', 'source', 'resolvedDigest', 'platforms'],
     );
     if (!fields) return {};
@@ -263,6 +295,7 @@ class LockChecker {
         (item) => this.pluginPlatform(item, source && (isArtifactSource(source) ? 'artifact-config' : 'elf-constant')) as LockedPluginPlatform,
       ),
       ...withDependencies(this.dependencies(fields.get('dependencies'))),
+      ...withSignature(this.signature(fields.get('signature'))),
     };
   }
 
@@ -298,7 +331,7 @@ class LockChecker {
 
   rulesfile(at: Located): Parsed<LockedRulesfile> {
     const keys = ['name', 'version', 'source', 'resolvedDigest', 'manifestDigest', 'layerDigest', 'files'];
-    const fields = this.reader.mapping(at, [...keys, 'dependencies'], keys);
+    const fields = this.reader.mapping(at, [...keys, 'dependencies', 'signature'], keys);
     if (!fields) return {};
     const filesAt = fields.get('files');
     return {
@@ -318,8 +351,13 @@ class LockChecker {
         } as LockedRulesFile;
       }),
       ...withDependencies(this.dependencies(fields.get('dependencies'))),
+      ...withSignature(this.signature(fields.get('signature'))),
     };
   }
+}
+
+function withSignature(signature: LockedSignature | undefined): { signature?: LockedSignature } {
+  return signature ? { signature } : {};
 }
 
 /** Parsed entries carry `dependencies` only when the lock states some, as serializeLock writes them. */

@@ -83,6 +83,20 @@ export interface LockedPlugin {
   platforms: LockedPluginPlatform[];
   /** Dependencies its artifact config declares, each with the plugin that satisfied it; absent when none. */
   dependencies?: LockedDependency[] | undefined;
+  /** The cosign signature extract verified over resolvedDigest; absent when no run verified one. */
+  signature?: LockedSignature | undefined;
+}
+
+export const SIGNATURE_FOUND_VIA = ['tag', 'referrers'] as const;
+
+/** A cosign key-based signature over an artifact's resolved digest, verified by extract. */
+export interface LockedSignature {
+  /** `sha256:` and the hex sha256 of the DER public key that verified it. */
+  keyFingerprint: string;
+  /** Where it was found: cosign's `sha256-<hex>.sig` tag, or an OCI 1.1 referrer of the artifact. */
+  foundVia: (typeof SIGNATURE_FOUND_VIA)[number];
+  /** Digest of the signature manifest. */
+  signatureDigest: string;
 }
 
 /** A dependency an artifact config declares (a plugin at a compatible version), resolved against the manifest. */
@@ -113,6 +127,8 @@ export interface LockedRulesfile {
   files: LockedRulesFile[];
   /** Dependencies its artifact config declares, each with the plugin that satisfied it; absent when none. */
   dependencies?: LockedDependency[] | undefined;
+  /** The cosign signature extract verified over resolvedDigest; absent when no run verified one. */
+  signature?: LockedSignature | undefined;
 }
 
 /** plugins-lock.yaml: exactly what was taken. */

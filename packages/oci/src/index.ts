@@ -11,6 +11,7 @@ export {
   type ManifestHead,
   type BlobContent,
   type BlobFile,
+  type BlobReader,
   type PutBlobOptions,
   type PushBlobOptions,
   type PushedBlob,
@@ -19,6 +20,8 @@ export {
   type PushableManifest,
   type PushArtifactOptions,
   type PushReport,
+  type Referrers,
+  type ReferrersOptions,
 } from './oci-client.ts';
 export { OciError, OciErrorCode, isOciError, type OciErrorDetails } from './errors.ts';
 export { BlobCache, defaultCacheDirectory, type BlobWriter } from './blob-cache.ts';
@@ -42,6 +45,16 @@ export {
 export { challengeError, parseWwwAuthenticate, type Challenge } from './auth.ts';
 export { DigestVerifier, digestOf, parseDigest, verifyBytes, type ParsedDigest } from './digest.ts';
 export {
+  digestOfLayoutPath,
+  ImageLayout,
+  imageLayoutIndex,
+  imageLayoutMarker,
+  layoutBlobPath,
+  parseImageLayoutIndex,
+  REF_NAME_ANNOTATION,
+  refNameOf,
+} from './oci-layout.ts';
+export {
   findPlatform,
   parseDescriptor,
   parseManifestDocument,
@@ -60,3 +73,4 @@ export {
   INDEX_MEDIA_TYPES,
   MANIFEST_MEDIA_TYPES,
 } from './media-types.ts';
+export { copyArtifact, type CopiedBlobOutcome, type CopyOptions, type CopyReport } from './copy.ts';

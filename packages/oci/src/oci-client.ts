@@ -5,7 +5,7 @@ import type { BlobCache } from './blob-cache.ts';
 import { digestOf, verifyBytes } from './digest.ts';
 import type { CredentialSource } from './docker-config.ts';
 import { isOciError, OciError, OciErrorCode } from './errors.ts';
-import { ACCEPT_MANIFESTS } from './media-types.ts';
+import { ACCEPT_MANIFESTS, MediaType } from './media-types.ts';
 import { parseManifestDocument, type Descriptor, type ManifestDocument } from './oci-index.ts';
 import { proxyFailure } from './proxy.ts';
 import { canonicalRegistryHost, DOCKER_HUB, registryApiHost } from './registry-host.ts';
@@ -62,6 +62,8 @@ export interface ManifestHead {
 export interface BlobFetchOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((loaded: number, total: number) => void) | undefined;
+  /** Called before the download is tried again (a reset, a body cut short, a 429/5xx); `attempt` is the one about to start. */
+  onRetry?: ((attempt: number, error: unknown) => void) | undefined;
 }
 
 export interface FetchedBlob {
@@ -77,8 +79,16 @@ export interface BlobFile {
   digest: string;
 }
 
-/** What to upload: bytes in memory (digest computed unless given) or a file with known digest and size. */
-export type BlobContent = Uint8Array | BlobFile;
+/** A blob read piece by piece from anywhere (a range of an archive, parts of a split file); never held whole. */
+export interface BlobReader {
+  digest: string;
+  size: number;
+  /** Exactly `length` bytes from `offset`. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** What to upload: bytes in memory (digest computed unless given), a file, or a reader, with known digest and size. */
+export type BlobContent = Uint8Array | BlobFile | BlobReader;
 
 export interface PutBlobOptions {
   /** The digest to announce; the bytes' sha256 by default. A wrong one makes the registry refuse the upload. */
@@ -99,6 +109,18 @@ export interface PushedBlob {
   outcome: 'present' | 'mounted' | 'uploaded';
 }
 
+export interface ReferrersOptions {
+  /** Only manifests of this artifact type (the registry may filter; the client always does). */
+  artifactType?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** What refers to a manifest, and where the list came from: the registry's referrers API or the referrers tag schema. */
+export interface Referrers {
+  descriptors: Descriptor[];
+  source: 'api' | 'tag-schema';
+}
+
 interface SendOptions {
   headers?: Record<string, string> | undefined;
   body?: Uint8Array | undefined;
@@ -107,6 +129,7 @@ interface SendOptions {
   signal?: AbortSignal | undefined;
   /** Off inside an upload session: a failed request restarts the session, not itself. */
   retry?: boolean | undefined;
+  onRetry?: ((attempt: number, error: unknown) => void) | undefined;
 }
 
 /** A 429/5xx answer to try again, carrying the server's Retry-After. */
@@ -268,7 +291,7 @@ export class RegistryClient {
             attempts = attempt;
             const from = writer.received;
             const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
-            const res = await this.#send(location, 'GET', path, { headers, scope: pullScope(location), signal: options.signal });
+            const res = await this.#send(location, 'GET', path, { headers, scope: pullScope(location), signal: options.signal, onRetry: options.onRetry });
             if (res.status === 404) {
               await res.discard();
               throw blobUnknown(location, `${what}, though a manifest names it`);
@@ -285,7 +308,12 @@ export class RegistryClient {
               options.onProgress?.(writer.received, descriptor.size);
             }
           },
-          { policy: this.#policy, signal: options.signal, shouldRetry: (error) => !isOciError(error) && isRetryableNetworkError(error) },
+          {
+            policy: this.#policy,
+            signal: options.signal,
+            shouldRetry: (error) => !isOciError(error) && isRetryableNetworkError(error),
+            onRetry: (error, attempt) => options.onRetry?.(attempt + 1, error),
+          },
         );
         return { path: await writer.commit(), downloaded: true };
       } catch (error) {
@@ -365,6 +393,43 @@ export class RegistryClient {
   }
 
   /**
+   * The manifests that name `digest` as their subject, optionally only those of one artifact type:
+   * from the referrers API, or where the registry has none (404) from the index that the referrers
+   * tag schema keeps under `sha256-<hex>` in its place.
+   */
+  async referrers(location: RepositoryLocation, digest: string, options: ReferrersOptions = {}): Promise<Referrers> {
+    location = canonicalLocation(location);
+    const { signal, artifactType } = options;
+    const wanted = (d: Descriptor) => artifactType === undefined || d.artifactType === artifactType;
+    const what = `referrers of ${location.repository}@${digest}`;
+    const descriptors: Descriptor[] = [];
+    let path: string | undefined = `/v2/${location.repository}/referrers/${digest}${artifactType ? `?${new URLSearchParams({ artifactType })}` : ''}`;
+    for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
+      const res = await this.#send(location, 'GET', path, { headers: { accept: MediaType.ociIndex }, scope: pullScope(location), signal });
+      // Registries without the API answer 404 (distribution 2.x) or 400 for the unknown route.
+      if (page === 0 && (res.status === 404 || res.status === 400)) {
+        await res.discard();
+        return { descriptors: (await this.#referrersTagIndex(location, digest, signal)).filter(wanted), source: 'tag-schema' };
+      }
+      if (res.status !== 200) throw await this.#statusError(location, 'GET', path, res);
+      const body = await this.#readBody(location, `GET ${path}`, res, MAX_MANIFEST_BYTES, (total) => tooLarge(what, total));
+      const document = parseManifestDocument(body, res.headers['content-type'], what);
+      if (document.kind !== 'index')
+        throw new OciError(OciErrorCode.BadManifest, `${what}: the registry answered a manifest, not an index`, 'check the registry');
+      descriptors.push(...document.manifests.filter(wanted));
+      path = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.link ?? '')?.[1];
+    }
+    return { descriptors, source: 'api' };
+  }
+
+  async #referrersTagIndex(location: RepositoryLocation, digest: string, signal?: AbortSignal): Promise<Descriptor[]> {
+    const head = await this.headManifest(location, digest.replace(':', '-'), signal);
+    if (!head) return [];
+    const fetched = await this.manifest(location, head.digest, head.size > 0 ? head.size : undefined, signal);
+    return fetched.document.kind === 'index' ? fetched.document.manifests : [];
+  }
+
+  /**
    * Uploads exactly these bytes under this digest, with no exists check: one PUT up to the chunk
    * size, PATCH chunks above it. A failed session is started again under the retry policy.
    */
@@ -396,6 +461,24 @@ export class RegistryClient {
       await this.#upload(location, source, options.chunkSize ?? this.#options.chunkSize ?? DEFAULT_CHUNK_SIZE, opened, options.signal);
       return { digest, size, outcome: 'uploaded' as const };
     });
+  }
+
+  /**
+   * Asks the registry to link a blob from another repository of the same registry, sending no bytes.
+   * False when it will not (it then opens an upload, which is cancelled): the caller uploads instead.
+   */
+  async mountBlob(location: RepositoryLocation, digest: string, from: string, signal?: AbortSignal): Promise<boolean> {
+    location = canonicalLocation(location);
+    const path = `/v2/${location.repository}/blobs/uploads/?${new URLSearchParams({ mount: digest, from })}`;
+    const scope = `${pushScope(location)} ${pullScope({ registry: location.registry, repository: from })}`;
+    const res = await this.#send(location, 'POST', path, { scope, signal });
+    await res.discard();
+    if (res.status === 201) return true;
+    if (res.status !== 202 || !res.headers.location) throw await this.#statusError(location, 'POST', path, res);
+    const cancel = await this.#send(location, 'DELETE', new URL(res.headers.location, this.#url(location, path)).href, { scope, signal, retry: false });
+    // A session the registry will not cancel expires on its own; nothing was written.
+    await cancel.discard();
+    return false;
   }
 
   async #upload(location: RepositoryLocation, source: ChunkSource, chunkSize: number, opened: string | undefined, signal?: AbortSignal): Promise<void> {
@@ -537,6 +620,7 @@ export class RegistryClient {
           signal: options.signal,
           shouldRetry: (error) =>
             error instanceof RetryableAnswer ? { retry: true, retryAfter: error.retryAfter } : !isOciError(error) && isRetryableNetworkError(error),
+          onRetry: (error, attempt) => options.onRetry?.(attempt + 1, error),
         },
       );
     } catch (error) {
@@ -663,7 +747,8 @@ export class RegistryClient {
 
 export interface PushableBlob {
   descriptor: { digest: string };
-  bytes: Uint8Array;
+  /** The bytes, or a file or reader they are uploaded from in chunks. */
+  bytes: BlobContent;
 }
 
 export interface PushableManifest {
@@ -724,16 +809,13 @@ export async function pushArtifact(
   return report;
 }
 
-interface ChunkSource {
-  digest: string;
-  size: number;
-  read(offset: number, length: number): Promise<Uint8Array>;
-}
+type ChunkSource = BlobReader;
 
 function blobSource(content: BlobContent, digest: string | undefined): ChunkSource {
   if (content instanceof Uint8Array) {
     return { digest: digest ?? digestOf(content), size: content.length, read: async (offset, length) => content.subarray(offset, offset + length) };
   }
+  if ('read' in content) return { digest: digest ?? content.digest, size: content.size, read: (offset, length) => content.read(offset, length) };
   return {
     digest: digest ?? content.digest,
     size: content.size,

@@ -17,7 +17,7 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
 }
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpResponse {
   status: number;

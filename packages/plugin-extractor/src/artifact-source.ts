@@ -221,7 +221,7 @@ async function readArtifactManifest(
   }
   const fetched = await ctx.client.fetchBlob(location, manifest.config, {
     signal: ctx.signal,
-    onProgress: progress.blob(manifest.config.digest, manifest.config.size),
+    ...progress.blob(manifest.config.digest, manifest.config.size),
   });
   count(ctx.stats, fetched.downloaded);
   return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
@@ -229,7 +229,7 @@ async function readArtifactManifest(
 
 async function unpackLayer(ctx: ArtifactContext, planned: PlannedArtifact, stagedDir: string, progress: BlobProgress): Promise<UnpackedFile[]> {
   const { location, layer } = planned;
-  const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, onProgress: progress.blob(layer.digest, layer.size) });
+  const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
   count(ctx.stats, fetched.downloaded);
   return unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${planned.what}`, ctx.limits, ctx.signal);
 }

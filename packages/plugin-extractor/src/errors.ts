@@ -21,6 +21,7 @@ const extractErrors = defineErrorCodes({
     DependencyMissing: 'EXTRACT_DEPENDENCY_MISSING',
     DependencyIncompatible: 'EXTRACT_DEPENDENCY_INCOMPATIBLE',
     RequirementNotMet: 'EXTRACT_REQUIREMENT_NOT_MET',
+    SignatureKey: 'EXTRACT_SIGNATURE_KEY',
   },
   verification: {
     DigestMismatch: 'EXTRACT_DIGEST_MISMATCH',
@@ -43,6 +44,9 @@ const extractErrors = defineErrorCodes({
     ElfWrongMachine: 'EXTRACT_ELF_WRONG_MACHINE',
     ElfMissingSymbols: 'EXTRACT_ELF_MISSING_SYMBOLS',
     LockDrift: 'EXTRACT_LOCK_DRIFT',
+    SignatureMissing: 'EXTRACT_SIGNATURE_MISSING',
+    SignatureInvalid: 'EXTRACT_SIGNATURE_INVALID',
+    SignatureSubjectMismatch: 'EXTRACT_SIGNATURE_SUBJECT_MISMATCH',
   },
   operational: {
     RegistryUnreachable: 'EXTRACT_REGISTRY_UNREACHABLE',

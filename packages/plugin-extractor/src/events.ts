@@ -55,12 +55,24 @@ export interface ExtractLockWaitEvent {
   holder: LockHolder;
 }
 
+/** A download of one of an item's blobs is tried again after a reset, a body cut short or a 429/5xx answer. */
+export interface ExtractRetryEvent {
+  type: 'retry';
+  item: ExtractItem;
+  digest: string;
+  /** The attempt about to start: 2 for the first retry. */
+  attempt: number;
+  /** What went wrong with the previous attempt, e.g. `ECONNRESET` or `answered 503`. */
+  reason: string;
+}
+
 /** What extract reports while it works; the library never prints, callers draw these. */
-export type ExtractEvent = ExtractResolveEvent | ExtractBlobEvent | ExtractStageEvent | ExtractInstallEvent | ExtractWarningEvent | ExtractLockWaitEvent;
+export type ExtractEvent =
+  ExtractResolveEvent | ExtractBlobEvent | ExtractStageEvent | ExtractInstallEvent | ExtractWarningEvent | ExtractLockWaitEvent | ExtractRetryEvent;
 
 export type ExtractEventListener = (event: ExtractEvent) => void;
 
-/** Hands out the progress callbacks of one item's blobs, each reporting as a `blob` event. */
+/** Hands out the callbacks of one item's blob downloads, reporting as `blob` and `retry` events. */
 export class BlobProgress {
   readonly #item: ExtractItem;
   readonly #emit: ExtractEventListener;
@@ -70,8 +82,19 @@ export class BlobProgress {
     this.#emit = emit;
   }
 
-  /** A callback for one blob's progress. */
-  blob(digest: string, size: number): (loaded: number, total: number) => void {
-    return (loaded) => this.#emit({ type: 'blob', item: this.#item, digest, loaded, total: size });
+  /** The progress and retry callbacks of one blob's download. */
+  blob(digest: string, size: number): { onProgress: (loaded: number, total: number) => void; onRetry: (attempt: number, error: unknown) => void } {
+    return {
+      onProgress: (loaded) => this.#emit({ type: 'blob', item: this.#item, digest, loaded, total: size }),
+      onRetry: (attempt, error) => this.#emit({ type: 'retry', item: this.#item, digest, attempt, reason: retryReason(error) }),
+    };
   }
+}
+
+/** The shortest words for what failed: a network error's code (`ECONNRESET`), else its message. */
+function retryReason(error: unknown): string {
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+  const named = code ?? cause?.code;
+  if (typeof named === 'string') return named;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@ import {
   type LockedDependency,
   type LockedPlugin,
   type LockedRulesfile,
+  type LockedSignature,
   type PluginEntry,
   type PluginsLock,
   type PluginsManifest,
@@ -26,6 +27,7 @@ import {
   type ArtifactRequest,
   type PlannedArtifact,
 } from './artifact-source.ts';
+import { SignatureChecks, type SignatureKey } from './cosign-signature.ts';
 import { declarationError, declarationKey, resolveDeclarations, type ArtifactDeclarations } from './dependencies.ts';
 import { ExtractError, ExtractErrorCode, toExtractError } from './errors.ts';
 import type { FalcoArtifactConfig } from './falco-config.ts';
@@ -52,6 +54,11 @@ export interface ExtractRequest {
   locked?: boolean | undefined;
   /** Also write the whole filesystem of image sources under source/ (large). */
   keepSource?: boolean | undefined;
+  /**
+   * Require a cosign signature by this key over the digest every artifact and image resolves to
+   * (`readSignatureKey` reads one); a missing or bad one refuses the run before any layer is fetched.
+   */
+  signatureKey?: SignatureKey | undefined;
   artifactLimits?: ArchiveLimits | undefined;
   /** How long to wait while another extract uses the same output directory; 0 (the default) refuses at once with `LOCK_HELD`. */
   lockWaitMs?: number | undefined;
@@ -150,8 +157,9 @@ async function extractLocked(request: ExtractRequest, ports: ExtractPorts): Prom
   const output = new OutputDirectory(request.outDir);
   const lockFile = `${output.root}/${LOCK_FILE}`;
   const previous = await readPreviousLock(lockFile, request.locked === true);
+  const signatures = request.signatureKey ? new SignatureChecks(ports.registry, request.signatureKey, request.signal) : undefined;
   if (previous && !request.keepSource) {
-    const unchanged = await unchangedSinceLock(request, previous, platforms, output, ports, emit).catch((error: unknown) => {
+    const unchanged = await unchangedSinceLock(request, previous, platforms, output, ports, signatures, emit).catch((error: unknown) => {
       throw toExtractError(error);
     });
     if (unchanged) return { ...unchanged, lockFile };
@@ -224,6 +232,9 @@ async function extractLocked(request: ExtractRequest, ports: ExtractPorts): Prom
     const plannedPlugins = await settleAll(pluginPlans);
     const plannedRules = await settleAll(rulesPlans);
 
+    // 1b. Signatures over the digests the references resolved to: a refusal costs no layer download.
+    const verified = signatures ? await verifyPlanned(ctx, signatures, plannedPlugins, plannedRules, emit) : new Map<string, VerifiedEntry>();
+
     // 2. Dependencies and requirements, from the configs alone: a refusal costs no layer download.
     const declarations = resolveDeclarations(
       [...plannedPlugins.flatMap(pluginDeclarations), ...plannedRules.map((r) => declarationsOf('rulesfile', r.entry, [r.planned.config]))],
@@ -283,8 +294,16 @@ async function extractLocked(request: ExtractRequest, ports: ExtractPorts): Prom
     const stagedPlugins = await settleAll(plugins);
     const stagedRules = await settleAll(rulesfiles);
     checkRulesConflicts(stagedRules);
+    checkVerifiedDigests(verified, stagedPlugins);
 
-    const resolved = keepOtherPlatforms(previous, buildLock(request, stagedPlugins, stagedRules, declarations.dependencies, previous?.generatedAt), platforms);
+    const signatureOf = (kind: 'plugin' | 'rulesfile', name: string, resolvedDigest: string): LockedSignature | undefined => {
+      if (signatures) return verified.get(declarationKey(kind, name))?.signature;
+      // Without a key nothing is checked: a signature verified earlier stays recorded while the digest it signs does.
+      const before = kind === 'plugin' ? previous?.plugins.find((p) => p.name === name) : previous?.rulesfiles.find((r) => r.name === name);
+      return before?.resolvedDigest === resolvedDigest ? before.signature : undefined;
+    };
+    const built = buildLock(request, stagedPlugins, stagedRules, declarations.dependencies, signatureOf, previous?.generatedAt);
+    const resolved = keepOtherPlatforms(previous, built, platforms);
     if (request.locked) assertMatchesLock(previous!, resolved, lockFile);
     // A locked run that passed changes nothing, not even what the lock did not record yet.
     const lock = request.locked ? previous! : reconcileLock(previous, { ...resolved, generatedAt: (request.now ?? (() => new Date()))().toISOString() });
@@ -328,6 +347,7 @@ async function unchangedSinceLock(
   platforms: readonly Platform[],
   output: OutputDirectory,
   ports: ExtractPorts,
+  signatures: SignatureChecks | undefined,
   emit: ExtractEventListener,
 ): Promise<Omit<ExtractResult, 'lockFile'> | undefined> {
   const { manifest } = request;
@@ -384,6 +404,19 @@ async function unchangedSinceLock(
     }),
   );
   if (holds.includes(false)) return undefined;
+  if (signatures) {
+    // The signatures are checked on every run; a lock recording another signature (or none) is rewritten by the full run.
+    const entries = [...lock.plugins, ...lock.rulesfiles];
+    const current = await Promise.all(
+      entries.map(async (entry) => {
+        const reference = parseReference(isArtifactSource(entry.source) ? entry.source.artifact : entry.source.image);
+        if (!reference.ok) return undefined;
+        const { registry, repository } = reference.reference;
+        return signatures.verify({ registry, repository }, entry.resolvedDigest, `${entry.name} ${entry.version}`);
+      }),
+    );
+    if (entries.some((entry, i) => !sameSignature(entry.signature, current[i]))) return undefined;
+  }
   const files: ExtractedFile[] = [];
   for (const w of wanted) {
     emit({ type: 'resolve', item: w.item, reference: w.reference });
@@ -479,6 +512,75 @@ async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
+/** A signature verified for one manifest entry, and the digest it signs. */
+interface VerifiedEntry {
+  digest: string;
+  signature: LockedSignature;
+}
+
+/**
+ * Verifies the signature of every artifact and image the plan resolved, once per digest; a failure
+ * marks every item of the entry failed. Image plugins are resolved here, before their layers are read.
+ */
+async function verifyPlanned(
+  ctx: ArtifactContext,
+  signatures: SignatureChecks,
+  plugins: readonly PluginPlan[],
+  rules: readonly RulesPlan[],
+  emit: ExtractEventListener,
+): Promise<Map<string, VerifiedEntry>> {
+  const targets = [
+    ...plugins.map((plan) => ({
+      key: declarationKey('plugin', plan.entry.name),
+      items: plan.platforms.map((p) => p.item),
+      planned: plan.platforms.find((p) => p.planned)?.planned,
+      reference: plan.reference,
+      what: `plugin ${plan.entry.name} ${plan.entry.version} (${displayOf(plan.entry)})`,
+    })),
+    ...rules.map((plan) => ({
+      key: declarationKey('rulesfile', plan.entry.name),
+      items: [plan.item],
+      planned: plan.planned,
+      reference: plan.request.reference,
+      what: `rulesfile ${plan.entry.name} ${plan.entry.version} (${plan.request.display})`,
+    })),
+  ];
+  const checks = await settleAll(
+    targets.map(async (target): Promise<[string, VerifiedEntry]> => {
+      try {
+        const location = target.planned?.location ?? { registry: target.reference.registry, repository: target.reference.repository };
+        const digest = target.planned?.resolvedDigest ?? (await ctx.client.resolve(target.reference, ctx.signal)).digest;
+        const verified = await signatures.verify(location, digest, target.what);
+        return [target.key, { digest, signature: verified }];
+      } catch (error) {
+        const failure = toExtractError(error);
+        for (const item of target.items) emit({ type: 'stage', item, status: 'failed', code: isFalcoAirgapError(failure) ? failure.code : undefined });
+        throw failure;
+      }
+    }),
+  );
+  return new Map(checks);
+}
+
+/** An image read through the engine must be the digest whose signature was verified, not what the tag points at by now. */
+function checkVerifiedDigests(verified: ReadonlyMap<string, VerifiedEntry>, plugins: readonly StagedPlugin[]): void {
+  for (const plugin of plugins) {
+    const expected = verified.get(declarationKey('plugin', plugin.entry.name))?.digest;
+    const moved = plugin.platforms.find((p) => expected !== undefined && p.resolvedDigest !== expected);
+    if (moved) {
+      throw new ExtractError(
+        ExtractErrorCode.SignatureSubjectMismatch,
+        `plugin ${plugin.entry.name}: the signature was verified for ${expected}, but ${moved.resolvedDigest} was read`,
+        'the tag moved during the run; run extract again',
+      );
+    }
+  }
+}
+
+function sameSignature(a: LockedSignature | undefined, b: LockedSignature | undefined): boolean {
+  return a?.keyFingerprint === b?.keyFingerprint && a?.foundVia === b?.foundVia && a?.signatureDigest === b?.signatureDigest;
+}
+
 function checkRulesConflicts(rules: StagedRules[]): void {
   const owners = new Map<string, string>();
   for (const { entry, staged } of rules) {
@@ -501,11 +603,16 @@ function buildLock(
   plugins: StagedPlugin[],
   rules: StagedRules[],
   dependencies: ReadonlyMap<string, LockedDependency[]>,
+  signatureOf: (kind: 'plugin' | 'rulesfile', name: string, resolvedDigest: string) => LockedSignature | undefined,
   generatedAt: string | undefined,
 ): PluginsLock {
   const dependenciesOf = (kind: 'plugin' | 'rulesfile', name: string) => {
     const resolved = dependencies.get(declarationKey(kind, name));
     return resolved?.length ? { dependencies: resolved } : {};
+  };
+  const withSignature = (kind: 'plugin' | 'rulesfile', name: string, resolvedDigest: string) => {
+    const signature = signatureOf(kind, name, resolvedDigest);
+    return signature ? { signature } : {};
   };
   return {
     apiVersion: MANIFEST_API_VERSION,
@@ -531,6 +638,7 @@ function buildLock(
         path: pluginPath(entry.name, p.platform),
       })),
       ...dependenciesOf('plugin', entry.name),
+      ...withSignature('plugin', entry.name, platforms[0]?.resolvedDigest ?? ''),
     })),
     rulesfiles: rules.map(({ entry, staged }): LockedRulesfile => ({
       name: entry.name,
@@ -541,6 +649,7 @@ function buildLock(
       layerDigest: staged.layerDigest,
       files: staged.files.map((f) => ({ file: f.file, sha256: f.sha256, size: f.size, path: `rules/${f.relativePath}` })),
       ...dependenciesOf('rulesfile', entry.name),
+      ...withSignature('rulesfile', entry.name, staged.resolvedDigest),
     })),
   };
 }

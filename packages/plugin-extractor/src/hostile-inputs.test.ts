@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { notAnElf } from '@falco-airgap/fixtures';
 import { ExtractErrorCode } from './errors.ts';
+import type { ExtractEvent } from './events.ts';
 import {
   customPluginArtifact,
   FakeRegistry,
@@ -303,12 +304,17 @@ describe('flaky registries', () => {
     const layer = [...registry.blobs.entries()].filter(([k]) => k.startsWith(pluginRepo('k8saudit'))).sort((a, b) => b[1].length - a[1].length)[0]!;
     const digest = layer[0].split('@')[1]!;
     registry.faults.resetBlob = { digest, after: 1000, times: 1 };
-    const result = await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')]));
+    const events: ExtractEvent[] = [];
+    const result = await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')]), { onEvent: (e) => events.push(e) });
     const gets = registry.log.filter((r) => r.path.endsWith(digest));
     expect(gets.map((g) => [g.status, g.range])).toEqual([
       [200, undefined],
       [206, 'bytes=1000-'],
     ]);
+    // The caller hears of the retry as it happens, on the item whose blob it was.
+    const retries = events.filter((e) => e.type === 'retry');
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ digest, attempt: 2, item: { kind: 'plugin', name: 'k8saudit' } });
     expect(result.lock.plugins[0]!.platforms.every((p) => p.sha256.length === 64)).toBe(true);
   });
 

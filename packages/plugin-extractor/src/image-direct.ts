@@ -38,7 +38,7 @@ export class DirectImageSource implements ImageSource {
     const layers = manifest.document.layers;
     const files = await Promise.all(
       layers.map(async (layer) => {
-        const fetched = await client.fetchBlob(location, layer, { signal: request.signal, onProgress: request.progress.blob(layer.digest, layer.size) });
+        const fetched = await client.fetchBlob(location, layer, { signal: request.signal, ...request.progress.blob(layer.digest, layer.size) });
         if (fetched.downloaded) stats.blobsDownloaded++;
         else stats.blobsFromCache++;
         return fetched.path;

@@ -11,6 +11,7 @@ export type {
   ExtractInstallEvent,
   ExtractWarningEvent,
   ExtractLockWaitEvent,
+  ExtractRetryEvent,
 } from './events.ts';
 export { FalcoMediaType, FALCO_ARTIFACT_TYPES, type FalcoArtifactKind } from './media-types.ts';
 export { DirectImageSource } from './image-direct.ts';
@@ -25,3 +26,13 @@ export { DependencyWarningCode } from './dependencies.ts';
 export { FALCO_ENGINE_VERSIONS, falcoEngineVersion } from './requirements.ts';
 export { diffLocks, assertMatchesLock, formatLockChange, type LockChange } from './lock-writer.ts';
 export type { TransferStats } from './staged.ts';
+export {
+  CosignFormat,
+  checkSimpleSigning,
+  parseSignatureKey,
+  readSignatureKey,
+  verifyArtifactSignature,
+  type SignatureCheck,
+  type SignatureKey,
+  type VerifiedSignature,
+} from './cosign-signature.ts';

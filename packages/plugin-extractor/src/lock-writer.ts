@@ -84,7 +84,21 @@ export function assertMatchesLock(locked: PluginsLock, resolved: PluginsLock, lo
 export function reconcileLock(previous: PluginsLock | undefined, resolved: PluginsLock): PluginsLock {
   if (!previous) return fillUnknownLayers(resolved, undefined);
   const filled = fillUnknownLayers(resolved, previous);
-  return diffLocks(previous, filled).length === 0 && sameLayers(previous, filled) && sameDependencies(previous, filled) ? previous : filled;
+  return diffLocks(previous, filled).length === 0 && sameLayers(previous, filled) && sameDependencies(previous, filled) && sameSignatures(previous, filled)
+    ? previous
+    : filled;
+}
+
+/** Which signatures were verified is no drift (the digests are the same), but a lock that records other ones is rewritten. */
+function sameSignatures(a: PluginsLock, b: PluginsLock): boolean {
+  const signatures = (lock: PluginsLock) =>
+    JSON.stringify(
+      [
+        ...lock.plugins.map((p) => [`plugin ${p.name}`, p.signature ?? null]),
+        ...lock.rulesfiles.map((r) => [`rulesfile ${r.name}`, r.signature ?? null]),
+      ].sort(),
+    );
+  return signatures(a) === signatures(b);
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { ContainerEngine } from '@falco-airgap/container-engine';
+import { createDockerEngine, type ContainerEngine } from '@falco-airgap/container-engine';
 import { ensureStandinImages, STANDIN_IMAGES, tar } from '@falco-airgap/fixtures';
+import { requireTestbed } from '@falco-airgap/testbed/env';
 import { readFile } from 'node:fs/promises';
 
 /** The AlmaLinux stand-in plus libstdc++, which AlmaLinux 9 minimal ships (microdnf needs it) and the falco-s3-loader executable's embedded Node links. */
@@ -21,4 +22,9 @@ export async function ensureImageBases(engine: ContainerEngine): Promise<{ base:
     { tags: [LOADER_BASE_IMAGE] },
   );
   return { base: LOADER_BASE_IMAGE, falco: STANDIN_IMAGES.falco };
+}
+
+/** ensureImageBases on the testbed's Docker engine, for tests that build images through the CLI. */
+export async function ensureTestbedImageBases(): Promise<{ base: string; falco: string }> {
+  return ensureImageBases(createDockerEngine({ host: requireTestbed('TESTBED_DOCKER_HOST').TESTBED_DOCKER_HOST }));
 }

@@ -5,5 +5,5 @@ export { freePort, startOwnMinio, type OwnMinio } from './own-minio.ts';
 export { tcpProxy, type ProxyMode, type TcpProxy } from './tcp-proxy.ts';
 export { scopedCredentials, type ScopedCredentials } from './scoped-credentials.ts';
 export { chartPath, parseManifests, testbedTools, type K8sObject, type RunResult, type TestbedTools } from './testbed-tools.ts';
-export { ensureImageBases, LOADER_BASE_IMAGE } from './image-bases.ts';
+export { ensureImageBases, ensureTestbedImageBases, LOADER_BASE_IMAGE } from './image-bases.ts';
 export { failure } from './failure.ts';

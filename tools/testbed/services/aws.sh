@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 AWS_MOTO_VERSION=5.2.5
-AWS_ADDR=127.0.0.1:5050
+AWS_ADDR="127.0.0.1:$(port_of AWS 5050)"
 AWS_REGION=eu-west-1
 # moto's default account; every access key maps to it unless configured otherwise.
 AWS_ACCOUNT_ID=123456789012
@@ -25,12 +25,11 @@ aws_moto_server() {
 }
 
 svc_aws_up() {
+  local server port
+  port="$(port_claim aws AWS 5050 aws)" || return 1
+  AWS_ADDR="127.0.0.1:$port"
   if is_running aws && aws_ready; then return 0; fi
-  local server
   server="$(aws_moto_server)"
-  if ! is_running aws && [[ -n "$(ss -Hltn "sport = :${AWS_ADDR##*:}")" ]]; then
-    die "port ${AWS_ADDR##*:}, needed by moto, is already taken"
-  fi
   start_daemon aws "$server" --host "${AWS_ADDR%:*}" --port "${AWS_ADDR##*:}"
   wait_until 60 "aws $AWS_ADDR" aws_ready || { tail -n 20 "$TESTBED_DIR/log/aws.log" >&2; return 1; }
   env_set aws TESTBED_AWS_ENDPOINT "http://$AWS_ADDR"
@@ -44,6 +43,8 @@ svc_aws_up() {
 svc_aws_down() { stop_daemon aws; }
 
 svc_aws_status() {
+  # Another testbed's moto may answer on the usual port; only this testbed's own process counts.
+  is_running aws || { echo "http://$AWS_ADDR: not started by this testbed ($TESTBED_DIR)"; return 1; }
   aws_ready || { echo "http://$AWS_ADDR/moto-api/data.json does not answer"; return 1; }
   echo "http://$AWS_ADDR (moto $AWS_MOTO_VERSION: ECR, EKS, STS; region $AWS_REGION)"
 }

@@ -10,13 +10,25 @@ KUBE_ADMIN_KUBECONFIG="$KUBE_STATE/kubeconfig"
 KUBE_GO_MODULES="$REPO_ROOT/tools/go"
 KUBE_KWOK_CONFIG="$REPO_ROOT/tools/testbed/kwok"
 
-KUBE_APISERVER_PORT="${FALCO_AIRGAP_KUBE_APISERVER_PORT:-6443}"
-KUBE_ETCD_CLIENT_PORT="${FALCO_AIRGAP_KUBE_ETCD_CLIENT_PORT:-2379}"
-KUBE_ETCD_PEER_PORT="${FALCO_AIRGAP_KUBE_ETCD_PEER_PORT:-2380}"
-KUBE_CONTROLLER_MANAGER_PORT="${FALCO_AIRGAP_KUBE_CONTROLLER_MANAGER_PORT:-10257}"
-KUBE_SCHEDULER_PORT="${FALCO_AIRGAP_KUBE_SCHEDULER_PORT:-10259}"
-KUBE_KWOK_PORT="${FALCO_AIRGAP_KUBE_KWOK_PORT:-10247}"
-KUBE_APISERVER_URL="https://127.0.0.1:$KUBE_APISERVER_PORT"
+# Port keys, their usual ports and the daemon listening on each (FALCO_AIRGAP_<KEY>_PORT pins one).
+KUBE_PORTS=(KUBE_ETCD_CLIENT:2379:kube-etcd KUBE_ETCD_PEER:2380:kube-etcd KUBE_APISERVER:6443:kube-apiserver
+  KUBE_CONTROLLER_MANAGER:10257:kube-controller-manager KUBE_SCHEDULER:10259:kube-scheduler KUBE_KWOK:10247:kube-kwok)
+
+# kube_ports [claim]: sets KUBE_<KEY>_PORT and the API server URL; with `claim`, as up chooses them.
+kube_ports() {
+  local entry key usual daemon port
+  for entry in "${KUBE_PORTS[@]}"; do
+    IFS=: read -r key usual daemon <<< "$entry"
+    if [[ "${1:-}" == claim ]]; then
+      port="$(port_claim kube "$key" "$usual" "$daemon")" || return 1
+    else
+      port="$(port_of "$key" "$usual")"
+    fi
+    printf -v "${key}_PORT" '%s' "$port"
+  done
+  KUBE_APISERVER_URL="https://127.0.0.1:$KUBE_APISERVER_PORT"
+}
+kube_ports
 KUBE_SERVICE_CIDR="10.96.0.0/16"
 KUBE_SERVICE_IP="10.96.0.1"
 KUBE_NODES=(kwok-node-0 kwok-node-1)
@@ -30,7 +42,7 @@ svc_kube_up() {
   if svc_kube_status > /dev/null 2>&1; then return 0; fi
   command -v openssl > /dev/null || die "openssl not found: apt-get install openssl"
   kube_build_binaries
-  kube_check_ports
+  kube_ports claim || return 1
   kube_write_pki
   kube_write_kubelet_client_cert
   kube_write_kubeconfigs
@@ -117,18 +129,6 @@ kube_version_ldflags() {
       "-X $pkg.gitCommit=" "-X $pkg.gitTreeState=archive")
   done
   echo "-s -w ${flags[*]}"
-}
-
-kube_check_ports() {
-  local entry name port
-  for entry in "kube-etcd:$KUBE_ETCD_CLIENT_PORT" "kube-etcd:$KUBE_ETCD_PEER_PORT" "kube-apiserver:$KUBE_APISERVER_PORT" \
-    "kube-controller-manager:$KUBE_CONTROLLER_MANAGER_PORT" "kube-scheduler:$KUBE_SCHEDULER_PORT" "kube-kwok:$KUBE_KWOK_PORT"; do
-    name="${entry%%:*}" port="${entry##*:}"
-    is_running "$name" && continue
-    if [[ -n "$(ss -Hltn "sport = :$port")" ]]; then
-      die "port $port, needed by $name, is already taken; free it or set FALCO_AIRGAP_KUBE_*_PORT (see services/kube.sh)"
-    fi
-  done
 }
 
 kube_write_pki() {

@@ -21,9 +21,13 @@ NODE_CNI_IPAM_DIR="$NODE_STATE/run/ipam"
 NODE_CNI_BIN_DIR="${FALCO_AIRGAP_NODE_CNI_BIN_DIR:-/usr/lib/cni}"
 NODE_BRIDGE=fa-testbed0
 NODE_POD_CIDR="${FALCO_AIRGAP_NODE_POD_CIDR:-10.244.100.0/24}"
+# The bridge's own address, the pods' gateway: the first address of the pod CIDR, as host-local hands it out.
+NODE_GATEWAY="$(IFS=./ read -r a b c d _ <<< "$NODE_POD_CIDR"; echo "$a.$b.$c.$((d + 1))")"
+# Pods reach the host only on the bridge; this relay carries them to MinIO, which listens on loopback alone.
+NODE_S3_RELAY_PORT="$(port_of NODE_S3_RELAY 9080)"
 NODE_CGROUP_ROOT=falco-airgap-testbed
-NODE_KUBELET_PORT="${FALCO_AIRGAP_NODE_KUBELET_PORT:-10250}"
-NODE_KUBELET_HEALTHZ_PORT="${FALCO_AIRGAP_NODE_KUBELET_HEALTHZ_PORT:-10248}"
+NODE_KUBELET_PORT="$(port_of NODE_KUBELET 10250)"
+NODE_KUBELET_HEALTHZ_PORT="$(port_of NODE_KUBELET_HEALTHZ 10248)"
 NODE_PAUSE_SOURCE="$REPO_ROOT/tools/testbed/node/pause.c"
 NODE_PAUSE_IMAGE=localhost/falco-airgap-testbed/pause:1
 # What the kubelet (kernel tunables) and the bridge plugin (forwarding) rewrite; recorded on up, restored on down.
@@ -33,15 +37,16 @@ NODE_SYSCTL_RECORD="$NODE_STATE/sysctl.saved"
 NODE_HOST_DIRS=(/var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers)
 NODE_HOST_DIRS_RECORD="$NODE_STATE/host-dirs.created"
 # The registries the node pulls from over plain HTTP: the testbed's, under both names tests and charts use.
-NODE_PLAIN_REGISTRIES=(127.0.0.1:5000 localhost:5000)
+NODE_PLAIN_REGISTRIES=("127.0.0.1:$(port_of REGISTRY_PLAIN 5000)" "localhost:$(port_of REGISTRY_PLAIN 5000)")
 
 svc_node_up() {
-  if svc_node_status > /dev/null 2>&1; then return 0; fi
+  if node_healthy > /dev/null 2>&1; then node_start_s3_relay; return; fi
   node_check_prerequisites
   kube_resolve_binaries
   kube_build_kubernetes kubelet
   kube_apiserver_ready || die "the node needs the API server: run tools/testbed/testbed up kube first"
-  node_check_ports
+  NODE_KUBELET_PORT="$(port_claim node NODE_KUBELET 10250 node-kubelet)" || return 1
+  NODE_KUBELET_HEALTHZ_PORT="$(port_claim node NODE_KUBELET_HEALTHZ 10248 node-kubelet)" || return 1
   mkdir -p "$NODE_STATE/run" "$NODE_CONTAINERD_ROOT" "$NODE_KUBELET_ROOT" "$NODE_POD_LOGS" "$NODE_CNI_CONF_DIR" "$NODE_CNI_IPAM_DIR"
   node_write_pki
   node_record_host
@@ -50,6 +55,7 @@ svc_node_up() {
   node_import_pause_image
   node_start_kubelet || return 1
   kube_wait 120 node-kubelet node_ready || return 1
+  node_start_s3_relay || return 1
   env_set node TESTBED_NODE_NAME "$NODE_NAME"
   env_set node TESTBED_NODE_TAINT "$NODE_TAINT"
   env_set node TESTBED_NODE_CONTAINERD "$NODE_CONTAINERD_SOCK"
@@ -60,6 +66,7 @@ svc_node_up() {
 }
 
 svc_node_down() {
+  stop_daemon node-s3-relay
   stop_daemon node-kubelet
   node_remove_containers
   stop_daemon node-containerd
@@ -78,12 +85,17 @@ svc_node_down() {
 }
 
 svc_node_status() {
+  node_healthy || return 1
+  is_running node-s3-relay || { echo "$NODE_NAME: the S3 relay for pods is not running (tools/testbed/testbed up node starts it)"; return 1; }
+  echo "$NODE_NAME Ready (kubelet $KUBE_VERSION, $(node_ctr version 2> /dev/null | awk '/Version:/ { v = $2 } END { print "containerd " v }'), pods $NODE_POD_CIDR, taint $NODE_TAINT, S3 for pods http://$NODE_GATEWAY:$NODE_S3_RELAY_PORT)"
+}
+
+node_healthy() {
   is_running node-containerd || { echo "$NODE_NAME: containerd is not running"; return 1; }
   is_running node-kubelet || { echo "$NODE_NAME: kubelet is not running"; return 1; }
   node_kubelet_healthy || { echo "$NODE_NAME: kubelet /healthz on 127.0.0.1:$NODE_KUBELET_HEALTHZ_PORT is not ok"; return 1; }
   kube_resolve_binaries
   node_ready || { echo "$NODE_NAME: node is not Ready"; return 1; }
-  echo "$NODE_NAME Ready (kubelet $KUBE_VERSION, $(node_ctr version 2> /dev/null | awk '/Version:/ { v = $2 } END { print "containerd " v }'), pods $NODE_POD_CIDR, taint $NODE_TAINT)"
 }
 
 node_ctr() { ctr --address "$NODE_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
@@ -96,22 +108,13 @@ node_ready() {
 
 node_check_prerequisites() {
   local cmd plugin
-  for cmd in containerd ctr runc ip gcc; do
-    command -v "$cmd" > /dev/null || die "$cmd not found: apt-get install containerd runc iproute2 gcc libc6-dev"
+  for cmd in containerd ctr runc ip gcc socat; do
+    command -v "$cmd" > /dev/null || die "$cmd not found: apt-get install containerd runc iproute2 gcc libc6-dev socat"
   done
   for plugin in bridge host-local loopback; do
     [[ -x "$NODE_CNI_BIN_DIR/$plugin" ]] || die "CNI plugin $NODE_CNI_BIN_DIR/$plugin not found: apt-get install containernetworking-plugins"
   done
   [[ -d /sys/fs/cgroup/memory ]] || die "the node runs on cgroup v1 (cgroupfs); /sys/fs/cgroup/memory is missing"
-}
-
-node_check_ports() {
-  local port
-  for port in "$NODE_KUBELET_PORT" "$NODE_KUBELET_HEALTHZ_PORT"; do
-    is_running node-kubelet && continue
-    [[ -z "$(ss -Hltn "sport = :$port")" ]] \
-      || die "port $port, needed by the kubelet, is already taken; free it or set FALCO_AIRGAP_NODE_KUBELET_*PORT (see services/node.sh)"
-  done
 }
 
 # The kubelet's client identity (system:node:NAME, as the Node authorizer wants it) and its serving certificate.
@@ -350,6 +353,30 @@ YAML
     --node-labels "$NODE_LABEL" \
     --v 1
   kube_wait 60 node-kubelet node_kubelet_healthy
+}
+
+# node_start_s3_relay: MinIO for pods at the bridge's address, accepting pod addresses only; restarted when S3 moved.
+node_start_s3_relay() {
+  local target spec="$NODE_STATE/run/s3-relay.target"
+  target="127.0.0.1:$(port_of S3 9000)"
+  if is_running node-s3-relay && [[ "$(cat "$spec" 2> /dev/null)" == "$target" ]]; then return 0; fi
+  stop_daemon node-s3-relay
+  NODE_S3_RELAY_PORT="$(port_claim node NODE_S3_RELAY 9080 node-s3-relay)" || return 1
+  node_make_bridge || return 1
+  echo "$target" > "$spec"
+  start_daemon node-s3-relay socat \
+    "TCP4-LISTEN:$NODE_S3_RELAY_PORT,bind=$NODE_GATEWAY,reuseaddr,fork,range=$NODE_POD_CIDR" "TCP4:$target,connect-timeout=5"
+  wait_until 10 "S3 relay $NODE_GATEWAY:$NODE_S3_RELAY_PORT" port_listening "$NODE_S3_RELAY_PORT" \
+    || { tail -n 5 "$TESTBED_DIR/log/node-s3-relay.log" >&2; return 1; }
+  env_set node TESTBED_NODE_S3_ENDPOINT "http://$NODE_GATEWAY:$NODE_S3_RELAY_PORT"
+}
+
+# The relay binds the gateway address before any pod exists; the bridge plugin adopts a bridge that already holds it.
+node_make_bridge() {
+  ip link show "$NODE_BRIDGE" > /dev/null 2>&1 || ip link add "$NODE_BRIDGE" type bridge || return 1
+  ip -4 addr show dev "$NODE_BRIDGE" | grep -qF " $NODE_GATEWAY/" \
+    || ip addr add "$NODE_GATEWAY/${NODE_POD_CIDR#*/}" dev "$NODE_BRIDGE" || return 1
+  ip link set "$NODE_BRIDGE" up
 }
 
 # Containers stopped through containerd first, so the shims exit and clean up after themselves.

@@ -1,12 +1,18 @@
-# Two OCI registries (Debian docker-registry, distribution 2.8): plain HTTP on :5000, TLS + basic auth on :5443.
+# Two OCI registries (Debian docker-registry, distribution 2.8): plain HTTP on :5000, TLS + basic auth on :5443
+# (or the next free ports when those are taken).
 # shellcheck shell=bash
 
 REGISTRY_STATE="$TESTBED_DIR/registry"
-REGISTRY_PLAIN_ADDR=127.0.0.1:5000
-REGISTRY_AUTH_ADDR=127.0.0.1:5443
 REGISTRY_AUTH_USER=testbed
-# Lets the engine verify the auth registry against the testbed CA; docker reads certs.d on every push.
-REGISTRY_ENGINE_CERTS_DIR="/etc/docker/certs.d/$REGISTRY_AUTH_ADDR"
+
+# registry_addresses: the endpoints from the ports this testbed uses (claimed anew by up).
+registry_addresses() {
+  REGISTRY_PLAIN_ADDR="127.0.0.1:${1:-$(port_of REGISTRY_PLAIN 5000)}"
+  REGISTRY_AUTH_ADDR="127.0.0.1:${2:-$(port_of REGISTRY_AUTH 5443)}"
+  # Lets the engine verify the auth registry against the testbed CA; docker reads certs.d on every push.
+  REGISTRY_ENGINE_CERTS_DIR="/etc/docker/certs.d/$REGISTRY_AUTH_ADDR"
+}
+registry_addresses
 
 registry_access_log() { echo "$TESTBED_DIR/log/$1-access.log"; }
 
@@ -62,6 +68,10 @@ svc_registry_up() {
   mkdir -p "$REGISTRY_STATE" "$TESTBED_DIR/data/registry-plain" "$TESTBED_DIR/data/registry-auth"
   [[ -s "$REGISTRY_STATE/http-secret" ]] || random_secret > "$REGISTRY_STATE/http-secret"
   registry_write_auth_files
+  local plain_port auth_port
+  plain_port="$(port_claim registry REGISTRY_PLAIN 5000 registry-plain)" || return 1
+  auth_port="$(port_claim registry REGISTRY_AUTH 5443 registry-auth)" || return 1
+  registry_addresses "$plain_port" "$auth_port"
 
   if ! (is_running registry-plain && registry_plain_ok); then
     stop_daemon registry-plain
@@ -102,6 +112,9 @@ svc_registry_down() {
 }
 
 svc_registry_status() {
+  # Another testbed's registry may answer on the usual port; only this testbed's own processes count.
+  is_running registry-plain || { echo "http://$REGISTRY_PLAIN_ADDR: not started by this testbed ($TESTBED_DIR)"; return 1; }
+  is_running registry-auth || { echo "https://$REGISTRY_AUTH_ADDR: not started by this testbed ($TESTBED_DIR)"; return 1; }
   registry_plain_ok || { echo "http://$REGISTRY_PLAIN_ADDR/v2/ does not answer"; return 1; }
   registry_auth_ok || { echo "https://$REGISTRY_AUTH_ADDR/v2/ does not answer with credentials"; return 1; }
   echo "http://$REGISTRY_PLAIN_ADDR, https://$REGISTRY_AUTH_ADDR (basic auth, testbed CA)"

@@ -25,6 +25,7 @@ const env = requireTestbed(
   'TESTBED_NODE_BRIDGE',
   'TESTBED_NODE_CGROUP',
   'TESTBED_NODE_POD_CIDR',
+  'TESTBED_NODE_S3_ENDPOINT',
 );
 const nodeName = env.TESTBED_NODE_NAME!;
 const namespace = `node-integ-${randomBytes(4).toString('hex')}`;
@@ -102,13 +103,22 @@ function nodeProcesses(): string[] {
       if (/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       // The kubelet, containerd and its shims name the state directory; pod sandboxes are our pause binary.
-      if (argv[0] === '/pause' || argv.some((arg) => arg.includes(env.TESTBED_NODE_STATE!))) found.push(`${pid}: ${argv.join(' ')}`);
+      const relayProcess = argv[0] === 'socat' && argv.some((arg) => arg.includes(`bind=${relay.hostname},`));
+      if (argv[0] === '/pause' || relayProcess || argv.some((arg) => arg.includes(env.TESTBED_NODE_STATE!))) found.push(`${pid}: ${argv.join(' ')}`);
     } catch {
       continue; // the process ended while we looked
     }
   }
   return found;
 }
+// The S3 relay, seen from the host: a listening socket on the bridge's address.
+const relay = new URL(env.TESTBED_NODE_S3_ENDPOINT!);
+const relayListening = () =>
+  readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .some(([, local, , state]) => state === '0A' && local?.endsWith(`:${Number(relay.port).toString(16).toUpperCase().padStart(4, '0')}`));
 const nodeMounts = () =>
   readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -204,6 +214,22 @@ describe('node', () => {
     expect(pulls.length).toBeGreaterThan(0);
   });
 
+  it("lets a pod reach the testbed's S3 server, which listens on loopback only, through the relay on the bridge", async () => {
+    expect(relay.hostname).not.toBe('127.0.0.1');
+    await apply(
+      pod('s3-client', {
+        restartPolicy: 'Never',
+        containers: [{ name: 'main', image, command: ['sh', '-c', `wget -q -S -O /dev/null ${relay.origin}/minio/health/live 2>&1 | head -n 1`] }],
+      }),
+    );
+    const done = await waitFor('pod s3-client to finish', async () => {
+      const p = await getJson<Pod>('pod', 's3-client', '-n', namespace);
+      return p.status.phase === 'Succeeded' || p.status.phase === 'Failed' ? p : undefined;
+    });
+    expect(done.status.phase).toBe('Succeeded');
+    expect((await kubectl(['logs', 's3-client', '-n', namespace])).trim()).toBe('HTTP/1.1 200 OK');
+  });
+
   it('schedules a DaemonSet that tolerates the taint on the real node and on both kwok nodes', async () => {
     await apply({
       apiVersion: 'apps/v1',
@@ -274,13 +300,15 @@ describe('node', () => {
       expect(nodeMounts()).toEqual([]);
       expect(existsSync(`/sys/class/net/${env.TESTBED_NODE_BRIDGE}`)).toBe(false);
       expect(nodeCgroups()).toEqual([]);
+      expect(relayListening()).toBe(false);
       expect(await kubectl(['get', 'node', nodeName, '--ignore-not-found', '-o', 'name'])).toBe('');
       return sysctls();
     };
     const up = async () => {
       await testbedLocked('up', 'node');
       const { stdout } = await testbedLocked('status', 'node');
-      expect(stdout).toMatch(new RegExp(`^node +healthy +${nodeName} Ready`));
+      expect(stdout).toMatch(new RegExp(`^node +healthy +${nodeName} Ready .*S3 for pods ${relay.origin}\\)$`, 'm'));
+      expect(relayListening()).toBe(true);
     };
 
     const release = await holdTestbedLock('exclusive', env);

@@ -1,4 +1,5 @@
 import { ARTIFACT_LIMITS } from '@falco-airgap/plugin-extractor';
+import { resolve } from 'node:path';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
 import { lockWaitMs } from '../options/lock.ts';
@@ -13,6 +14,8 @@ export interface ExtractCommandOptions extends RegistryFlags {
   locked?: boolean | undefined;
   via?: string | undefined;
   keepSource?: boolean | undefined;
+  verifySignatures?: boolean | undefined;
+  signatureKey?: string | undefined;
   maxUncompressedBytes?: string | undefined;
   maxEntries?: string | undefined;
   lockTimeout?: string | undefined;
@@ -29,6 +32,20 @@ export async function extract(ctx: CommandContext, options: ExtractCommandOption
       'input',
       'the engine hands out single files; drop --keep-source or use --via direct',
     );
+  if (options.verifySignatures && !options.signatureKey)
+    throw new CliError(
+      '--verify-signatures needs --signature-key',
+      CliErrorCode.Usage,
+      'input',
+      'pass the public key of the signer, e.g. --signature-key cosign.pub',
+    );
+  if (options.signatureKey && !options.verifySignatures)
+    throw new CliError(
+      '--signature-key is only read with --verify-signatures',
+      CliErrorCode.Usage,
+      'input',
+      'add --verify-signatures, or drop --signature-key',
+    );
   const platforms = parsePlatforms(options.platform);
   return extractStage(
     {
@@ -37,6 +54,7 @@ export async function extract(ctx: CommandContext, options: ExtractCommandOption
       platforms,
       locked: options.locked === true,
       keepSource: options.keepSource === true,
+      signatureKeyFile: options.verifySignatures ? resolve(ctx.cwd, options.signatureKey!) : undefined,
       via,
       artifactLimits: {
         maxBytes: positive(options.maxUncompressedBytes, '--max-uncompressed-bytes') ?? ARTIFACT_LIMITS.maxBytes,

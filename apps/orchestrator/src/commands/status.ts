@@ -1,10 +1,17 @@
 import { readReleaseStatus, type ReleaseStatus } from '@falco-airgap/eks-deployer';
+import { findVersion, isExpired, type FalcoVersionsCatalogue } from '@falco-airgap/manifest';
+import { readCatalogue, resolveEnvironmentFalco } from '../config/falco-environment.ts';
 import type { CommandContext, CommandOutcome } from '../context.ts';
 import { clusterTarget, type ClusterFlags } from '../options/cluster.ts';
+import type { VersionsFlags } from '../options/versions.ts';
 import { openCluster } from '../stages/open-cluster.ts';
 
 /** `falco-airgap status`: what is deployed where — revision, chart, plugin source, images, rollout. Reads only. */
-export async function status(ctx: CommandContext, options: ClusterFlags): Promise<CommandOutcome> {
+export async function status(ctx: CommandContext, options: ClusterFlags & VersionsFlags & { env?: string | undefined }): Promise<CommandOutcome> {
+  // Read-only: what the environment asks for is said as warnings (an expired version is refused by deploy, not here).
+  const environment =
+    options.env === undefined ? undefined : await resolveEnvironmentFalco(ctx, { env: options.env, versionsFile: options.versionsFile, purpose: 'inspect' });
+  const catalogue = await readCatalogue(ctx, options.versionsFile);
   const opened = await openCluster(clusterTarget(options, ctx.environment, ctx.cwd), ctx.environment, ctx.signal);
   try {
     const release = await readReleaseStatus({
@@ -15,7 +22,16 @@ export async function status(ctx: CommandContext, options: ClusterFlags): Promis
       clusterDescription: opened.connection.description,
       signal: ctx.signal,
     });
-    return { data: release, summary: describeStatus(release) };
+    const falco = {
+      deployed: release.falcoVersion,
+      lifecycle: release.installed ? lifecycleOf(catalogue, release.falcoVersion) : undefined,
+      environment: environment?.version,
+    };
+    const lines = [describeStatus(release)];
+    if (falco.lifecycle) lines.push(`  Falco ${falco.deployed}: ${falco.lifecycle}`);
+    if (falco.environment && falco.environment !== falco.deployed)
+      lines.push(`  environment ${options.env} asks for Falco ${falco.environment}: the next deploy moves it`);
+    return { data: { ...release, falco }, summary: lines.join('\n') };
   } finally {
     await opened.close();
   }
@@ -24,7 +40,9 @@ export async function status(ctx: CommandContext, options: ClusterFlags): Promis
 export function describeStatus(status: ReleaseStatus): string {
   const where = `release ${status.release} in namespace ${status.namespace} on ${status.cluster}`;
   if (!status.installed) return `${where} is not installed`;
-  const lines = [`${where}: revision ${status.revision} ${status.status} (${status.chart}, Falco ${status.appVersion}), updated ${status.updated}`];
+  const lines = [
+    `${where}: revision ${status.revision} ${status.status} (${status.chart}, Falco ${status.falcoVersion ?? status.appVersion}), updated ${status.updated}`,
+  ];
   const plugins = status.plugins;
   if (plugins?.strategy === 's3' && plugins.s3) {
     const pin = plugins.s3.release ? `release ${plugins.s3.release}` : `channel ${plugins.s3.channel}`;
@@ -39,4 +57,12 @@ export function describeStatus(status: ReleaseStatus): string {
   }
   for (const image of status.images) lines.push(`  ${image.container}: ${image.image}`);
   return lines.join('\n');
+}
+
+/** The catalogue's word on a deployed Falco version. */
+function lifecycleOf(catalogue: FalcoVersionsCatalogue, version: string | undefined): string {
+  const entry = version === undefined ? undefined : findVersion(catalogue, version);
+  if (!entry) return `not in the versions catalogue ${catalogue.file}`;
+  if (entry.classification !== 'deprecated') return entry.classification;
+  return isExpired(entry, new Date()) ? `expired on ${entry.expirationDate}` : `deprecated, expires on ${entry.expirationDate}`;
 }

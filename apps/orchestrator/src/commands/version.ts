@@ -1,6 +1,8 @@
+import bundle from '@falco-airgap/bundle/package.json' with { type: 'json' };
 import containerEngine from '@falco-airgap/container-engine/package.json' with { type: 'json' };
 import core from '@falco-airgap/core/package.json' with { type: 'json' };
 import eksDeployer from '@falco-airgap/eks-deployer/package.json' with { type: 'json' };
+import fleetIdentity from '@falco-airgap/fleet-identity/package.json' with { type: 'json' };
 import helmValuesSchema from '@falco-airgap/helm-values-schema/package.json' with { type: 'json' };
 import imageBuilder from '@falco-airgap/image-builder/package.json' with { type: 'json' };
 import manifest from '@falco-airgap/manifest/package.json' with { type: 'json' };
@@ -11,7 +13,7 @@ import type { CommandOutcome } from '../context.ts';
 import { version } from '../version.ts';
 
 // Imported, not looked up at run time: the executable bundles these libraries, so it reports the versions built into it.
-const LIBRARIES = [containerEngine, core, eksDeployer, helmValuesSchema, imageBuilder, manifest, oci, pluginExtractor, s3PluginStore];
+const LIBRARIES = [bundle, containerEngine, core, eksDeployer, fleetIdentity, helmValuesSchema, imageBuilder, manifest, oci, pluginExtractor, s3PluginStore];
 
 export interface VersionData {
   cli: string;

@@ -20,6 +20,12 @@ export const { codes: ConfigErrorCode, categoryOf: configErrorCategory } = defin
     BadEnvironmentName: 'CONFIG_BAD_ENVIRONMENT_NAME',
     ReferenceNotAllowed: 'CONFIG_REFERENCE_NOT_ALLOWED',
     EnvRequired: 'CONFIG_ENV_REQUIRED',
+    BadFalcoVersion: 'CONFIG_BAD_FALCO_VERSION',
+    FalcoVersionUnknown: 'CONFIG_FALCO_VERSION_UNKNOWN',
+    FalcoVersionExpired: 'CONFIG_FALCO_VERSION_EXPIRED',
+    NoSupportedFalco: 'CONFIG_NO_SUPPORTED_FALCO',
+    PluginApiIncompatible: 'CONFIG_PLUGIN_API_INCOMPATIBLE',
+    RulesNotInManifest: 'CONFIG_RULES_NOT_IN_MANIFEST',
   },
 });
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];

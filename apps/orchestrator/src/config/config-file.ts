@@ -105,6 +105,18 @@ export function selectEnvironment(config: LoadedConfig, name: string): Environme
   ]);
 }
 
+/** Where a YAML file holds a path (the start of the file when it holds none of it): for findings about files other than the configuration. */
+export function yamlPositions(text: string, file: string): (path: readonly PathSegment[]) => SourcePosition {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lines.linePos(Math.max(0, offset));
+    return { file, line, column: col };
+  };
+  const lookup = documentLookup(doc, at);
+  return (path) => locatePath(path, lookup) ?? at(0);
+}
+
 function documentLookup(doc: Document, at: (offset: number) => SourcePosition): PositionLookup {
   return (segments, part) => {
     if (part === 'key') {
@@ -131,6 +143,13 @@ function describeError(error: ErrorObject): Omit<ConfigIssue, 'position'> {
   switch (error.keyword) {
     case 'additionalProperties': {
       const { key, allowed, suggestion } = unknownKey(error)!;
+      if (key === 'falcoVersion' && allowed.includes('falco')) {
+        return {
+          code: ConfigErrorCode.UnknownKey,
+          message: `${where}: falcoVersion has moved to falco.version`,
+          hint: 'write "falco: { version: X.Y.Z }" (or version: auto, the latest supported), optionally with autoUpdate: true',
+        };
+      }
       return {
         code: ConfigErrorCode.UnknownKey,
         message: `unknown key "${key}" in ${where}`,
@@ -185,6 +204,12 @@ function describeError(error: ErrorObject): Omit<ConfigIssue, 'position'> {
         hint: 'use lowercase letters, digits and dashes, starting with a letter',
       };
     case 'pattern':
+      if (field === 'version' && at.at(-2) === 'falco')
+        return {
+          code: ConfigErrorCode.BadFalcoVersion,
+          message: `${where}: ${JSON.stringify(error.data)} is neither a Falco version nor auto`,
+          hint: 'write a version of the catalogue such as 0.44.1 (no leading v; see falco-airgap versions list), or auto for the latest supported',
+        };
       if (field === 'region')
         return {
           code: ConfigErrorCode.BadRegion,

@@ -10,6 +10,8 @@ export const SECRET_FIELDS: readonly string[] = ['registry.password', 'store.sec
 
 export const AWS_REGION_PATTERN = '^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$';
 const nonEmpty = { type: 'string', minLength: 1 } as const;
+/** A Falco version (semver, no leading v) or auto. */
+export const FALCO_VERSION_PATTERN = '^(auto|(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?)$';
 
 /** JSON Schema of falco-airgap.config.yaml, for editors and for the checks at start. */
 export const configJsonSchema = {
@@ -22,6 +24,11 @@ export const configJsonSchema = {
   properties: {
     apiVersion: { const: CONFIG_API_VERSION },
     kind: { const: CONFIG_KIND },
+    versionsFile: {
+      type: 'string',
+      minLength: 1,
+      description: 'The Falco versions catalogue every environment is checked against, relative to this file (default: the one shipped with falco-airgap).',
+    },
     environments: {
       type: 'object',
       minProperties: 1,
@@ -44,7 +51,8 @@ export const configJsonSchema = {
         namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' },
         release: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$' },
         values: { type: 'array', items: nonEmpty },
-        falcoVersion: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$' },
+        falco: { $ref: '#/$defs/falco' },
+        rules: { $ref: '#/$defs/rules' },
         timeout: { type: 'string', pattern: '^[0-9]+(ms|s|m|h)$' },
       },
       // Strategy s3 reads the plugins from a bucket, so the environment must name one.
@@ -88,6 +96,30 @@ export const configJsonSchema = {
         },
       },
     },
+    falco: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The Falco version of the environment, checked against the versions catalogue.',
+      properties: {
+        version: {
+          type: 'string',
+          pattern: FALCO_VERSION_PATTERN,
+          description: 'A version of the catalogue, or auto: the latest supported one (default: the manifest falco.version).',
+        },
+        autoUpdate: { type: 'boolean', description: 'Move to the latest supported version whenever one is newer; an expired version is refused without it.' },
+      },
+    },
+    rules: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The official rule sets to load, in this order, then our overrides; custom rules (chart values) come last.',
+      properties: {
+        falco: { type: 'boolean', description: 'falco-rules, the stable set Falco ships (default true).' },
+        incubating: { type: 'boolean', description: 'falco-incubating-rules (default false).' },
+        sandbox: { type: 'boolean', description: 'falco-sandbox-rules (default false).' },
+        overrides: { type: 'boolean', description: "falco-airgap's exceptions for known false positives, appended to falco-rules (default false)." },
+      },
+    },
     store: {
       type: 'object',
       additionalProperties: false,
@@ -121,12 +153,14 @@ export interface EnvironmentConfig {
   namespace?: string;
   release?: string;
   values?: string[];
-  falcoVersion?: string;
+  falco?: { version?: string; autoUpdate?: boolean };
+  rules?: { falco?: boolean; incubating?: boolean; sandbox?: boolean; overrides?: boolean };
   timeout?: string;
 }
 
 export interface ConfigDocument {
   apiVersion: typeof CONFIG_API_VERSION;
   kind: typeof CONFIG_KIND;
+  versionsFile?: string;
   environments: Record<string, EnvironmentConfig>;
 }

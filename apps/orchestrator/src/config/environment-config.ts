@@ -81,17 +81,24 @@ export async function applyClusterEnvironment(ctx: CommandContext, command: Comm
   if (name === undefined) return;
   const { config, environment } = await readEnvironment(ctx, name);
   overlaySettings(command, clusterSettings(environment, config, ctx.cwd));
+  // A bundle loaded for this environment brings the chart and the values overlay deploy installs.
+  await (await import('./loaded-bundle.ts')).applyLoadedBundle(command, name, config, ctx.cwd);
 }
 
-/** The options an environment sets for the pipeline: registry, strategy and plugin store. */
+/** The options an environment sets for the pipeline: registry, strategy, plugin store, and the cluster's as for deploy. */
 export function pipelineSettings(environment: EnvironmentConfig, config: LoadedConfig, cwd: string): Record<string, unknown> {
   const base = dirname(resolve(cwd, config.file));
   const { registry, store } = environment;
   const host = registry.ecr ? `${registry.ecr.account}.dkr.ecr.${registry.ecr.region}.amazonaws.com` : registry.host;
+  // The pipeline's --region is the bucket's; the cluster's is --eks-region.
+  const { region: eksRegion, ...cluster } = clusterSettings(environment, config, cwd);
   return {
+    ...cluster,
+    eksRegion,
     registry: host,
     plainHttp: registry.plainHttp && host ? [host] : undefined,
     caFile: registry.caFile === undefined ? undefined : resolve(base, registry.caFile),
+    ecrKmsKey: registry.ecr?.kmsKey,
     strategy: environment.strategy,
     bucket: store?.bucket,
     prefix: store?.prefix,

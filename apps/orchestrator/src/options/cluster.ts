@@ -21,13 +21,16 @@ export type ClusterTarget = { kind: 'kubeconfig'; files: string[]; context: stri
 export const DEFAULT_NAMESPACE = 'falco';
 export const DEFAULT_RELEASE = 'falco';
 
-/** Adds --kubeconfig, --kube-context, --eks-cluster, --region, --namespace and --release. */
-export function addClusterOptions(command: Command): Command {
+/**
+ * Adds --kubeconfig, --kube-context, --eks-cluster, --region, --namespace and --release; the pipeline,
+ * whose --region is the bucket's, names the cluster's region --eks-region.
+ */
+export function addClusterOptions(command: Command, { regionFlag = 'region' }: { regionFlag?: 'region' | 'eks-region' } = {}): Command {
   return command
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: KUBECONFIG, then ~/.kube/config)')
     .option('--kube-context <name>', 'context of the kubeconfig to use (default: its current context)')
     .option('--eks-cluster <name>', 'an EKS cluster instead: endpoint and CA from DescribeCluster, a token signed here (no aws CLI, no kubeconfig)')
-    .option('--region <region>', 'AWS region of the EKS cluster (default: AWS_REGION, then us-east-1)')
+    .option(`--${regionFlag} <region>`, 'AWS region of the EKS cluster (default: AWS_REGION, then us-east-1)')
     .option('--namespace <name>', 'namespace of the release; created when missing', DEFAULT_NAMESPACE)
     .option('--release <name>', 'helm release name', DEFAULT_RELEASE);
 }

@@ -1,3 +1,4 @@
+import type { CredentialSource } from '@falco-airgap/oci';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ProxyEnvironment, ResolvedEnvironment } from '../environment.ts';
@@ -18,6 +19,8 @@ export interface RegistryAccess {
   dockerConfigDir: string;
   dockerHost: string | undefined;
   proxy: ProxyEnvironment;
+  /** Asked before the docker config (e.g. ECR tokens the pipeline obtained). */
+  credentials?: CredentialSource | undefined;
 }
 
 /** Adds --ca-file, --plain-http and --cache-dir. */

@@ -25,7 +25,16 @@ export interface DiagnosticEvent {
   location?: string | undefined;
 }
 
-export type CliEvent = TaskEvent | ProgressEvent | DiagnosticEvent;
+/** A task's transfer is tried again (a reset connection, a body cut short, a 5xx), as it happens. */
+export interface RetryEvent {
+  type: 'retry';
+  id: string;
+  /** The attempt about to start: 2 for the first retry. */
+  attempt: number;
+  reason: string;
+}
+
+export type CliEvent = TaskEvent | ProgressEvent | DiagnosticEvent | RetryEvent;
 
 export interface ErrorSummary {
   code: string;

@@ -17,7 +17,11 @@ describe('ExtractTaskRows', () => {
     expect(rows.rowsFor({ type: 'stage', item: rules, status: 'failed', code: 'EXTRACT_DIGEST_MISMATCH' })).toEqual([
       { type: 'task', id: 'rulesfile/falco-rules', title: 'rulesfile falco-rules 5.1.0', status: 'failed', detail: 'EXTRACT_DIGEST_MISMATCH' },
     ]);
+    expect(rows.rowsFor({ type: 'stage', item: plugin, status: 'failed', code: 'EXTRACT_ABORTED' })).toEqual([]);
     expect(rows.rowsFor({ type: 'install', path: 'extracted/linux-arm64/libk8saudit.so', sha256: 'a'.repeat(64), status: 'written' })).toEqual([]);
+    expect(rows.rowsFor({ type: 'retry', item: plugin, digest: 'sha256:layer', attempt: 2, reason: 'ECONNRESET' })).toEqual([
+      { type: 'retry', id: 'plugin/k8saudit/linux/arm64', attempt: 2, reason: 'ECONNRESET' },
+    ]);
   });
 
   it('sums the blobs of an item into one progress figure, at most once per 64 KiB and always at the end', () => {

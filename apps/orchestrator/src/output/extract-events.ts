@@ -1,5 +1,5 @@
 import { describeLockHolder } from '@falco-airgap/core';
-import type { ExtractEvent, ExtractItem } from '@falco-airgap/plugin-extractor';
+import { ExtractErrorCode, type ExtractEvent, type ExtractItem } from '@falco-airgap/plugin-extractor';
 import { renderOptionNames } from '../option-flags.ts';
 import type { CliEvent } from './events.ts';
 
@@ -26,11 +26,15 @@ export class ExtractTaskRows {
       case 'blob':
         return this.#progress(rowId(event.item), event.digest, event.loaded, event.total);
       case 'stage':
+        // An item stopped by an interrupt did not fail: its row stays unfinished, and the end of the run says why.
+        if (event.status === 'failed' && event.code === ExtractErrorCode.Aborted) return [];
         return [
           event.status === 'staged'
             ? { type: 'task', id: rowId(event.item), title: rowTitle(event.item), status: 'done' }
             : { type: 'task', id: rowId(event.item), title: rowTitle(event.item), status: 'failed', detail: event.code },
         ];
+      case 'retry':
+        return [{ type: 'retry', id: rowId(event.item), attempt: event.attempt, reason: event.reason }];
       case 'install':
         // The summary counts written and unchanged files; a row per file would only repeat the item rows.
         return [];

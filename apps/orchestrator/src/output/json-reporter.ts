@@ -21,6 +21,10 @@ export class JsonReporter implements Reporter {
     if (!this.quiet) this.streams.stderr.write(`${text}\n`);
   }
 
+  summary(text: string): void {
+    this.info(text);
+  }
+
   result(command: string, exitCode: number, data: unknown, error?: ErrorSummary): void {
     const result: ResultEvent = { type: 'result', ok: exitCode === 0, command, exitCode };
     if (data !== undefined) result.data = data;

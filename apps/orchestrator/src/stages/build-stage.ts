@@ -1,5 +1,5 @@
 import { createDockerEngine, type ContainerEngine } from '@falco-airgap/container-engine';
-import type { Platform } from '@falco-airgap/core';
+import { definedFields, type Platform } from '@falco-airgap/core';
 import { buildImageSet, planImageSet, type ImageBuildResult, type ImageName, type ImageRegistry, type ImageStatus } from '@falco-airgap/image-builder';
 import { loadLock } from '@falco-airgap/manifest';
 import { createRegistryClient } from '@falco-airgap/oci';
@@ -85,7 +85,9 @@ export async function buildStage(input: BuildStageInput, deps: BuildStageDeps): 
 }
 
 export async function createBuildPorts(access: RegistryAccess): Promise<BuildPorts> {
-  const registry = await createRegistryClient({ caFile: access.caFile, plainHttp: access.plainHttp, dockerConfigDir: access.dockerConfigDir });
+  const registry = await createRegistryClient(
+    definedFields({ caFile: access.caFile, plainHttp: access.plainHttp, dockerConfigDir: access.dockerConfigDir, credentials: access.credentials }),
+  );
   return { engine: createDockerEngine({ host: access.dockerHost }), registry, close: () => registry.close() };
 }
 

@@ -1,6 +1,6 @@
 import type { Platform } from '@falco-airgap/core';
 import { readManifestFile } from '@falco-airgap/manifest';
-import { createExtractorPorts, extract, type ArchiveLimits, type ExtractedFile, type ExtractResult } from '@falco-airgap/plugin-extractor';
+import { createExtractorPorts, extract, readSignatureKey, type ArchiveLimits, type ExtractedFile, type ExtractResult } from '@falco-airgap/plugin-extractor';
 import { relative, resolve } from 'node:path';
 import type { RegistryAccess } from '../options/registry.ts';
 import { ExtractTaskRows } from '../output/extract-events.ts';
@@ -15,6 +15,8 @@ export interface ExtractStageInput {
   platforms: Platform[];
   locked: boolean;
   keepSource: boolean;
+  /** PEM public key every artifact and image must carry a cosign signature of; nothing is verified without it. */
+  signatureKeyFile?: string | undefined;
   via: 'direct' | 'docker';
   /** The extractor's caps when unset. */
   artifactLimits?: ArchiveLimits | undefined;
@@ -43,6 +45,7 @@ export async function extractStage(input: ExtractStageInput, deps: ExtractStageD
   const manifestPath = resolve(deps.cwd, input.manifestFile);
   const { manifest, sha256: manifestSha256 } = await readManifestFile(manifestPath, input.manifestFile);
   const outDir = resolve(deps.cwd, input.outDir);
+  const signatureKey = input.signatureKeyFile ? await readSignatureKey(resolve(deps.cwd, input.signatureKeyFile)) : undefined;
   const ports = await (deps.createPorts ?? createExtractorPorts)({ via: input.via, ...input.registry });
   const rows = new ExtractTaskRows();
   let result: ExtractResult;
@@ -55,6 +58,7 @@ export async function extractStage(input: ExtractStageInput, deps: ExtractStageD
         platforms: input.platforms,
         locked: input.locked,
         keepSource: input.keepSource,
+        signatureKey,
         artifactLimits: input.artifactLimits,
         lockWaitMs: input.lockWaitMs,
         signal: deps.signal,
@@ -70,10 +74,12 @@ export async function extractStage(input: ExtractStageInput, deps: ExtractStageD
   const plugins = result.lock.plugins.reduce((n, p) => n + p.platforms.length, 0);
   const rules = result.lock.rulesfiles.reduce((n, r) => n + r.files.length, 0);
   const { blobsDownloaded, blobsFromCache } = result.stats;
+  const signed = signatureKey ? [...result.lock.plugins, ...result.lock.rulesfiles].length : 0;
   return {
     summary:
       `extracted ${plural(plugins, 'plugin file')} and ${plural(rules, 'rules file')} into ${shown(outDir)}/extracted ` +
       `(${written} changed, ${result.files.length - written} unchanged; ${plural(blobsDownloaded, 'blob')} downloaded, ${blobsFromCache} from cache); ` +
+      (signatureKey ? `signatures of ${plural(signed, 'artifact')} verified with key ${signatureKey.fingerprint}; ` : '') +
       `lock ${shown(result.lockFile)} ${result.lockStatus}`,
     data: {
       outDir: shown(outDir),

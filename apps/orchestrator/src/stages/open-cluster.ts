@@ -24,8 +24,8 @@ export async function openCluster(target: ClusterTarget, environment: ResolvedEn
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
     });
-    const eks = new EKSClient(aws);
-    const sts = new STSClient(aws);
+    const eks = new EKSClient(definedFields({ ...aws, endpoint: environment.awsEndpoints.EKS }));
+    const sts = new STSClient(definedFields({ ...aws, endpoint: environment.awsEndpoints.STS }));
     destroy = () => {
       eks.destroy();
       sts.destroy();

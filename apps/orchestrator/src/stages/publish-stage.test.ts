@@ -64,7 +64,7 @@ const STORE = {
 /** The stage over an in-memory bucket, with the task rows it draws. */
 function run(input: Partial<PublishStageInput>, objects: MemoryObjectStore) {
   const events: CliEvent[] = [];
-  const reporter: Reporter = { event: (e) => events.push(e), info: () => undefined, result: () => undefined };
+  const reporter: Reporter = { event: (e) => events.push(e), info: () => undefined, summary: () => undefined, result: () => undefined };
   const stage = publishStage(
     {
       lockFile: 'plugins/plugins-lock.yaml',

@@ -141,7 +141,7 @@ export interface FalcoAirgapValues {
      */
     enabled: boolean;
     /**
-     * Their file names in load order (dependencies first, e.g. [falco_rules.yaml, falco-incubating_rules.yaml]), each listed as /etc/falco/locked-rules.d/<name>; every name must be in the lock or Falco stops. Empty lists the directory: Falco loads its YAML files in name order.
+     * Their file names in load order (dependencies first, e.g. [falco_rules.yaml, falco-incubating_rules.yaml]: the rule sets an environment's rules select), each listed as /etc/falco/locked-rules.d/<name>, in place of the image's /etc/falco/falco_rules.yaml; every name must be in the lock or Falco stops. Empty lists the directory: Falco loads its YAML files in name order.
      */
     files: string[];
   };
@@ -593,7 +593,7 @@ export interface FalcoAirgapValues {
      */
     watch_config_files: boolean;
     /**
-     * Rules files or directories, loaded in this order. /etc/falco/rules.d stands for the customRules files (in byte order of their names; appended when not listed). The rules files of the lock (lockedRules) go where /etc/falco/locked-rules.d is listed, else right after /etc/falco/falco_rules.yaml, else first.
+     * Rules files or directories, loaded in this order. /etc/falco/rules.d stands for the customRules files (in byte order of their names; appended when not listed). The rules files of the lock (lockedRules) go where /etc/falco/locked-rules.d is listed, else in place of /etc/falco/falco_rules.yaml when lockedRules.files names them (right after it when they are the whole directory), else first; rulesOverrides follow them. customRulesConfigMaps come last.
      */
     rules_files: string[];
     /**
@@ -899,11 +899,24 @@ export interface FalcoAirgapValues {
     };
   };
   /**
-   * Rules files by name, mounted in /etc/falco/rules.d and loaded after falco.rules_files in byte order of their names.
+   * falco-airgap's overrides of the official falco-rules (/etc/falco/rules.overrides.d/falco-airgap_overrides.yaml): exceptions for known false positives appended to upstream rules and lists (Falco run from this chart's own images, Amazon EKS add-ons outside kube-system that call the API server). Loaded right after the rules files of the lock, or after /etc/falco/falco_rules.yaml, before customRules.
+   */
+  rulesOverrides: {
+    /**
+     * Load the overrides; they need falco_rules.yaml loaded before them.
+     */
+    enabled: boolean;
+  };
+  /**
+   * Rules files by name, mounted in /etc/falco/rules.d and loaded after the official rules and the overrides, in byte order of their names.
    */
   customRules: {
     [k: string]: string | undefined;
   };
+  /**
+   * Existing ConfigMaps of rules files (made by each team, e.g. with GitOps), each mounted in /etc/falco/rules.configmaps.d/<name> and loaded last, after customRules, in byte order of their names (Go's strings.Compare: "10-base" before "9-extra" before "team-a"); Falco loads the YAML files of each one in name order.
+   */
+  customRulesConfigMaps: string[];
   /**
    * TLS material for the webserver (mounted at /etc/falco/certs) and for client certificates of http_output (at /etc/falco/certs/client): an existing Secret, or PEM text the chart puts into one.
    */
@@ -1412,6 +1425,165 @@ export interface FalcoAirgapValues {
      * Render the test pod (needs service.enabled and falco.webserver.enabled).
      */
     enabled: boolean;
+  };
+  /**
+   * Falcosidekick: receives Falco's alerts over HTTP (the chart sets falco.json_output and falco.http_output for it) and posts each one to the event ingestor with the cluster's token, or to customWebhook instead. Its own ServiceAccount, without API token or role.
+   */
+  falcosidekick: {
+    /**
+     * Deploy Falcosidekick and send every alert to it.
+     */
+    enabled: boolean;
+    image: ImageSettings;
+    /**
+     * Replicas behind the Service; Falco's alerts go to any one of them.
+     */
+    replicas: number;
+    /**
+     * Lowest priority forwarded; empty forwards every alert.
+     */
+    minimumPriority: '' | 'emergency' | 'alert' | 'critical' | 'error' | 'warning' | 'notice' | 'informational' | 'debug';
+    /**
+     * The central event ingestor: every alert is posted to url with "Authorization: Bearer <cluster token>", the token read from a Secret.
+     */
+    ingestor: {
+      /**
+       * Where alerts are posted; needed unless customWebhook.address is set.
+       */
+      url: string;
+      /**
+       * An existing Secret holding this cluster's token (the deployer writes one per environment).
+       */
+      tokenSecret: {
+        /**
+         * Its name; empty when token is set instead.
+         */
+        name: string;
+        /**
+         * The key holding the token.
+         */
+        key: string;
+      };
+      /**
+       * The token itself; the chart puts it into the Secret <fullname>-falcosidekick-token. Prefer tokenSecret: values are kept in the helm release.
+       */
+      token: string;
+      /**
+       * Verify the ingestor's TLS certificate.
+       */
+      checkCert: boolean;
+    };
+    /**
+     * Send the alerts to another webhook instead: when address is set, nothing goes to the ingestor.
+     */
+    customWebhook: {
+      /**
+       * URL alerts are posted to.
+       */
+      address: string;
+      /**
+       * Headers added to every request, e.g. {X-Api-Key: ...}; names are header tokens, values hold no "," or ":" (Falcosidekick reads them as name:value,name:value).
+       */
+      customHeaders: {
+        [k: string]: string | undefined;
+      };
+      /**
+       * Verify the webhook's TLS certificate.
+       */
+      checkCerts: boolean;
+    };
+    /**
+     * The Service Falco posts to, <fullname>-falcosidekick.
+     */
+    service: {
+      /**
+       * Service type; alerts come from inside the cluster only.
+       */
+      type: 'ClusterIP';
+      /**
+       * Port of the Service, and the one Falcosidekick listens on (its ListenPort).
+       */
+      port: number;
+      /**
+       * Service annotations.
+       */
+      annotations: {
+        [k: string]: string | undefined;
+      };
+    };
+    /**
+     * Its own ServiceAccount: no API token is mounted and no role is bound (the ingestor and webhook outputs need none).
+     */
+    serviceAccount: {
+      /**
+       * Name; empty means <fullname>-falcosidekick.
+       */
+      name: string;
+      /**
+       * Annotations.
+       */
+      annotations: {
+        [k: string]: string | undefined;
+      };
+    };
+    /**
+     * More Falcosidekick settings as environment variables (its config names, e.g. CUSTOMFIELDS, or another output's); an entry replaces a variable the chart sets.
+     *
+     * Items: An EnvVar.
+     */
+    extraEnv: {
+      [k: string]: unknown | undefined;
+    }[];
+    /**
+     * Resources of the container.
+     */
+    resources: {
+      [k: string]: unknown | undefined;
+    };
+    /**
+     * Pod securityContext: a non-root user (the image runs as 1234) and the runtime default seccomp profile.
+     */
+    podSecurityContext: {
+      [k: string]: unknown | undefined;
+    };
+    /**
+     * Container securityContext: no privilege escalation, a read-only root file system, no capabilities.
+     */
+    securityContext: {
+      [k: string]: unknown | undefined;
+    };
+    /**
+     * Extra pod annotations.
+     */
+    podAnnotations: {
+      [k: string]: string | undefined;
+    };
+    /**
+     * Extra pod labels.
+     */
+    podLabels: {
+      [k: string]: string | undefined;
+    };
+    /**
+     * Node selector.
+     */
+    nodeSelector: {
+      [k: string]: string | undefined;
+    };
+    /**
+     * Tolerations.
+     *
+     * Items: A Toleration.
+     */
+    tolerations: {
+      [k: string]: unknown | undefined;
+    }[];
+    /**
+     * Affinity.
+     */
+    affinity: {
+      [k: string]: unknown | undefined;
+    };
   };
 }
 /**

@@ -41,7 +41,7 @@ export const falcoConfig: SchemaNode = object(
     config_files: list('Extra configuration files or directories loaded after falco.yaml; /etc/falco/config.d is always loaded first.', absolutePath),
     watch_config_files: boolean('Reload Falco when its configuration or rules files change.', true),
     rules_files: list(
-      'Rules files or directories, loaded in this order. /etc/falco/rules.d stands for the customRules files (in byte order of their names; appended when not listed). The rules files of the lock (lockedRules) go where /etc/falco/locked-rules.d is listed, else right after /etc/falco/falco_rules.yaml, else first.',
+      'Rules files or directories, loaded in this order. /etc/falco/rules.d stands for the customRules files (in byte order of their names; appended when not listed). The rules files of the lock (lockedRules) go where /etc/falco/locked-rules.d is listed, else in place of /etc/falco/falco_rules.yaml when lockedRules.files names them (right after it when they are the whole directory), else first; rulesOverrides follow them. customRulesConfigMaps come last.',
       absolutePath,
       ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml', '/etc/falco/rules.d'],
     ),

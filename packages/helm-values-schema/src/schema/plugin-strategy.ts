@@ -100,7 +100,7 @@ export const lockedRules: SchemaNode = object(
   {
     enabled: boolean('Deliver the rules files of the lock and load them.', true),
     files: list(
-      `Their file names in load order (dependencies first, e.g. [falco_rules.yaml, falco-incubating_rules.yaml]), each listed as ${LOCKED_RULES_DIR}/<name>; every name must be in the lock or Falco stops. Empty lists the directory: Falco loads its YAML files in name order.`,
+      `Their file names in load order (dependencies first, e.g. [falco_rules.yaml, falco-incubating_rules.yaml]: the rule sets an environment's rules select), each listed as ${LOCKED_RULES_DIR}/<name>, in place of the image's /etc/falco/falco_rules.yaml; every name must be in the lock or Falco stops. Empty lists the directory: Falco loads its YAML files in name order.`,
       {
         type: 'string',
         pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*\\.ya?ml$',

@@ -11,15 +11,18 @@ import {
   collectors,
   controller,
   customRules,
+  customRulesConfigMaps,
   DNS_LABEL_OR_EMPTY,
   healthChecks,
   imagePullSecret,
   podSettings,
   rbac,
+  rulesOverrides,
   scc,
   serviceAccount,
   services,
 } from './workload.ts';
+import { falcosidekick } from './falcosidekick.ts';
 
 const registryOrEmpty = REGISTRY_PATTERN.replace(/^\^/, '^(').replace(/\$$/, ')?$');
 const nameOverride = (description: string) =>
@@ -59,7 +62,9 @@ export const valuesSchema: SchemaNode = {
     driver,
     collectors,
     falco: falcoConfig,
+    rulesOverrides,
     customRules,
+    customRulesConfigMaps,
     certs,
     metrics,
     service,
@@ -70,6 +75,7 @@ export const valuesSchema: SchemaNode = {
     scc,
     ...podSettings,
     test,
+    falcosidekick,
   }),
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'FalcoAirgapValues',

@@ -163,11 +163,36 @@ export const collectors = object('Metadata enrichment.', {
   ),
 });
 
-export const customRules = stringMap('Rules files by name, mounted in /etc/falco/rules.d and loaded after falco.rules_files in byte order of their names.', {
-  propertyNames: { pattern: '^[A-Za-z0-9_.-]+\\.ya?ml$', maxLength: 253 },
-  hint: 'name each rules file like 50-my-rules.yaml (letters, digits, ".", "_", "-", ending in .yaml or .yml); Falco loads only YAML files',
-  example: '50-my-rules.yaml',
-});
+/** Where each ConfigMap of customRulesConfigMaps is mounted, in a directory of its own name. */
+export const CUSTOM_RULES_CONFIGMAPS_DIR = '/etc/falco/rules.configmaps.d';
+/** Where the overrides file is mounted. */
+export const RULES_OVERRIDES_FILE = '/etc/falco/rules.overrides.d/falco-airgap_overrides.yaml';
+
+export const rulesOverrides = object(
+  `falco-airgap's overrides of the official falco-rules (${RULES_OVERRIDES_FILE}): exceptions for known false positives appended to upstream rules and lists (Falco run from this chart's own images, Amazon EKS add-ons outside kube-system that call the API server). Loaded right after the rules files of the lock, or after /etc/falco/falco_rules.yaml, before customRules.`,
+  { enabled: boolean('Load the overrides; they need falco_rules.yaml loaded before them.', false) },
+);
+
+export const customRulesConfigMaps = list(
+  `Existing ConfigMaps of rules files (made by each team, e.g. with GitOps), each mounted in ${CUSTOM_RULES_CONFIGMAPS_DIR}/<name> and loaded last, after customRules, in byte order of their names (Go's strings.Compare: "10-base" before "9-extra" before "team-a"); Falco loads the YAML files of each one in name order.`,
+  {
+    type: 'string',
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+    maxLength: 253,
+    'x-hint': 'name a ConfigMap in the release namespace (lower-case DNS name), e.g. team-a-rules',
+  },
+  [],
+  { uniqueItems: true },
+);
+
+export const customRules = stringMap(
+  'Rules files by name, mounted in /etc/falco/rules.d and loaded after the official rules and the overrides, in byte order of their names.',
+  {
+    propertyNames: { pattern: '^[A-Za-z0-9_.-]+\\.ya?ml$', maxLength: 253 },
+    hint: 'name each rules file like 50-my-rules.yaml (letters, digits, ".", "_", "-", ending in .yaml or .yml); Falco loads only YAML files',
+    example: '50-my-rules.yaml',
+  },
+);
 
 export const podSettings: Record<string, SchemaNode> = {
   podAnnotations: stringMap('Extra pod annotations.'),

@@ -80,6 +80,8 @@ export class FakeRegistry {
   readonly log: LoggedRequest[] = [];
   faults: Faults = {};
   auth: AuthMode = { kind: 'none' };
+  /** Answer the OCI 1.1 referrers API; off, the route is unknown (404) as on distribution 2.x. */
+  referrersApi = false;
   readonly #attempts = new Map<string, number>();
   readonly #uploads = new Map<string, Upload>();
   readonly #tokens = new Map<string, IssuedToken>();
@@ -130,6 +132,8 @@ export class FakeRegistry {
     if (tagList && request.method === 'GET') return this.#tags(tagList[1]!, respond);
     const upload = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(url.pathname);
     if (upload) return this.#upload(request.method, upload[1]!, upload[2]!, url, request.headers, body, respond);
+    const referrers = /^\/v2\/(.+)\/referrers\/([^/]+)$/.exec(url.pathname);
+    if (referrers && request.method === 'GET' && this.referrersApi) return this.#referrers(referrers[1]!, referrers[2]!, respond);
     const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
     if (!m) return respond(404);
     const [, repository, kind, reference] = m as unknown as [string, string, string, string];
@@ -264,6 +268,20 @@ export class FakeRegistry {
     return respond(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ name: repository, tags: tags.sort() })));
   }
 
+  /** Every manifest of the repository whose subject is `digest`, as an index; the artifact type falls back to the config's media type. */
+  #referrers(repository: string, digest: string, respond: (status: number, headers?: Record<string, string>, body?: Buffer) => HttpResponse): HttpResponse {
+    const manifests = [];
+    for (const [key, stored] of this.manifests) {
+      if (!key.startsWith(`${repository}@`)) continue;
+      const document = JSON.parse(stored.bytes.toString('utf8')) as { subject?: { digest?: string }; artifactType?: string; config?: { mediaType?: string } };
+      if (document.subject?.digest !== digest) continue;
+      const artifactType = document.artifactType ?? document.config?.mediaType;
+      manifests.push({ mediaType: stored.mediaType, digest: sha256(stored.bytes), size: stored.bytes.length, ...(artifactType ? { artifactType } : {}) });
+    }
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
+    return respond(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' }, Buffer.from(JSON.stringify(index)));
+  }
+
   /** Tokens issued so far (the token server's successful answers). */
   tokensIssued(): number {
     return this.#tokens.size;
@@ -283,7 +301,7 @@ export class FakeRegistry {
       const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
       return header === expected ? undefined : (auth.challenge ?? 'Basic realm="fake"');
     }
-    const repository = /^\/v2\/(.+?)\/(?:manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+    const repository = /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)\//.exec(url.pathname)?.[1];
     const action = request.method === 'GET' || request.method === 'HEAD' ? 'pull' : 'push';
     const scope = repository ? `,scope="repository:${repository}:${action === 'pull' ? 'pull' : 'pull,push'}"` : '';
     const challenge = `Bearer realm="https://${this.host}/token",service="fake-registry"${scope}`;

@@ -1,0 +1,18 @@
+import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tools/build/tsup-preset.ts';
+
+export default [
+  // The library entry: createIngestor and the event queries, for the event view and the bench.
+  packageConfig({ clean: false }),
+  // The executable; dependencies stay external, installed beside it.
+  defineConfig({
+    entry: { bin: 'src/bin.ts' },
+    format: ['esm'],
+    target: 'node24',
+    platform: 'node',
+    sourcemap: true,
+    clean: false,
+    dts: false,
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+];

@@ -1,0 +1,2 @@
+import { packageConfig } from '../../tools/build/tsup-preset.ts';
+export default packageConfig({ tsconfig: 'tsconfig.build.json' });
