@@ -51,7 +51,7 @@ const shared = (strategy: string, namespace: string) =>
     `    cluster: { kubeconfig: ${env.TESTBED_KUBECONFIG} }`,
     `    strategy: ${strategy}`,
     `    namespace: ${namespace}`,
-    '    release: falco',
+    `    release: ${namespace === 'falco-demo' ? 'falco' : 'falco-s3'}`,
     '    timeout: 3m',
   ].join('\n');
 const config = join(dir, 'falco-airgap.config.yaml');

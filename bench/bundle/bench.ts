@@ -5,7 +5,7 @@
 //   (b) bundle load of that directory (verify everything, then push) vs `skopeo copy --all` from the layout into
 //       the registry; goal at most 1.0x
 //   (c) peak RSS of create and load (directory and archive) for a bundle of at least 1 GiB; goal under 200 MB
-//   node bench/bundle/bench.ts [--rounds N] [--json] [--size-mib N] [--cli PATH-TO-bin.js|bin.ts]
+//   node bench/bundle/bench.ts [--rounds N] [--json] [--size-mib N] [--cli bin.js|bin.ts|single executable]
 // Needs the testbed (tools/testbed/testbed up registry) and skopeo.
 import { publishFixturesTo } from '@falco-airgap/fixtures';
 import { parseLock } from '@falco-airgap/manifest';
@@ -36,7 +36,10 @@ const registry = env.TESTBED_REGISTRY!;
 // The isolated side is another registry (TLS, basic auth): nothing there can be linked from the connected side's repositories.
 const isolated = env.TESTBED_REGISTRY_AUTH!;
 const cli = values.cli ? resolve(values.cli) : join(repoRoot, 'apps/orchestrator/dist/bin.js');
-const cliArgs = cli.endsWith('.ts') ? ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', cli] : [cli];
+// bin.js (or bin.ts from the sources) runs under this Node; anything else is the single executable (build:sea), run as it is.
+const single = !/\.[jt]s$/.test(cli);
+const cliCommand = single ? cli : process.execPath;
+const cliArgs = cli.endsWith('.ts') ? ['--conditions=@falco-airgap/source', '--disable-warning=ExperimentalWarning', cli] : single ? [] : [cli];
 // skopeo remembers where it saw each blob and mounts it from there instead of uploading: every skopeo load starts without that memory, as on a new machine.
 const SKOPEO_BLOB_CACHE = '/var/lib/containers/cache/blob-info-cache-v1.boltdb';
 const FALCO_VERSION = '0.44.1';
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     await publishFixturesTo({ registry, plainHttp: true });
     const shipped = await readFile(join(repoRoot, 'plugins/plugins-manifest.yaml'), 'utf8');
     await writeFile(join(root, 'manifest.yaml'), shipped.replaceAll('ghcr.io/', `${registry}/`).replaceAll('docker.io/', `${registry}/`));
-    await measured(process.execPath, [...cliArgs, '--quiet', 'extract', '--manifest', 'manifest.yaml', '--plain-http', registry, '--cache-dir', 'cache'], root);
+    await measured(cliCommand, [...cliArgs, '--quiet', 'extract', '--manifest', 'manifest.yaml', '--plain-http', registry, '--cache-dir', 'cache'], root);
     await pushImages(root, imagePath);
     const auth = Buffer.from(`${env.TESTBED_REGISTRY_AUTH_USER}:${env.TESTBED_REGISTRY_AUTH_PASSWORD}`).toString('base64');
     await mkdir(join(root, 'docker-config'));
@@ -190,14 +193,14 @@ async function main(): Promise<void> {
         '2026-01-01T00:00:00Z',
       ];
       // Both sides start cold: nothing cached, every blob crosses the network.
-      samples.createOurs.push(await measured(process.execPath, create(join(dir, 'ours')), root));
+      samples.createOurs.push(await measured(cliCommand, create(join(dir, 'ours')), root));
       samples.createSkopeo.push(
         await sequence(
           refs.map((r) => ['skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${r.ref}`, `oci:${join(dir, 'skopeo')}:${r.name}`]]),
           root,
         ),
       );
-      samples.createArchive.push(await measured(process.execPath, create(join(dir, 'ours.tar')), root));
+      samples.createArchive.push(await measured(cliCommand, create(join(dir, 'ours.tar')), root));
       bundleBytes = (await stat(join(dir, 'ours.tar'))).size;
 
       const target = (side: string) => `${isolated}/bench-load-${session}-${round}-${side}`;
@@ -217,7 +220,7 @@ async function main(): Promise<void> {
         '--state-dir',
         join(dir, `state-${side}`),
       ];
-      samples.loadOurs.push(await measured(process.execPath, load(join(dir, 'ours'), 'ours'), root, { DOCKER_CONFIG: join(root, 'docker-config') }));
+      samples.loadOurs.push(await measured(cliCommand, load(join(dir, 'ours'), 'ours'), root, { DOCKER_CONFIG: join(root, 'docker-config') }));
       samples.loadSkopeo.push(
         await sequence(
           refs.map((r) => [
@@ -237,7 +240,7 @@ async function main(): Promise<void> {
           root,
         ),
       );
-      samples.loadArchive.push(await measured(process.execPath, load(join(dir, 'ours.tar'), 'archive'), root, { DOCKER_CONFIG: join(root, 'docker-config') }));
+      samples.loadArchive.push(await measured(cliCommand, load(join(dir, 'ours.tar'), 'archive'), root, { DOCKER_CONFIG: join(root, 'docker-config') }));
       await rm(dir, { recursive: true, force: true });
     }
 

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       for (const strategy of ['sidecar', 's3'] as const) {
         const namespace = `bench-pipeline-${id}-${strategy}-${round}`;
         namespaces.push(namespace);
-        const release = `falco-${round}`;
+        const release = `falco-${strategy}-${round}`;
         await writeFile(
           join(root, 'falco-airgap.config.yaml'),
           [

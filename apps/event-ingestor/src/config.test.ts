@@ -19,6 +19,8 @@ describe('ingestor configuration', () => {
         port: 8080,
         bodyLimit: 65_536,
         logLevel: 'info',
+        operatorTokensFile: '',
+        viewSecureCookie: 'auto',
       },
     });
   });

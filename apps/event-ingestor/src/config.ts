@@ -19,6 +19,9 @@ export interface IngestorConfig {
   port: number;
   bodyLimit: number;
   logLevel: string;
+  /** Empty: no event view. */
+  operatorTokensFile: string;
+  viewSecureCookie: 'auto' | 'always' | 'never';
 }
 
 interface Setting {
@@ -57,6 +60,18 @@ const SETTINGS: Record<keyof IngestorConfig, Setting> = {
   port: { flag: 'port', kind: 'integer', min: 0, default: String(DEFAULT_PORT), description: 'port to listen on' },
   bodyLimit: { flag: 'body-limit', kind: 'integer', min: 1024, default: String(DEFAULT_BODY_LIMIT), description: 'largest request body in bytes' },
   logLevel: { flag: 'log-level', kind: 'text', default: 'info', description: 'fatal, error, warn, info, debug or trace' },
+  operatorTokensFile: {
+    flag: 'operator-tokens-file',
+    kind: 'text',
+    default: '',
+    description: 'operator tokens and the clusters each may see (JSON); serves the event view at /view and /api when set',
+  },
+  viewSecureCookie: {
+    flag: 'view-secure-cookie',
+    kind: 'text',
+    default: 'auto',
+    description: 'Secure attribute of the view\'s session cookie: auto (when the request is HTTPS), always or never',
+  },
 };
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: IngestorConfig };
@@ -79,7 +94,8 @@ export function usage(version: string): string {
     ...rows,
     '  --help, --version',
     '',
-    'Endpoints: POST /events (Bearer cluster token), GET /metrics, /healthz, /readyz. SIGTERM drains and exits 0.',
+    'Endpoints: POST /events (Bearer cluster token), GET /metrics, /healthz, /readyz; with operator tokens the event view',
+    'at /view and its API at /api (Bearer operator token). SIGTERM drains and exits 0.',
   ].join('\n');
 }
 
@@ -128,6 +144,13 @@ export function parseIngestorArgs(argv: readonly string[], env: Record<string, s
       IngestorErrorCode.Config,
       `--database-url (${variableOf('database-url')}) is not a postgres:// URL`,
       'e.g. postgres://ingestor:secret@db:5432/falco_events',
+    );
+  }
+  if (!['auto', 'always', 'never'].includes(config.viewSecureCookie as string)) {
+    throw new IngestorError(
+      IngestorErrorCode.Config,
+      `--view-secure-cookie (${variableOf('view-secure-cookie')}) is ${JSON.stringify(config.viewSecureCookie)}`,
+      'give auto, always or never',
     );
   }
   return { kind: 'run', config: config as unknown as IngestorConfig };

@@ -46,7 +46,7 @@ function layout(title: string, body: SafeHtml, session?: { operator: Operator; c
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · Falco events</title>
 <link rel="stylesheet" href="/view/style.css">
 </head>

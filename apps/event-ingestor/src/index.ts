@@ -55,3 +55,16 @@ export {
 export { createRateLimiter, type RateDecision, type RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 export { createBatcher, BatcherClosedError, BatcherFullError, type Batcher, type BatcherOptions } from './batcher.ts';
 export { createIngestorMetrics, METRICS_CONTENT_TYPE, type IngestorMetrics, type RejectReason } from './metrics.ts';
+export { CONTENT_SECURITY_POLICY, readCookie, registerEventView, SESSION_COOKIE, type EventViewOptions } from './event-view.ts';
+export {
+  MIN_TOKEN_LENGTH,
+  openOperatorTokensFile,
+  parseOperatorTokens,
+  type Operator,
+  type OperatorDirectory,
+  type OperatorEntry,
+  type OperatorTokensFile,
+} from './operator-tokens.ts';
+export { parseViewQuery, scopeOf, viewQueryString, type ParsedViewQuery, type ViewQuery } from './view-query.ts';
+export { checkCsrfToken, csrfToken, issueSession, SESSION_TTL_SECONDS, verifySession } from './view-session.ts';
+export { escapeHtml, html, SafeHtml } from './html.ts';

@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import packageJson from '../package.json' with { type: 'json' };
 import { parseIngestorArgs, usage } from './config.ts';
+import { registerEventView } from './event-view.ts';
+import { openOperatorTokensFile } from './operator-tokens.ts';
 import { createIngestor, type Ingestor } from './server.ts';
 
 export const version: string = packageJson.version;
@@ -57,6 +59,17 @@ export async function main(proc: IngestorProcess): Promise<number> {
       bodyLimit: config.bodyLimit,
       logger: { level: config.logLevel, stream: proc.stdout, base: { service: 'falco-event-ingestor', version } },
     });
+    if (config.operatorTokensFile !== '') {
+      const operators = await openOperatorTokensFile({
+        file: config.operatorTokensFile,
+        onReload: (event) =>
+          event.ok
+            ? ingestor?.app.log.info({ operators: event.operators }, 'operator tokens reloaded')
+            : ingestor?.app.log.error({ code: event.error.code, err: event.error }, 'the operator tokens file was refused; the previous tokens stay in force'),
+      });
+      const secureCookie = config.viewSecureCookie === 'auto' ? 'auto' : config.viewSecureCookie === 'always';
+      registerEventView(ingestor, { operators, secureCookie });
+    }
     if (proc.signal.aborted) return 130;
     const address = await ingestor.start({ host: config.host, port: config.port });
     ingestor.app.log.info({ address, keyIds: verifier.status().keyIds, retentionDays: config.retentionDays }, 'listening');

@@ -4,14 +4,16 @@
 // --node takes another Node 24 binary (e.g. linux-arm64); by default the Node running this script is embedded.
 import { build, type Plugin } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const appRoot = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const dist = join(appRoot, 'dist');
-const work = join(dist, 'sea');
+// Staged outside dist/, which a concurrent `npm run build` empties.
+const work = mkdtempSync(join(tmpdir(), 'falco-airgap-sea-'));
 const bundle = join(work, 'falco-airgap.cjs');
 const output = join(dist, 'falco-airgap');
 // The fuse string Node looks for to know a blob was injected (documented in Node's SEA guide).
@@ -34,8 +36,7 @@ const plainRequire: Plugin = {
   },
 };
 
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+mkdirSync(dist, { recursive: true });
 await build({
   entryPoints: [join(appRoot, 'src/sea-main.ts')],
   outfile: bundle,
@@ -60,7 +61,7 @@ const config = { main: bundle, output: blob, disableExperimentalSEAWarning: true
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
 execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: 'inherit' });
 
-const temporary = `${output}.tmp`;
+const temporary = join(work, 'falco-airgap');
 copyFileSync(nodeBinary, temporary);
 // The official binary carries debug sections; dropping them halves the file and changes nothing at run time.
 try {

@@ -81,9 +81,22 @@ export async function pushBundle(bundle: VerifiedBundle, client: RegistryClient,
   return result;
 }
 
+/**
+ * A blob read from the bundle into one buffer it keeps for its upload: the client sends a piece before it
+ * reads the next, so a gigabyte goes up with a few buffers alive and none thrown away.
+ */
 function blobReader(bundle: VerifiedBundle, digest: string): BlobReader {
   const file = bundle.file(bundleBlobPath(digest));
-  return { digest, size: file.size, read: (offset, length) => file.read(offset, length) };
+  let buffer: Buffer | undefined;
+  return {
+    digest,
+    size: file.size,
+    read: async (offset, length) => {
+      if (!buffer || buffer.length < length) buffer = Buffer.allocUnsafe(length);
+      await file.readInto(buffer, offset, length);
+      return buffer.subarray(0, length);
+    },
+  };
 }
 
 /** Writes verified files of the bundle to disk (e.g. the lock and the plugins for a publish), streamed in chunks. */

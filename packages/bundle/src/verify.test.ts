@@ -87,7 +87,7 @@ describe('verifyBundle refuses', () => {
   it('a tampered file (BUNDLE_DIGEST_MISMATCH)', async () => {
     const dir = await hostileDirectory(async (d) => {
       const bytes = await readFile(join(d, pluginFile));
-      bytes[10] ^= 0xff;
+      bytes[10] = bytes[10]! ^ 0xff;
       await writeFile(join(d, pluginFile), bytes);
     });
     await refused(dir, 'BUNDLE_DIGEST_MISMATCH');
@@ -176,7 +176,7 @@ describe('verifyBundle refuses', () => {
       const manifest = JSON.parse(await readFile(join(d, 'bundle.json'), 'utf8')) as BundleManifest;
       const blob = manifest.files.filter((f) => f.path.startsWith('oci/blobs/')).sort((a, b) => b.size - a.size)[0]!;
       const bytes = await readFile(join(d, blob.path));
-      bytes[bytes.length - 1] ^= 0x01;
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
       await writeFile(join(d, blob.path), bytes);
       await resign(d, (m) => (m.files.find((f) => f.path === blob.path)!.sha256 = hex(bytes)));
     });
@@ -185,7 +185,7 @@ describe('verifyBundle refuses', () => {
 
   it('a layout that lacks a blob its manifests name (BUNDLE_OCI_INCOMPLETE)', async () => {
     const dir = await hostileDirectory(async (d) => {
-      const layer = `oci/blobs/sha256/${fixture.imageDigests.falco.slice(7)}`;
+      const layer = `oci/blobs/sha256/${fixture.imageDigests.falco!.slice(7)}`;
       const manifest = JSON.parse(await readFile(join(d, layer), 'utf8')) as { layers: { digest: string }[] };
       const path = `oci/blobs/sha256/${manifest.layers[0]!.digest.slice(7)}`;
       await unlink(join(d, path));
@@ -205,8 +205,9 @@ describe('verifyBundle refuses', () => {
   it('a damaged archive header and data after the end marker (BUNDLE_BAD_ARCHIVE)', async () => {
     const damaged = await hostileArchive(archiveEntries);
     const bytes = await readFile(damaged);
-    const second = 512 + Math.ceil((archiveEntries[0]!.content as Buffer).length / 512) * 512;
-    bytes[second + 5] ^= 0x20;
+    const manifestEntry = archiveEntries[0] as unknown as { content: Buffer };
+    const second = 512 + Math.ceil(manifestEntry.content.length / 512) * 512;
+    bytes[second + 5] = bytes[second + 5]! ^ 0x20;
     await writeFile(damaged, bytes);
     await refused(damaged, 'BUNDLE_BAD_ARCHIVE');
     const appended = await hostileArchive(archiveEntries);

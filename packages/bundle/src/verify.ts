@@ -4,7 +4,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findArchiveParts, isDirectory, PartsReader } from './archive-parts.ts';
+import { findArchiveParts, isDirectory, PartsReader, truncated } from './archive-parts.ts';
 import { ArchiveScanner } from './archive-reader.ts';
 import { bundleDigest, MAX_MANIFEST_BYTES, parseBundleManifest, type BundleFileEntry, type BundleManifest } from './bundle-manifest.ts';
 import { BundlePath, comparePaths, MANIFEST_FILES } from './bundle-paths.ts';
@@ -37,6 +37,8 @@ export interface BundleFileReader {
   size: number;
   sha256: string;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Reads exactly `length` bytes at `offset` into `buffer` (from its start): no allocation per read. */
+  readInto(buffer: Buffer, offset: number, length: number): Promise<void>;
 }
 
 /** A bundle whose signature, files and layout were checked; read its files through it. */
@@ -122,7 +124,7 @@ async function verifyDirectory(dir: string, options: VerifyOptions): Promise<Ver
     if (!info) return undefined;
     if (!info.isFile()) throw notRegular(name, info.isSymbolicLink());
     if (info.size > max) throw tooLarge(name, info.size, max);
-    return readRange(file, 0, info.size);
+    return readRange(file, 0, info.size, Buffer.alloc(info.size));
   };
   const manifestBytes = await readTop(BundlePath.manifest, MAX_MANIFEST_BYTES);
   if (!manifestBytes) throw missingManifest(dir);
@@ -162,7 +164,12 @@ async function verifyDirectory(dir: string, options: VerifyOptions): Promise<Ver
 
   const fileReader = (path: string): BundleFileReader => {
     const entry = verifiedEntry(checked.expected, path);
-    return { ...entry, read: (offset, length) => readRange(join(dir, entry.path), offset, length) };
+    const file = join(dir, entry.path);
+    return {
+      ...entry,
+      read: (offset, length) => readRange(file, offset, length, Buffer.alloc(length)),
+      readInto: async (buffer, offset, length) => void (await readRange(file, offset, length, buffer)),
+    };
   };
   const bundle = finish(dir, 'directory', [dir], checked, total, fileReader);
   await verifyContent(bundle, options);
@@ -215,11 +222,18 @@ async function verifyArchive(path: string, options: VerifyOptions): Promise<Veri
     const fileReader = (file: string): BundleFileReader => {
       const entry = verifiedEntry(checked.expected, file);
       const start = offsets.get(file)!;
+      const inRange = (offset: number, length: number) => {
+        if (offset < 0 || offset + length > entry.size) throw new RangeError(`${file}: ${offset}+${length} is outside its ${entry.size} bytes`);
+      };
       return {
         ...entry,
         read: (offset, length) => {
-          if (offset < 0 || offset + length > entry.size) throw new RangeError(`${file}: ${offset}+${length} is outside its ${entry.size} bytes`);
+          inRange(offset, length);
           return reader.read(start + offset, length, file);
+        },
+        readInto: async (buffer, offset, length) => {
+          inRange(offset, length);
+          if ((await reader.readInto(buffer, start + offset, length)) < length) throw truncated(file);
         },
       };
     };
@@ -339,12 +353,11 @@ async function listDirectory(dir: string): Promise<string[]> {
   return files.sort(comparePaths);
 }
 
-async function readRange(file: string, offset: number, length: number): Promise<Buffer> {
+async function readRange(file: string, offset: number, length: number, buffer: Buffer): Promise<Buffer> {
   const handle = await open(file, 'r').catch((cause: unknown) => {
     throw ioError(`cannot open ${file}`, cause);
   });
   try {
-    const buffer = Buffer.alloc(length);
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
     if (bytesRead !== length) {
       throw new BundleError(BundleErrorCode.SizeMismatch, `${file} changed after it was verified`, 'leave the bundle alone while it is loaded, then load it again');

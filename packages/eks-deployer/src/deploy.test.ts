@@ -119,6 +119,42 @@ describe('deploy', () => {
     expect(await helm.history('falco', 'falco')).toEqual([]);
   });
 
+  it('keeps the log of a crashed run read while helm waited, after the rollback removed the pod and its log', async () => {
+    const cluster = new FakeCluster();
+    const crashed = { terminated: { exitCode: 1, reason: 'Error', containerID: 'containerd://run-1' } };
+    const helm = new FakeHelm({
+      onUpgrade: async () => {
+        cluster.setPods('falco', [pod({ name: 'falco-new', release: 'falco', ready: false, containers: [{ state: crashed, restartCount: 1, ready: false }] })]);
+        cluster.setLog('falco', 'falco-new', 'falco', 'loading rules\nerror: could not open rules file /etc/falco/missing.yaml\n');
+        await sleep(50);
+        cluster.setPods('falco', []);
+        cluster.logs.clear();
+        throw classifyHelmFailure(
+          'upgrade --install',
+          'Error: release falco failed, and has been uninstalled due to atomic being set: context deadline exceeded',
+          'falco',
+        );
+      },
+    });
+    const error = (await deploy(planDeploy(await planInput(helm)), { cluster, helm }, { diagnosticsDir: dir, pollIntervalMs: 5 }).catch(
+      (e: unknown) => e,
+    )) as DeployError;
+    expect(error.diagnosis?.cause).toBe('crash-loop');
+    expect(error.diagnosis?.summary).toContain('last log line of falco: error: could not open rules file /etc/falco/missing.yaml');
+    const bundle = JSON.parse(await readFile(error.diagnosticsFile!, 'utf8')) as DiagnosticsBundle;
+    expect(bundle.logs).toEqual([
+      {
+        pod: 'falco-new',
+        container: 'falco',
+        previous: false,
+        earlier: true,
+        lines: ['loading rules', 'error: could not open rules file /etc/falco/missing.yaml'],
+      },
+    ]);
+    // One read per failed run, however often the observer saw it.
+    expect(cluster.calls.filter((c) => c === 'logTail')).toHaveLength(1);
+  });
+
   it('keeps the last sight of a failing pod that the rollback is still deleting', async () => {
     const cluster = new FakeCluster();
     const failing = pod({

@@ -176,6 +176,17 @@ describe('diagnose', () => {
     ).toBe('container-config');
     expect(diagnose(snapshot({ pods: [pod({ name: 'p', release: 'falco', ready: false })] })).cause).toBe('not-ready');
     expect(diagnose(snapshot({ failure: { code: 'DEPLOY_HELM_LOCKED', message: 'another helm operation is in progress' } })).cause).toBe('helm-locked');
+    const conflict = diagnose(
+      snapshot({
+        failure: {
+          code: 'DEPLOY_HELM_FAILED',
+          message:
+            'helm upgrade --install of falco failed: Unable to continue with install: ClusterRole "falco-falco-airgap" in namespace "" exists and cannot be imported into the current release: invalid ownership metadata',
+        },
+      }),
+    );
+    expect(conflict.cause).toBe('helm-conflict');
+    expect(conflict.hint).toContain('pick another release name');
   });
 
   it('ignores events about other releases and normal events', () => {

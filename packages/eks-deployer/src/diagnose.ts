@@ -5,6 +5,7 @@ import { assessRollout } from './rollout.ts';
 /** The likely causes the deployer can name, most specific first. */
 export const CAUSES = [
   'helm-locked',
+  'helm-conflict',
   'image-pull',
   'init-container-failed',
   'container-config',
@@ -18,6 +19,7 @@ export type Cause = (typeof CAUSES)[number];
 
 const CAUSE_TITLES: Record<Cause, string> = {
   'helm-locked': 'helm release locked',
+  'helm-conflict': 'objects of another release',
   'image-pull': 'image pull',
   'init-container-failed': 'init container failed',
   'container-config': 'container configuration',
@@ -29,6 +31,8 @@ const CAUSE_TITLES: Record<Cause, string> = {
 };
 
 const CAUSE_HINTS: Record<Cause, string> = {
+  'helm-conflict':
+    'helm found objects it does not own: cluster-wide objects (ClusterRole, ClusterRoleBinding) are named after the release, so one release name can live in one namespace only — pick another release name, or uninstall the other release',
   'helm-locked': 'another helm operation runs or was interrupted: wait for it, or roll the stuck revision back, then deploy again',
   'image-pull':
     'check the image reference and digest in the values, that the image was pushed to that registry, and that the nodes can pull from it (imagePullSecrets, the node role for ECR)',
@@ -201,6 +205,10 @@ export function diagnose(snapshot: DiagnosticsSnapshot): Diagnosis {
   const findings: Finding[] = [];
   if (snapshot.failure?.code === 'DEPLOY_HELM_LOCKED') {
     findings.push({ cause: 'helm-locked', object: `release ${snapshot.release}`, reason: 'PendingOperation', message: snapshot.failure.message });
+  }
+  // helm refused before creating anything: nothing in the cluster explains it, helm's message does.
+  if (snapshot.failure && /cannot be imported into the current release|invalid ownership metadata/.test(snapshot.failure.message)) {
+    findings.push({ cause: 'helm-conflict', object: `release ${snapshot.release}`, reason: 'InvalidOwnership', message: snapshot.failure.message });
   }
   const current = snapshot.pods.filter((p) => !p.gone && !p.earlier);
   // Pods already terminating count: an atomic rollback deletes the failed ones just before helm returns.

@@ -21,6 +21,7 @@ export {
   createJwksFileVerifier,
   DEFAULT_CHECK_INTERVAL_MS,
   DEFAULT_UNKNOWN_KEY_RELOAD_INTERVAL_MS,
+  DEFAULT_VERIFIED_CACHE_SIZE,
   type ClusterTokenVerifier,
   type JwksFileVerifierOptions,
   type KeySetReload,

@@ -69,6 +69,23 @@ describe('createJwksFileVerifier', () => {
     ]);
   });
 
+  it('remembers a verified token only while its key is in force and it has not expired', async () => {
+    await publish(a, b);
+    const v = await verifier();
+    const same = await token(a);
+    const first = await v.verify(same);
+    expect(await v.verify(same)).toBe(first);
+    // Past the expiry and the clock skew allowed.
+    clock += 3661_000;
+    await expect(v.verify(same)).rejects.toMatchObject({ code: FleetIdentityErrorCode.Expired });
+
+    const fresh = await token(a);
+    await v.verify(fresh);
+    await publish(b);
+    clock += 1000;
+    await expect(v.verify(fresh)).rejects.toMatchObject({ code: FleetIdentityErrorCode.UnknownKey });
+  });
+
   it('re-reads at once for an unknown key id, but at most once per interval', async () => {
     await publish(a);
     const v = await verifier();

@@ -5,6 +5,7 @@ import { verifyClusterToken, type VerificationPolicy, type VerifiedClusterToken 
 
 export const DEFAULT_CHECK_INTERVAL_MS = 1_000;
 export const DEFAULT_UNKNOWN_KEY_RELOAD_INTERVAL_MS = 10_000;
+export const DEFAULT_VERIFIED_CACHE_SIZE = 10_000;
 
 export interface JwksFileVerifierOptions extends VerificationPolicy {
   /** The JWKS file, e.g. a mounted Secret; replacing or rewriting it rotates keys without a restart. */
@@ -15,6 +16,11 @@ export interface JwksFileVerifierOptions extends VerificationPolicy {
   unknownKeyReloadIntervalMs?: number;
   /** The clock, in milliseconds (default `Date.now`). */
   now?: () => number;
+  /**
+   * Tokens verified against the keys in force, remembered until they expire or the keys change (default 10 000, 0: none):
+   * a cluster sends the same token with every event, and a signature check costs more than the rest of the request.
+   */
+  cacheSize?: number;
   /** Told of every reload: the key ids now in force, or why the file was refused (the previous keys stay in force). */
   onReload?: (event: KeySetReload) => void;
 }
@@ -52,6 +58,9 @@ export async function createJwksFileVerifier(options: JwksFileVerifierOptions): 
   let lastCheck = now();
   let lastForcedReload = -Infinity;
   let inflight: Promise<void> | undefined;
+  const cacheSize = options.cacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE;
+  const verified = new Map<string, VerifiedClusterToken>();
+  let verifiedUnder = current;
 
   // One read at a time: concurrent requests that find the file changed wait for the same reload.
   const reload = (): Promise<void> => {
@@ -95,14 +104,28 @@ export async function createJwksFileVerifier(options: JwksFileVerifierOptions): 
   return {
     async verify(token) {
       await reloadIfChanged();
+      // New keys (a rotation, a revocation) forget every token verified under the old ones.
+      if (verifiedUnder !== current) {
+        verified.clear();
+        verifiedUnder = current;
+      }
+      const known = verified.get(token);
+      if (known !== undefined && known.expiresAt.getTime() > now()) return known;
+      let result: VerifiedClusterToken;
       try {
-        return await verifyClusterToken(token, current.keySet, policy, new Date(now()));
+        result = await verifyClusterToken(token, current.keySet, policy, new Date(now()));
       } catch (error) {
         if (!isFleetIdentityError(error, FleetIdentityErrorCode.UnknownKey) || now() - lastForcedReload < unknownKeyIntervalMs) throw error;
         lastForcedReload = now();
         await reload();
         return verifyClusterToken(token, current.keySet, policy, new Date(now()));
       }
+      if (cacheSize > 0 && verifiedUnder === current) {
+        // The oldest entry goes first: a Map iterates in insertion order.
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+        verified.set(token, result);
+      }
+      return result;
     },
     status() {
       return { keyIds: [...current.keyIds], loadedAt: current.loadedAt, lastError };

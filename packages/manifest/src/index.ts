@@ -24,7 +24,7 @@ export {
   type PluginSource,
   type RulesfileEntry,
 } from './types.ts';
-export { DEFAULT_VERSIONS_FILE, loadVersionsCatalogue, parseVersionsCatalogue, type FalcoVersionEntry, type FalcoVersionsCatalogue } from './versions.ts';
+export { loadVersionsCatalogue, SHIPPED_VERSIONS_NAME, parseVersionsCatalogue, type FalcoVersionEntry, type FalcoVersionsCatalogue } from './versions.ts';
 export {
   falcoVersionsJsonSchema,
   FALCO_CLASSIFICATIONS,

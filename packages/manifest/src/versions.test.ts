@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isFalcoAirgapError } from '@falco-airgap/core';
 import { ManifestError } from './errors.ts';
-import { DEFAULT_VERSIONS_FILE, loadVersionsCatalogue, parseVersionsCatalogue } from './versions.ts';
+import { shippedVersionsCode } from '../scripts/shipped-versions-code.ts';
+import { loadVersionsCatalogue, parseVersionsCatalogue } from './versions.ts';
 
+const shippedFile = join(import.meta.dirname, '..', 'versions.yaml');
 const header = 'apiVersion: falco-airgap/v1alpha1\nkind: FalcoVersions\nversions:\n';
 const entry = (lines: string) =>
   `  - version: 0.44.1\n${lines}    libsVersion: 0.25.4\n    pluginApiVersion: 3.12.0\n    engineVersion: 0.62.0\n    rules:\n      falco-rules: 5.1.0\n`;
@@ -37,7 +39,12 @@ describe('the versions catalogue', () => {
     });
     const schema = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'schema', 'falco-versions.schema.json'), 'utf8')) as object;
     const validate = new Ajv2020({ strict: true }).compile(schema);
-    expect(validate(parse(readFileSync(DEFAULT_VERSIONS_FILE, 'utf8')))).toBe(true);
+    expect(validate(parse(readFileSync(shippedFile, 'utf8')))).toBe(true);
+    expect(catalogue.file).toBe('versions.yaml (shipped)');
+  });
+
+  it('is built in as versions.yaml says (run npm run build -w @falco-airgap/manifest when this fails)', () => {
+    expect(readFileSync(join(import.meta.dirname, '..', 'schema', 'shipped-versions.js'), 'utf8')).toBe(shippedVersionsCode(readFileSync(shippedFile, 'utf8')));
   });
 
   it('reads deprecated versions with their expiry and plugins as an empty map when none are listed', () => {

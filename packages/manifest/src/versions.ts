@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { FalcoAirgapError, formatPath, locateSchemaError, pointerSegments, unknownKey, type PathSegment } from '@falco-airgap/core';
+import { SHIPPED_VERSIONS_YAML } from '../schema/shipped-versions.js';
 import { ManifestError, ManifestErrorCode, type ManifestIssue } from './errors.ts';
 import {
   falcoVersionsJsonSchema,
@@ -13,8 +13,8 @@ import {
 } from './versions-schema.ts';
 import { YamlReader } from './yaml-reader.ts';
 
-/** The catalogue shipped with this package; a newer one can replace it without a release (see loadVersionsCatalogue). */
-export const DEFAULT_VERSIONS_FILE = fileURLToPath(new URL('../versions.yaml', import.meta.url));
+/** How messages name the catalogue shipped with this package (versions.yaml at its root). */
+export const SHIPPED_VERSIONS_NAME = 'versions.yaml (shipped)';
 
 /** One Falco version of the catalogue. */
 export interface FalcoVersionEntry {
@@ -86,7 +86,8 @@ export function parseVersionsCatalogue(text: string, file = 'versions.yaml'): Fa
 }
 
 /** Reads a versions catalogue: `file` when given (e.g. an operator's newer copy), else the one shipped here. */
-export async function loadVersionsCatalogue(file: string = DEFAULT_VERSIONS_FILE, displayName: string = file): Promise<FalcoVersionsCatalogue> {
+export async function loadVersionsCatalogue(file?: string, displayName: string = file ?? SHIPPED_VERSIONS_NAME): Promise<FalcoVersionsCatalogue> {
+  if (file === undefined) return parseVersionsCatalogue(SHIPPED_VERSIONS_YAML, displayName);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

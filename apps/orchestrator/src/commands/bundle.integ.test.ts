@@ -200,7 +200,7 @@ describe('falco-airgap bundle (testbed)', () => {
   it('refuses a tampered bundle or a wrong key at load: exit 3, nothing pushed, no overlay written', async () => {
     const tampered = join(root, 'tampered.tar');
     const bytes = Buffer.concat(await Promise.all(bundleParts.map((p) => readFile(p))));
-    bytes[bytes.length - 4096] ^= 0xff;
+    bytes[bytes.length - 4096] = bytes[bytes.length - 4096]! ^ 0xff;
     await writeFile(tampered, bytes);
     const hostilePath = `${ISOLATED}/hostile-${session}`;
     for (const [bundle, key, code] of [

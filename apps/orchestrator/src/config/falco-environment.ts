@@ -2,7 +2,6 @@ import { formatPosition, type PathSegment, type SourcePosition } from '@falco-ai
 import type { ComputedValues } from '@falco-airgap/eks-deployer';
 import {
   checkPluginApi,
-  DEFAULT_VERSIONS_FILE,
   loadLock,
   loadVersionsCatalogue,
   ManifestError,
@@ -256,7 +255,7 @@ export async function readCatalogue(ctx: Pick<CommandContext, 'cwd' | 'globals'>
     const file = resolve(dirname(resolve(ctx.cwd, config.file)), config.document.versionsFile);
     return loadVersionsCatalogue(file, shown(ctx.cwd, file));
   }
-  return loadVersionsCatalogue(DEFAULT_VERSIONS_FILE, 'versions.yaml (shipped)');
+  return loadVersionsCatalogue();
 }
 
 export interface EnvironmentFalcoRequest {
