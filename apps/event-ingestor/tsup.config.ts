@@ -15,4 +15,24 @@ export default [
     dts: false,
     banner: { js: '#!/usr/bin/env node' },
   }),
+  // The container image's program: one CommonJS file with every dependency inside, run by the image's Node.
+  defineConfig({
+    entry: { 'falco-event-ingestor': 'src/bin.ts' },
+    outDir: 'dist/image',
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node24',
+    platform: 'node',
+    noExternal: [/.*/],
+    minify: true,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+    treeshake: true,
+    dts: false,
+    esbuildOptions(options) {
+      options.conditions = ['@falco-airgap/source'];
+      options.legalComments = 'none';
+    },
+  }),
 ];

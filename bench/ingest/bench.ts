@@ -68,10 +68,7 @@ try {
     for (const side of round % 2 === 0 ? (['ingestor', 'direct'] as const) : (['direct', 'ingestor'] as const)) {
       await pool.query('TRUNCATE falco_events');
       await pool.query('VACUUM ANALYZE falco_events');
-      sides[side] =
-        side === 'ingestor'
-          ? await postAll(deliveries, urls, tokens)
-          : await insertDirect(deliveries.map((d) => d.row));
+      sides[side] = side === 'ingestor' ? await postAll(deliveries, urls, tokens) : await insertDirect(deliveries.map((d) => d.row));
       const stored = Number((await pool.query('SELECT count(*) AS n FROM falco_events')).rows[0].n);
       if (stored !== EVENTS) throw new Error(`${side}: ${stored} rows stored, expected ${EVENTS}`);
     }
@@ -98,11 +95,20 @@ try {
     plainInsertRowsPerSecond: Math.round(directRate),
     ratio: Number((ingestorRate / directRate).toFixed(2)),
     ratioGoal: '>= 0.5',
-    latency: { rate: Math.round(rate), requests: latencies.length, p50Ms: round1(p(0.5)), p99Ms: round1(p(0.99)), maxMs: round1(latencies.at(-1)!), p99GoalMs: 50 },
+    latency: {
+      rate: Math.round(rate),
+      requests: latencies.length,
+      p50Ms: round1(p(0.5)),
+      p99Ms: round1(p(0.99)),
+      maxMs: round1(latencies.at(-1)!),
+      p99GoalMs: 50,
+    },
   };
   if (values.json) console.log(JSON.stringify(result));
   else {
-    console.log(`ingestor, ${REPLICAS} replicas: ${result.ingestorEventsPerSecond} events/s (median of ${ROUNDS} rounds of ${EVENTS} events, ${CLUSTERS} clusters)`);
+    console.log(
+      `ingestor, ${REPLICAS} replicas: ${result.ingestorEventsPerSecond} events/s (median of ${ROUNDS} rounds of ${EVENTS} events, ${CLUSTERS} clusters)`,
+    );
     console.log(`plain batched INSERTs (${BATCH_SIZE} rows, ${DIRECT_CONNECTIONS} connections): ${result.plainInsertRowsPerSecond} rows/s`);
     console.log(`ratio: ${result.ratio}x (goal >= 0.5x)`);
     console.log(

@@ -70,7 +70,7 @@ const SETTINGS: Record<keyof IngestorConfig, Setting> = {
     flag: 'view-secure-cookie',
     kind: 'text',
     default: 'auto',
-    description: 'Secure attribute of the view\'s session cookie: auto (when the request is HTTPS), always or never',
+    description: "Secure attribute of the view's session cookie: auto (when the request is HTTPS), always or never",
   },
 };
 

@@ -42,46 +42,53 @@ dl.facts dd { margin: 0; word-break: break-all; }
 
 function layout(title: string, body: SafeHtml, session?: { operator: Operator; csrf: string }): SafeHtml {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>${title} · Falco events</title>
-<link rel="stylesheet" href="/view/style.css">
-</head>
-<body>
-<header>
-<h1><a href="/view">Falco events</a></h1>
-${
-  session &&
-  html`<span class="operator">${session.operator.name} · ${session.operator.clusters === 'all' ? 'all clusters' : session.operator.clusters.join(', ')}</span>
-<form method="post" action="/view/logout"><input type="hidden" name="csrf" value="${session.csrf}"><button class="secondary" type="submit">Sign out</button></form>`
-}
-</header>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="same-origin" />
+        <title>${title} · Falco events</title>
+        <link rel="stylesheet" href="/view/style.css" />
+      </head>
+      <body>
+        <header>
+          <h1><a href="/view">Falco events</a></h1>
+          ${
+            session &&
+            html`<span class="operator"
+                >${session.operator.name} · ${session.operator.clusters === 'all' ? 'all clusters' : session.operator.clusters.join(', ')}</span
+              >
+              <form method="post" action="/view/logout">
+                <input type="hidden" name="csrf" value="${session.csrf}" /><button class="secondary" type="submit">Sign out</button>
+              </form>`
+          }
+        </header>
+        <main>${body}</main>
+      </body>
+    </html> `;
 }
 
 export function loginPage(message?: string): SafeHtml {
   return layout(
     'Sign in',
     html`<form class="login" method="post" action="/view/login">
-<h2>Sign in</h2>
-${message && html`<p class="error" role="alert">${message}</p>`}
-<label for="token">Operator token</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>`,
+      <h2>Sign in</h2>
+      ${message && html`<p class="error" role="alert">${message}</p>`}
+      <label for="token">Operator token</label>
+      <input id="token" name="token" type="password" autocomplete="current-password" required />
+      <button type="submit">Sign in</button>
+    </form>`,
   );
 }
 
 export function errorPage(title: string, message: string, session?: { operator: Operator; csrf: string }): SafeHtml {
-  return layout(title, html`<h2>${title}</h2><p class="error" role="alert">${message}</p><p><a href="/view">Back to the events</a></p>`, session);
+  return layout(
+    title,
+    html`<h2>${title}</h2>
+      <p class="error" role="alert">${message}</p>
+      <p><a href="/view">Back to the events</a></p>`,
+    session,
+  );
 }
 
 const priorityBadge = (priority: string) => html`<span class="priority priority-${priority.toLowerCase()}">${priority}</span>`;
@@ -98,69 +105,119 @@ export function listPage({ session, query, page, error }: ListPageInput): SafeHt
   const back = viewQueryString({ ...query, cursor: '' });
   const clusterInput =
     operator.clusters === 'all'
-      ? html`<input name="cluster" value="${query.cluster}" placeholder="any cluster">`
-      : html`<select name="cluster"><option value="">all my clusters</option>${operator.clusters.map(
-          (c) => html`<option value="${c}"${c === query.cluster ? html` selected` : ''}>${c}</option>`,
-        )}</select>`;
-  const option = (value: string, label: string, current: string) => html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`;
+      ? html`<input name="cluster" value="${query.cluster}" placeholder="any cluster" />`
+      : html`<select name="cluster">
+          <option value="">all my clusters</option>
+          ${operator.clusters.map((c) => html`<option value="${c}" ${c === query.cluster ? html` selected` : ''}>${c}</option>`)}
+        </select>`;
+  const option = (value: string, label: string, current: string) =>
+    html`<option value="${value}" ${value === current ? html` selected` : ''}>${label}</option>`;
   const rows = (page?.events ?? []).map(
-    (event) => html`<tr data-event-id="${event.id}">
-<td class="time"><a href="/view/events/${event.id}${back ? `?${new URLSearchParams({ back }).toString()}` : ''}">${event.time.toISOString()}</a></td>
-<td class="nowrap">${event.cluster}</td>
-<td>${priorityBadge(event.priority)}</td>
-<td>${event.rule}${event.falsePositive && html` <span class="fp">false positive</span>`}</td>
-<td class="output">${event.output}</td>
-</tr>`,
+    (event) =>
+      html`<tr data-event-id="${event.id}">
+        <td class="time"><a href="/view/events/${event.id}${back ? `?${new URLSearchParams({ back }).toString()}` : ''}">${event.time.toISOString()}</a></td>
+        <td class="nowrap">${event.cluster}</td>
+        <td>${priorityBadge(event.priority)}</td>
+        <td>${event.rule}${event.falsePositive && html` <span class="fp">false positive</span>`}</td>
+        <td class="output">${event.output}</td>
+      </tr>`,
   );
   return layout(
     'Events',
     html`<form class="filters" method="get" action="/view" role="search">
-<label>Cluster ${clusterInput}</label>
-<label>Rule <input name="rule" value="${query.rule}" placeholder="exact rule name"></label>
-<label>Priority at least <select name="priority">${option('', 'any', query.priority)}${FALCO_PRIORITIES.map((p) => option(p, p, query.priority))}</select></label>
-<label>From (UTC) <input type="datetime-local" name="from" value="${query.from}"></label>
-<label>To (UTC) <input type="datetime-local" name="to" value="${query.to}"></label>
-<label>Text <input type="search" name="q" value="${query.q}" placeholder="in output or rule"></label>
-<label>False positives <select name="fp">${option('exclude', 'hidden', query.fp)}${option('include', 'shown', query.fp)}${option('only', 'only', query.fp)}</select></label>
-<button type="submit">Filter</button>
-<a href="/view">Reset</a>
-</form>
-${error && html`<p class="error" role="alert">${error.parameter}: ${error.message}</p>`}
-${
-  page &&
-  (page.events.length === 0
-    ? html`<p class="muted" id="no-events">No events match.</p>`
-    : html`<table id="events"><thead><tr><th>Time (UTC)</th><th>Cluster</th><th>Priority</th><th>Rule</th><th>Output</th></tr></thead><tbody>${rows}</tbody></table>`)
-}
-${page?.next && html`<p class="pager"><a rel="next" href="/view?${viewQueryString({ ...query, cursor: page.next })}">Older events</a></p>`}`,
+        <label>Cluster ${clusterInput}</label>
+        <label>Rule <input name="rule" value="${query.rule}" placeholder="exact rule name" /></label>
+        <label
+          >Priority at least
+          <select name="priority">
+            ${option('', 'any', query.priority)}${FALCO_PRIORITIES.map((p) => option(p, p, query.priority))}
+          </select></label
+        >
+        <label>From (UTC) <input type="datetime-local" name="from" value="${query.from}" /></label>
+        <label>To (UTC) <input type="datetime-local" name="to" value="${query.to}" /></label>
+        <label>Text <input type="search" name="q" value="${query.q}" placeholder="in output or rule" /></label>
+        <label
+          >False positives
+          <select name="fp">
+            ${option('exclude', 'hidden', query.fp)}${option('include', 'shown', query.fp)}${option('only', 'only', query.fp)}
+          </select></label
+        >
+        <button type="submit">Filter</button>
+        <a href="/view">Reset</a>
+      </form>
+      ${error && html`<p class="error" role="alert">${error.parameter}: ${error.message}</p>`}
+      ${
+        page &&
+        (page.events.length === 0
+          ? html`<p class="muted" id="no-events">No events match.</p>`
+          : html`<table id="events">
+              <thead>
+                <tr>
+                  <th>Time (UTC)</th>
+                  <th>Cluster</th>
+                  <th>Priority</th>
+                  <th>Rule</th>
+                  <th>Output</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${rows}
+              </tbody>
+            </table>`)
+      }
+      ${page?.next && html`<p class="pager"><a rel="next" href="/view?${viewQueryString({ ...query, cursor: page.next })}">Older events</a></p>`}`,
     session,
   );
 }
 
 export function eventPage(input: { session: { operator: Operator; csrf: string }; event: StoredEvent; back: string }): SafeHtml {
   const { event, session, back } = input;
-  const fact = (term: string, value: SafeHtml | string | null) => html`<dt>${term}</dt><dd>${value ?? html`<span class="muted">none</span>`}</dd>`;
+  const fact = (term: string, value: SafeHtml | string | null) =>
+    html`<dt>${term}</dt>
+      <dd>${value ?? html`<span class="muted">none</span>`}</dd>`;
   const fields = Object.entries(event.outputFields)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, value]) => html`<tr><th scope="row">${name}</th><td class="output">${fieldText(value)}</td></tr>`);
+    .map(
+      ([name, value]) =>
+        html`<tr>
+          <th scope="row">${name}</th>
+          <td class="output">${fieldText(value)}</td>
+        </tr>`,
+    );
   const mark = event.falsePositive
     ? html`<p class="fp" id="false-positive">Marked as a false positive by ${event.falsePositive.by} at ${event.falsePositive.at.toISOString()}</p>
-<form method="post" action="/view/events/${event.id}/false-positive"><input type="hidden" name="csrf" value="${session.csrf}"><input type="hidden" name="action" value="unmark"><input type="hidden" name="back" value="${back}"><button type="submit" class="secondary">Not a false positive</button></form>`
-    : html`<form method="post" action="/view/events/${event.id}/false-positive"><input type="hidden" name="csrf" value="${session.csrf}"><input type="hidden" name="action" value="mark"><input type="hidden" name="back" value="${back}"><button type="submit">Mark as false positive</button></form>`;
+        <form method="post" action="/view/events/${event.id}/false-positive">
+          <input type="hidden" name="csrf" value="${session.csrf}" /><input type="hidden" name="action" value="unmark" /><input
+            type="hidden"
+            name="back"
+            value="${back}"
+          /><button type="submit" class="secondary">Not a false positive</button>
+        </form>`
+    : html`<form method="post" action="/view/events/${event.id}/false-positive">
+        <input type="hidden" name="csrf" value="${session.csrf}" /><input type="hidden" name="action" value="mark" /><input
+          type="hidden"
+          name="back"
+          value="${back}"
+        /><button type="submit">Mark as false positive</button>
+      </form>`;
   return layout(
     event.rule,
     html`<p><a href="/view${back ? `?${back}` : ''}" id="back">Back to the list</a></p>
-<h2>${priorityBadge(event.priority)} ${event.rule}</h2>
-${mark}
-<h3>Output</h3>
-<pre id="output">${event.output}</pre>
-<dl class="facts">
-${fact('Cluster', event.cluster)}${fact('Time (UTC)', event.time.toISOString())}${fact('Received', event.receivedAt.toISOString())}
-${fact('Source', event.source)}${fact('Host', event.hostname)}${fact('Tags', event.tags.length ? event.tags.join(', ') : null)}
-${fact('UUID', event.uuid)}${fact('Event id', event.id)}
-</dl>
-<h3>Output fields</h3>
-<table id="output-fields"><tbody>${fields}</tbody></table>`,
+      <h2>${priorityBadge(event.priority)} ${event.rule}</h2>
+      ${mark}
+      <h3>Output</h3>
+      <pre id="output">${event.output}</pre>
+      <dl class="facts">
+        ${fact('Cluster', event.cluster)}${fact('Time (UTC)', event.time.toISOString())}${fact('Received', event.receivedAt.toISOString())}
+        ${fact('Source', event.source)}${fact('Host', event.hostname)}${fact('Tags', event.tags.length ? event.tags.join(', ') : null)}
+        ${fact('UUID', event.uuid)}${fact('Event id', event.id)}
+      </dl>
+      <h3>Output fields</h3>
+      <table id="output-fields">
+        <tbody>
+          ${fields}
+        </tbody>
+      </table>`,
     session,
   );
 }

@@ -19,7 +19,8 @@ const verifier: ClusterTokenVerifier = {
 
 // The requests below are refused before any query: the pool must never be used.
 const untouchablePool = new Proxy({} as pg.Pool, {
-  get: (_target, property) => (property === 'end' || property === 'on' ? async () => undefined : () => Promise.reject(new Error(`database used: ${String(property)}`))),
+  get: (_target, property) =>
+    property === 'end' || property === 'on' ? async () => undefined : () => Promise.reject(new Error(`database used: ${String(property)}`)),
 });
 
 let ingestor: Ingestor | undefined;
@@ -49,7 +50,12 @@ describe('the event view before any database work', () => {
 
   it('signs in with an operator token into an HttpOnly, SameSite=Strict cookie holding no token', async () => {
     const app = viewApp();
-    const wrong = await app.inject({ method: 'POST', url: '/view/login', payload: 'token=nope', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/view/login',
+      payload: 'token=nope',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.headers['set-cookie']).toBeUndefined();
     const ok = await app.inject({
@@ -79,13 +85,28 @@ describe('the event view before any database work', () => {
   it('refuses sign-in and marks posted from another site, and marks without the form token', async () => {
     const app = viewApp();
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
-    const crossSite = await app.inject({ method: 'POST', url: '/view/login', payload: `token=${aliceToken}`, headers: { ...form, origin: 'https://evil.example' } });
+    const crossSite = await app.inject({
+      method: 'POST',
+      url: '/view/login',
+      payload: `token=${aliceToken}`,
+      headers: { ...form, origin: 'https://evil.example' },
+    });
     expect(crossSite.statusCode).toBe(403);
-    const fetchSite = await app.inject({ method: 'POST', url: '/view/login', payload: `token=${aliceToken}`, headers: { ...form, 'sec-fetch-site': 'cross-site' } });
+    const fetchSite = await app.inject({
+      method: 'POST',
+      url: '/view/login',
+      payload: `token=${aliceToken}`,
+      headers: { ...form, 'sec-fetch-site': 'cross-site' },
+    });
     expect(fetchSite.statusCode).toBe(403);
     const login = await app.inject({ method: 'POST', url: '/view/login', payload: `token=${aliceToken}`, headers: form });
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-    const mark = await app.inject({ method: 'POST', url: `/view/events/${'a'.repeat(64)}/false-positive`, payload: 'action=mark&csrf=forged', headers: { ...form, cookie } });
+    const mark = await app.inject({
+      method: 'POST',
+      url: `/view/events/${'a'.repeat(64)}/false-positive`,
+      payload: 'action=mark&csrf=forged',
+      headers: { ...form, cookie },
+    });
     expect(mark.statusCode).toBe(403);
     expect(mark.body).toContain('not this page’s own');
   });
@@ -117,7 +138,10 @@ describe('the event view before any database work', () => {
 
 describe('view queries', () => {
   it('always carry the operator’s clusters, whatever is asked', () => {
-    const parsed = parseViewQuery({ cluster: 'lab', priority: 'Error', from: '2026-05-01T10:00', to: '2026-05-01T12:30:00+02:00', q: 'shell', fp: 'include' }, alice);
+    const parsed = parseViewQuery(
+      { cluster: 'lab', priority: 'Error', from: '2026-05-01T10:00', to: '2026-05-01T12:30:00+02:00', q: 'shell', fp: 'include' },
+      alice,
+    );
     expect(parsed).toMatchObject({
       ok: true,
       filter: {

@@ -21,8 +21,7 @@ export interface EventViewOptions {
 export const SESSION_COOKIE = 'falco_view_session';
 
 // Nothing but this origin's style sheet and forms: no script runs, even if an event's output were to slip through escaping.
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const SECURITY_HEADERS = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
@@ -64,11 +63,13 @@ export function registerEventView(target: { app: FastifyInstance; pool: Queryabl
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       if (status === 500) request.log.error({ err: error }, 'event view request failed');
       const message = status === 500 ? 'something went wrong; try again' : 'the request could not be read';
-      if (request.url.startsWith('/api/')) return apiError(reply, status, status === 500 ? RequestErrorCode.Unavailable : RequestErrorCode.ViewBadRequest, message);
+      if (request.url.startsWith('/api/'))
+        return apiError(reply, status, status === 500 ? RequestErrorCode.Unavailable : RequestErrorCode.ViewBadRequest, message);
       return sendPage(reply.code(status), errorPage(status === 500 ? 'Error' : 'Bad request', message));
     });
 
-    const secure = (request: FastifyRequest) => (options.secureCookie === undefined || options.secureCookie === 'auto' ? request.protocol === 'https' : options.secureCookie);
+    const secure = (request: FastifyRequest) =>
+      options.secureCookie === undefined || options.secureCookie === 'auto' ? request.protocol === 'https' : options.secureCookie;
     const cookie = (request: FastifyRequest, value: string, maxAge: number) =>
       `${SESSION_COOKIE}=${value}; Path=/view; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure(request) ? '; Secure' : ''}`;
 
@@ -116,9 +117,7 @@ export function registerEventView(target: { app: FastifyInstance; pool: Queryabl
       const entry = typeof token === 'string' ? (await directory()).authenticate(token.trim()) : undefined;
       if (!entry) return sendPage(reply.code(401), loginPage('That token is not an operator token here. Ask for yours, or check for a copying mistake.'));
       request.log.info({ operator: entry.operator.name }, 'operator signed in');
-      return reply
-        .header('set-cookie', cookie(request, issueSession(entry, now(), ttl), ttl))
-        .redirect('/view', 303);
+      return reply.header('set-cookie', cookie(request, issueSession(entry, now(), ttl), ttl)).redirect('/view', 303);
     });
     view.post('/view/logout', async (request, reply) => {
       const current = await session(request);
@@ -137,7 +136,10 @@ export function registerEventView(target: { app: FastifyInstance; pool: Queryabl
         return sendPage(reply, listPage({ session: pageSession(current), query: parsed.query, page }));
       } catch (error) {
         if (!(error instanceof EventQueryError)) throw error;
-        return sendPage(reply.code(400), listPage({ session: pageSession(current), query: parsed.query, error: { parameter: 'cursor', message: error.message } }));
+        return sendPage(
+          reply.code(400),
+          listPage({ session: pageSession(current), query: parsed.query, error: { parameter: 'cursor', message: error.message } }),
+        );
       }
     });
 
@@ -155,7 +157,8 @@ export function registerEventView(target: { app: FastifyInstance; pool: Queryabl
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (crossSite(request) || !checkCsrfToken(current.entry, current.cookie, body.csrf))
         return sendPage(reply.code(403), errorPage('Forbidden', 'the form was not this page’s own; reload the page and try again', pageSession(current)));
-      if (body.action !== 'mark' && body.action !== 'unmark') return sendPage(reply.code(400), errorPage('Bad request', 'action must be mark or unmark', pageSession(current)));
+      if (body.action !== 'mark' && body.action !== 'unmark')
+        return sendPage(reply.code(400), errorPage('Bad request', 'action must be mark or unmark', pageSession(current)));
       const event = await changeMark(current.entry, (request.params as { id: string }).id, body.action);
       if (!event) return notFoundPage(reply, current);
       const back = backQuery(body.back, current);

@@ -35,11 +35,25 @@ describe('operator tokens', () => {
     ['no clusters', file([{ name: 'a', token: alice, clusters: [] }])],
     ['a bad cluster name', file([{ name: 'a', token: alice, clusters: ['Prod EU'] }])],
     ['"*" among others', file([{ name: 'a', token: alice, clusters: ['*', 'x'] }])],
-    ['a duplicate name', file([{ name: 'a', token: alice, clusters: ['x'] }, { name: 'a', token: bob, clusters: ['x'] }])],
-    ['a shared token', file([{ name: 'a', token: alice, clusters: ['x'] }, { name: 'b', token: alice, clusters: ['x'] }])],
+    [
+      'a duplicate name',
+      file([
+        { name: 'a', token: alice, clusters: ['x'] },
+        { name: 'a', token: bob, clusters: ['x'] },
+      ]),
+    ],
+    [
+      'a shared token',
+      file([
+        { name: 'a', token: alice, clusters: ['x'] },
+        { name: 'b', token: alice, clusters: ['x'] },
+      ]),
+    ],
     ['an unknown key', file([{ name: 'a', token: alice, clusters: ['x'], role: 'admin' }])],
   ])('refuse a file with %s, naming the file', (_case, text) => {
-    expect(() => parseOperatorTokens(text, 'ops.json')).toThrow(expect.objectContaining({ code: IngestorErrorCode.OperatorTokens, message: expect.stringMatching(/^ops\.json: /) }));
+    expect(() => parseOperatorTokens(text, 'ops.json')).toThrow(
+      expect.objectContaining({ code: IngestorErrorCode.OperatorTokens, message: expect.stringMatching(/^ops\.json: /) }),
+    );
   });
 
   it('re-read the file when it changes, and keep the last good operators when it turns invalid', async () => {

@@ -73,8 +73,10 @@ const { inject } = createRequire(import.meta.url)('postject') as {
   inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
 };
 await inject(temporary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
-chmodSync(temporary, 0o755);
-renameSync(temporary, output);
+// Copied next to the output, then renamed: a running build never sees half a file, whatever filesystem the temp directory is on.
+copyFileSync(temporary, `${output}.tmp`);
+chmodSync(`${output}.tmp`, 0o755);
+renameSync(`${output}.tmp`, output);
 rmSync(work, { recursive: true, force: true });
 
 if (!crossBuild) {

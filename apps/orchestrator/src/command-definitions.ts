@@ -1,4 +1,3 @@
-import { PLUGIN_STRATEGIES } from '@falco-airgap/helm-values-schema';
 import { Argument, Option, type Command } from 'commander';
 import type { CommandContext, CommandOutcome } from './context.ts';
 import { addClusterOptions, addReleaseOptions, DEFAULT_NAMESPACE, DEFAULT_RELEASE } from './options/cluster.ts';
@@ -26,6 +25,8 @@ export const DEFAULT_LOCK_FILE = 'plugins/plugins-lock.yaml';
 // fleet-identity's DEFAULT_ISSUER / DEFAULT_AUDIENCE, written out for the same reason (a test keeps them equal).
 export const DEFAULT_FLEET_ISSUER = 'falco-airgap';
 export const DEFAULT_FLEET_AUDIENCE = 'falco-event-ingestor';
+// helm-values-schema's PLUGIN_STRATEGIES, written out so start-up loads no values schema, validator or YAML parser (a test keeps them equal).
+const PLUGIN_STRATEGIES = ['sidecar', 's3', 'none'];
 
 /**
  * Every command with its flags, defined up front for --help and parsing; each implementation is
