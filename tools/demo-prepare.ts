@@ -51,7 +51,8 @@ const shared = (strategy: string, namespace: string) =>
     `    cluster: { kubeconfig: ${env.TESTBED_KUBECONFIG} }`,
     `    strategy: ${strategy}`,
     `    namespace: ${namespace}`,
-    `    release: ${namespace === 'falco-demo' ? 'falco' : 'falco-s3'}`,
+    // Cluster-wide objects are named after the release: a name of the demo's own leaves other releases alone.
+    `    release: ${namespace}`,
     '    timeout: 3m',
   ].join('\n');
 const config = join(dir, 'falco-airgap.config.yaml');

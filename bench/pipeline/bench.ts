@@ -69,7 +69,10 @@ const registryWrites = async (offset: number) =>
     .split('\n')
     .filter((line) => /"(PUT|POST|PATCH|DELETE) /.test(line) && line.includes(`bench-pipeline-${id}`)).length;
 const storeState = async () =>
-  ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => `${o.Key} ${o.ETag} ${o.LastModified?.toISOString()}`).sort().join('\n');
+  ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [])
+    .map((o) => `${o.Key} ${o.ETag} ${o.LastModified?.toISOString()}`)
+    .sort()
+    .join('\n');
 const revisions = async (release: string, namespace: string) =>
   (JSON.parse((await exec(env.TESTBED_HELM!, ['history', release, '-n', namespace, '-o', 'json', ...kube])).stdout) as unknown[]).length;
 
@@ -150,14 +153,26 @@ async function main(): Promise<void> {
         const deployed = (await exec(env.TESTBED_HELM!, ['get', 'values', release, '-n', namespace, '-o', 'yaml', ...kube])).stdout;
         await writeFile(join(root, 'values.yaml'), deployed);
         const [helmUpgradeMs] = await timed(() =>
-          exec(env.TESTBED_HELM!, ['upgrade', '--install', release, join(repoRoot, 'helm/falco-airgap'), '-n', namespace, '-f', join(root, 'values.yaml'), '--wait', ...kube]),
+          exec(env.TESTBED_HELM!, [
+            'upgrade',
+            '--install',
+            release,
+            join(repoRoot, 'helm/falco-airgap'),
+            '-n',
+            namespace,
+            '-f',
+            join(root, 'values.yaml'),
+            '--wait',
+            ...kube,
+          ]),
         );
         samples.push({ strategy, firstMs, rerunMs, helmUpgradeMs, rerunWrites });
       }
     }
     report(samples);
   } finally {
-    for (const namespace of namespaces) await exec(env.TESTBED_KUBECTL!, ['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found', ...kube]).catch(() => undefined);
+    for (const namespace of namespaces)
+      await exec(env.TESTBED_KUBECTL!, ['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found', ...kube]).catch(() => undefined);
     s3.destroy();
     await rm(root, { recursive: true, force: true });
   }
@@ -173,7 +188,12 @@ function report(samples: Sample[]): void {
     const rerun = median(mine.map((s) => s.rerunMs));
     const helm = median(mine.map((s) => s.helmUpgradeMs));
     const writes = mine.reduce((sum, s) => sum + s.rerunWrites.registry + s.rerunWrites.s3 + s.rerunWrites.helmRevisions, 0);
-    return { strategy, medianMs: { first, rerun, helmUpgrade: helm }, ratios: { rerunVsFirst: rerun / first, rerunVsHelmUpgrade: rerun / helm }, rerunRemoteWrites: writes };
+    return {
+      strategy,
+      medianMs: { first, rerun, helmUpgrade: helm },
+      ratios: { rerunVsFirst: rerun / first, rerunVsHelmUpgrade: rerun / helm },
+      rerunRemoteWrites: writes,
+    };
   });
   if (values.json) {
     console.log(JSON.stringify({ rounds, strategies: byStrategy, samples }));
@@ -183,7 +203,9 @@ function report(samples: Sample[]): void {
   for (const s of byStrategy) {
     console.log(`  --strategy ${s.strategy}`);
     console.log(`      first run (extract, build + push, deploy)   ${ms(s.medianMs.first)}`);
-    console.log(`      no-op re-run                                 ${ms(s.medianMs.rerun)}   ratio ${s.ratios.rerunVsFirst.toFixed(2)}x of the first run (goal < 2 s)`);
+    console.log(
+      `      no-op re-run                                 ${ms(s.medianMs.rerun)}   ratio ${s.ratios.rerunVsFirst.toFixed(2)}x of the first run (goal < 2 s)`,
+    );
     console.log(`      helm upgrade --install --wait, same values   ${ms(s.medianMs.helmUpgrade)}   re-run ratio ${s.ratios.rerunVsHelmUpgrade.toFixed(2)}x`);
     console.log(`      remote writes of the re-runs                 ${String(s.rerunRemoteWrites).padStart(10)}   (goal 0)`);
   }

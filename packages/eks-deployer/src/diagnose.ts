@@ -256,7 +256,9 @@ function summarize(snapshot: DiagnosticsSnapshot, cause: Cause, findings: readon
   const warnings = new Map<string, number>();
   for (const event of events) if (event.type === 'Warning' && event.reason) warnings.set(event.reason, (warnings.get(event.reason) ?? 0) + (event.count ?? 1));
   if (warnings.size) lines.push(`warning events: ${[...warnings].map(([reason, count]) => `${reason} ×${count}`).join(', ')}`);
-  const log = top && snapshot.logs.find((l) => l.pod === top.object && l.container === top.container && l.lines?.length);
+  // A run that ended says why it failed; a restarted one may not have got that far yet.
+  const logs = top ? snapshot.logs.filter((l) => l.pod === top.object && l.container === top.container && l.lines?.length) : [];
+  const log = logs.find((l) => l.previous || l.earlier) ?? logs[0];
   if (log?.lines) lines.push(`last log line of ${log.container}: ${oneLine(log.lines[log.lines.length - 1]!)}`);
   const last = snapshot.helmHistory[snapshot.helmHistory.length - 1];
   if (last) lines.push(`helm: revision ${last.revision} ${last.status}${last.description ? ` (${oneLine(last.description)})` : ''}`);

@@ -137,17 +137,6 @@ describe("README.md's commands", () => {
     }
   });
 
-  it('npm run demo runs the whole local pipeline for both strategies, then finds nothing changed', async () => {
-    const run = await shell('npm run demo', repoRoot);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    const output = run.stdout + run.stderr;
-    expect(output).toContain('== falco-airgap pipeline --env local (strategy sidecar)');
-    expect(output).toContain('== falco-airgap pipeline --env local-s3 (strategy s3)');
-    // The third run: every stage unchanged, nothing written.
-    expect(output).toMatch(/pipeline for env local \(strategy sidecar\): nothing changed, nothing written/);
-    expect(output).not.toContain('error[');
-  }, 900_000);
-
   it('tools/testbed/testbed, which the README and every test hint name, runs as written', async () => {
     const run = await shell('tools/testbed/testbed status', repoRoot);
     expect(run.code, run.stdout + run.stderr).toBe(0);

@@ -29,7 +29,11 @@ const awsEnv = {
   AWS_SECRET_ACCESS_KEY: testbed.TESTBED_AWS_SECRET_ACCESS_KEY!,
   AWS_REGION: region,
 };
-const ecr = new ECRClient({ region, endpoint: testbed.TESTBED_AWS_ENDPOINT!, credentials: { accessKeyId: awsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: awsEnv.AWS_SECRET_ACCESS_KEY } });
+const ecr = new ECRClient({
+  region,
+  endpoint: testbed.TESTBED_AWS_ENDPOINT!,
+  credentials: { accessKeyId: awsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: awsEnv.AWS_SECRET_ACCESS_KEY },
+});
 let root: string;
 
 beforeAll(async () => {

@@ -138,7 +138,8 @@ const registryLogSize = async () => (await stat(env.TESTBED_REGISTRY_LOG!)).size
 const storeObjects = async () =>
   ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => `${o.Key} ${o.ETag} ${o.LastModified?.toISOString()}`).sort();
 const helmRevisions = async (release: string, namespace: string) =>
-  (JSON.parse((await tools.helm(['history', release, '-n', namespace, '-o', 'json', '--kubeconfig', env.TESTBED_KUBECONFIG!])).stdout || '[]') as unknown[]).length;
+  (JSON.parse((await tools.helm(['history', release, '-n', namespace, '-o', 'json', '--kubeconfig', env.TESTBED_KUBECONFIG!])).stdout || '[]') as unknown[])
+    .length;
 const podsReady = async (namespace: string) => {
   const pods = JSON.parse((await tools.kubectl(['get', 'pods', '-n', namespace, '-o', 'json'])).stdout) as {
     items: { status: { conditions?: { type: string; status: string }[] } }[];

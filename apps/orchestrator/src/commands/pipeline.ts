@@ -205,7 +205,7 @@ export function computedValues(
   strategy: PluginStrategy,
   falcoVersion: string,
   built: BuildStageData | undefined,
-  store: Pick<StoreConnection, 'bucket' | 'prefix' | 'region' | 'endpoint' | 'forcePathStyle'> & { channel: string } | undefined,
+  store: (Pick<StoreConnection, 'bucket' | 'prefix' | 'region' | 'endpoint' | 'forcePathStyle'> & { channel: string }) | undefined,
   published: PublishStageData | undefined,
 ): ComputedValues {
   const pinned = (name: ImageName) => pinnedImage(built?.images.find((image) => image.image === name));
