@@ -9,7 +9,7 @@ export default [
     format: ['esm'],
     target: 'node24',
     platform: 'node',
-    noExternal: [/^@falco-airgap\//, 'commander'],
+    noExternal: [/^@falco-airgap\//, 'commander', 'yaml'],
     splitting: true,
     sourcemap: true,
     clean: false,

@@ -14,7 +14,7 @@ import { requireTestbed } from '@falco-airgap/testbed/env';
 import { execFile } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -35,7 +35,10 @@ const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_REGISTRY_AUTH', 'TESTBED
 const registry = env.TESTBED_REGISTRY!;
 // The isolated side is another registry (TLS, basic auth): nothing there can be linked from the connected side's repositories.
 const isolated = env.TESTBED_REGISTRY_AUTH!;
-const cli = values.cli ? resolve(values.cli) : join(repoRoot, 'apps/orchestrator/dist/bin.js');
+const builtCli = join(repoRoot, 'apps/orchestrator/dist');
+// A snapshot of the build, beside it so its dependencies resolve: a rebuild in the checkout during the run cannot pull it away.
+const snapshot = join(repoRoot, 'apps/orchestrator/.bench', String(process.pid), 'dist');
+const cli = values.cli ? resolve(values.cli) : join(snapshot, 'bin.js');
 // bin.js (or bin.ts from the sources) runs under this Node; anything else is the single executable (build:sea), run as it is.
 const single = !/\.[jt]s$/.test(cli);
 const cliCommand = single ? cli : process.execPath;
@@ -61,11 +64,9 @@ async function measured(command: string, args: string[], cwd: string, extraEnv: 
     cwd,
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, ...extraEnv },
-  }).catch(
-    (error: Error & { stderr?: string; stdout?: string }) => {
-      throw new Error(`${command} ${args.join(' ')} failed:\n${error.stderr ?? ''}${error.stdout ?? ''}`, { cause: error });
-    },
-  );
+  }).catch((error: Error & { stderr?: string; stdout?: string }) => {
+    throw new Error(`${command} ${args.join(' ')} failed:\n${error.stderr ?? ''}${error.stdout ?? ''}`, { cause: error });
+  });
   const ms = performance.now() - started;
   const [, user, system, rss] = /bench-time ([\d.]+) ([\d.]+) (\d+)/.exec(stderr) ?? [];
   return { ms, cpuMs: (Number(user) + Number(system)) * 1000, maxRssKiB: Number(rss), stdout };
@@ -162,7 +163,11 @@ async function main(): Promise<void> {
       const source = 'artifact' in entry.source ? entry.source.artifact : entry.source.image;
       return { ref: `${source.replace(/:[^:/]+$/, '')}@${entry.resolvedDigest}`, name: source.slice(registry.length + 1) };
     });
-    const refs = [...new Map([...sources, ...IMAGES.map((i) => ({ ref: `${registry}/${imagePath}/${i}:${FALCO_VERSION}`, name: `${i}:${FALCO_VERSION}` }))].map((r) => [r.name, r])).values()];
+    const refs = [
+      ...new Map(
+        [...sources, ...IMAGES.map((i) => ({ ref: `${registry}/${imagePath}/${i}:${FALCO_VERSION}`, name: `${i}:${FALCO_VERSION}` }))].map((r) => [r.name, r]),
+      ).values(),
+    ];
 
     const samples = {
       createOurs: [] as Measured[],
@@ -244,7 +249,11 @@ async function main(): Promise<void> {
       await rm(dir, { recursive: true, force: true });
     }
 
-    const pick = (xs: Measured[]) => ({ ms: median(xs.map((x) => x.ms)), cpuMs: median(xs.map((x) => x.cpuMs)), maxRssKiB: Math.max(...xs.map((x) => x.maxRssKiB)) });
+    const pick = (xs: Measured[]) => ({
+      ms: median(xs.map((x) => x.ms)),
+      cpuMs: median(xs.map((x) => x.cpuMs)),
+      maxRssKiB: Math.max(...xs.map((x) => x.maxRssKiB)),
+    });
     const figures = {
       bundleBytes,
       references: refs.length,
@@ -274,5 +283,15 @@ async function main(): Promise<void> {
   }
 }
 
-if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-await main();
+if (!values.cli) {
+  if (!existsSync(join(builtCli, 'bin.js'))) throw new Error(`${builtCli}/bin.js is missing: run npm run build first`);
+  await cp(builtCli, snapshot, { recursive: true, filter: (source) => !source.endsWith('falco-airgap') });
+  // The CLI reads its version from the package.json above its dist/.
+  await cp(join(builtCli, '../package.json'), join(snapshot, '../package.json'));
+}
+try {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
+  await main();
+} finally {
+  await rm(join(repoRoot, 'apps/orchestrator/.bench', String(process.pid)), { recursive: true, force: true });
+}

@@ -323,7 +323,7 @@ function defineBundleCommands(program: Command, execute: Execute): void {
     .option('--sign-key <pem>', 'sign bundle.json with this private key (ECDSA P-256 or Ed25519, PEM), e.g. from bundle keygen')
     .option('--lock <file>', 'lock written by extract', DEFAULT_LOCK_FILE)
     .option('--extracted <dir>', 'directory of the extracted files (default: extracted/ next to the lock)')
-    .option('--registry <host>', 'registry host[:port][/path] the images were pushed to (default: the environment\'s)')
+    .option('--registry <host>', "registry host[:port][/path] the images were pushed to (default: the environment's)")
     .option('--images <list>', 'comma-separated images to carry: falco, s3-loader, plugin-loader', 'falco,s3-loader,plugin-loader')
     .option('--image-tag <tag>', "tag of the images (default: the lock's Falco version)")
     .option('--chart <dir>', 'the chart directory', 'helm/falco-airgap')
@@ -336,16 +336,20 @@ function defineBundleCommands(program: Command, execute: Execute): void {
     .option('--creator <name>', 'who created the bundle (default: user@host)')
     .option('--ca-file <pem>', 'trust this CA (besides the public roots) for registries')
     .option('--plain-http <host>', 'talk plain HTTP to this registry host[:port] (repeatable)', repeatable, [] as string[]);
-  create.action(execute('bundle create', withEnvironment(async (ctx, command) => (await load()).bundleCreate(ctx, command.opts()))));
+  create.action(
+    execute(
+      'bundle create',
+      withEnvironment(async (ctx, command) => (await load()).bundleCreate(ctx, command.opts())),
+    ),
+  );
 
-  addPlatformOption(
-    bundle
-      .command('verify')
-      .description('check a bundle before using it: the signature of bundle.json, then every file against it; exit 3 on the first problem, nothing written')
-      .argument('<bundle>', 'the bundle directory, archive, or first part of a split archive')
-      .option('--key <pem>', 'public key the bundle must be signed with; without it only integrity is checked'),
-    'any',
-  ).action(execute('bundle verify', async (ctx, command) => (await load()).bundleVerify(ctx, command.args[0]!, command.opts())));
+  bundle
+    .command('verify')
+    .description('check a bundle before using it: the signature of bundle.json, then every file against it; exit 3 on the first problem, nothing written')
+    .argument('<bundle>', 'the bundle directory, archive, or first part of a split archive')
+    .option('--key <pem>', 'public key the bundle must be signed with; without it only integrity is checked')
+    .option('--platform <os/arch>', 'platform the bundle must cover (repeatable)', repeatable, [] as string[])
+    .action(execute('bundle verify', async (ctx, command) => (await load()).bundleVerify(ctx, command.args[0]!, command.opts())));
 
   const loadCommand = bundle
     .command('load')

@@ -30,12 +30,12 @@ async function modulesLoadedBy(argv: string[]): Promise<string[]> {
 
 describe('falco-airgap startup', () => {
   it.each([[['--version']], [['--help']], [['extract', '--help']], [['publish', '--help']], [['build', '--help']]])(
-    '%j loads no command implementation, SDK or engine client',
+    '%j loads no command implementation, SDK, engine client, schema validator or YAML parser',
     async (argv) => {
       const loaded = await modulesLoadedBy(argv);
       expect(loaded.some((url) => url.endsWith('/apps/orchestrator/src/program.ts'))).toBe(true);
       const heavy = loaded.filter((url) =>
-        /\/apps\/orchestrator\/src\/(commands|stages)\/|\/node_modules\/(@aws-sdk|@smithy|dockerode|docker-modem|tar-stream|tar-fs)\/|\/packages\/(plugin-extractor|s3-plugin-store|oci|manifest|image-builder|container-engine)\//.test(
+        /\/apps\/orchestrator\/src\/(commands|stages)\/|\/node_modules\/(@aws-sdk|@smithy|dockerode|docker-modem|tar-stream|tar-fs|ajv|yaml)\/|\/packages\/(plugin-extractor|s3-plugin-store|oci|manifest|image-builder|container-engine|helm-values-schema)\//.test(
           url,
         ),
       );

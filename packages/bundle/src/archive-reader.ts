@@ -62,9 +62,14 @@ export class ArchiveScanner {
       const name = path.endsWith('/') && decoded.type === 'directory' ? path.slice(0, -1) : path;
       const unsafe = unsafePathReason(name);
       if (unsafe) {
-        throw new BundleError(BundleErrorCode.UnsafePath, `the bundle holds the entry "${path}": ${unsafe}`, 'do not load this bundle; it may write outside its directory', {
-          file: path,
-        });
+        throw new BundleError(
+          BundleErrorCode.UnsafePath,
+          `the bundle holds the entry "${path}": ${unsafe}`,
+          'do not load this bundle; it may write outside its directory',
+          {
+            file: path,
+          },
+        );
       }
       if (decoded.type === 'symlink' || decoded.type === 'hardlink') {
         throw new BundleError(
@@ -171,5 +176,9 @@ export class ArchiveScanner {
 }
 
 function badArchive(detail: string): BundleError {
-  return new BundleError(BundleErrorCode.BadArchive, `the bundle is not a valid archive: ${detail}`, 'copy the bundle again from its source, or create it again');
+  return new BundleError(
+    BundleErrorCode.BadArchive,
+    `the bundle is not a valid archive: ${detail}`,
+    'copy the bundle again from its source, or create it again',
+  );
 }

@@ -136,9 +136,14 @@ export function bundleDigest(manifestBytes: Uint8Array): string {
 }
 
 const bad = (detail: string) =>
-  new BundleError(BundleErrorCode.BadManifest, `${BundlePath.manifest} is not a valid bundle manifest: ${detail}`, 'the bundle is damaged or was not made by falco-airgap; create it again', {
-    file: BundlePath.manifest,
-  });
+  new BundleError(
+    BundleErrorCode.BadManifest,
+    `${BundlePath.manifest} is not a valid bundle manifest: ${detail}`,
+    'the bundle is damaged or was not made by falco-airgap; create it again',
+    {
+      file: BundlePath.manifest,
+    },
+  );
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
@@ -221,8 +226,12 @@ export function parseBundleManifest(bytes: Uint8Array): BundleManifest {
     lock: listed(string(root.lock, 'lock'), 'lock'),
     chart: root.chart === undefined ? undefined : chart(root.chart, listed),
     executables: {
-      falcoS3Loader: executables.falcoS3Loader === undefined ? undefined : listed(string(executables.falcoS3Loader, 'executables.falcoS3Loader'), 'executables.falcoS3Loader'),
-      falcoAirgap: executables.falcoAirgap === undefined ? undefined : listed(string(executables.falcoAirgap, 'executables.falcoAirgap'), 'executables.falcoAirgap'),
+      falcoS3Loader:
+        executables.falcoS3Loader === undefined
+          ? undefined
+          : listed(string(executables.falcoS3Loader, 'executables.falcoS3Loader'), 'executables.falcoS3Loader'),
+      falcoAirgap:
+        executables.falcoAirgap === undefined ? undefined : listed(string(executables.falcoAirgap, 'executables.falcoAirgap'), 'executables.falcoAirgap'),
     },
     files,
   };
@@ -247,9 +256,14 @@ function fileEntry(value: unknown, what: string): BundleFileEntry {
   const path = string(fields.path, `${what}.path`);
   const unsafe = unsafePathReason(path);
   if (unsafe) {
-    throw new BundleError(BundleErrorCode.UnsafePath, `${BundlePath.manifest} lists the path "${path}": ${unsafe}`, 'do not load this bundle; create it again', {
-      file: BundlePath.manifest,
-    });
+    throw new BundleError(
+      BundleErrorCode.UnsafePath,
+      `${BundlePath.manifest} lists the path "${path}": ${unsafe}`,
+      'do not load this bundle; create it again',
+      {
+        file: BundlePath.manifest,
+      },
+    );
   }
   if (MANIFEST_FILES.includes(path)) throw bad(`${what} lists ${path}, which is never part of the file list`);
   const size = fields.size;

@@ -25,9 +25,11 @@ export interface PackagedChart {
 export async function packageChart(dir: string, mtime: number): Promise<PackagedChart> {
   const metadata = await readChartMetadata(dir);
   const ignore = await helmIgnore(dir);
-  const files = (await readdir(dir, { withFileTypes: true, recursive: true }).catch((cause: unknown) => {
-    throw ioError(`cannot read the chart directory ${dir}`, cause);
-  }))
+  const files = (
+    await readdir(dir, { withFileTypes: true, recursive: true }).catch((cause: unknown) => {
+      throw ioError(`cannot read the chart directory ${dir}`, cause);
+    })
+  )
     .filter((entry) => entry.isFile())
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
     .filter((path) => !ignore(path))
@@ -55,7 +57,7 @@ export async function unpackChart(bytes: Uint8Array, dest: string): Promise<{ na
   }
   const files = new Map<string, Buffer>();
   let top: string | undefined;
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     if (at + BLOCK > tar.length) throw badChart('it ends before its end marker');
     const block = tar.subarray(at, at + BLOCK);
     if (isZeroBlock(block)) break;
@@ -102,9 +104,14 @@ async function readChartMetadata(dir: string): Promise<Pick<PackagedChart, 'name
   try {
     metadata = (parse(await readFile(join(dir, 'Chart.yaml'), 'utf8')) ?? {}) as typeof metadata;
   } catch (cause) {
-    throw new BundleError(BundleErrorCode.SourceMissing, `${dir} is not a chart directory (no readable Chart.yaml)`, 'set `chart.dir` to the helm/falco-airgap directory', {
-      cause,
-    });
+    throw new BundleError(
+      BundleErrorCode.SourceMissing,
+      `${dir} is not a chart directory (no readable Chart.yaml)`,
+      'set `chart.dir` to the helm/falco-airgap directory',
+      {
+        cause,
+      },
+    );
   }
   if (typeof metadata.name !== 'string' || typeof metadata.version !== 'string') {
     throw new BundleError(BundleErrorCode.SourceMissing, `${join(dir, 'Chart.yaml')} has no name or version`, 'fix Chart.yaml');
@@ -127,13 +134,19 @@ async function helmIgnore(dir: string): Promise<(path: string) => boolean> {
     const segments = path.split('/');
     return patterns.some(({ directory, glob }) => {
       const candidates = directory ? segments.slice(0, -1) : [path, segments.at(-1)!];
-      return candidates.some((candidate) => glob.test(candidate)) || (directory && segments.slice(0, -1).some((_, i) => glob.test(segments.slice(0, i + 1).join('/'))));
+      return (
+        candidates.some((candidate) => glob.test(candidate)) ||
+        (directory && segments.slice(0, -1).some((_, i) => glob.test(segments.slice(0, i + 1).join('/'))))
+      );
     });
   };
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 

@@ -46,7 +46,11 @@ describe('createBundle', () => {
     });
     const plugin = manifest.artifacts.find((a) => a.name === 'k8saudit')!;
     // The multi-platform index is kept whole, with its original digest.
-    expect(plugin).toMatchObject({ digest: fixture.pluginDigest, repository: 'falcosecurity/plugins/plugin/k8saudit', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(plugin).toMatchObject({
+      digest: fixture.pluginDigest,
+      repository: 'falcosecurity/plugins/plugin/k8saudit',
+      platforms: ['linux/amd64', 'linux/arm64'],
+    });
     expect(manifest.images.map((i) => [i.name, i.digest])).toEqual([
       ['falco', fixture.imageDigests.falco],
       ['plugin-loader', fixture.imageDigests['falco-plugin-loader']],
@@ -61,7 +65,9 @@ describe('createBundle', () => {
     expect(await readFile(join(dir, 'oci/oci-layout'), 'utf8')).toBe('{"imageLayoutVersion":"1.0.0"}\n');
     expect(await readdir(join(dir, 'oci'))).toEqual(['blobs', 'index.json', 'oci-layout']);
     // The chart honours .helmignore; the values and the loader are carried.
-    const listing = execFileSync('tar', ['-tzf', join(dir, 'chart/falco-airgap-0.1.0.tgz')], { encoding: 'utf8' }).trim().split('\n');
+    const listing = execFileSync('tar', ['-tzf', join(dir, 'chart/falco-airgap-0.1.0.tgz')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(listing).toEqual(['falco-airgap/.helmignore', 'falco-airgap/Chart.yaml', 'falco-airgap/templates/configmap.yaml', 'falco-airgap/values.yaml']);
     expect(manifest.chart?.values).toEqual(['chart/values/01-values-prod.yaml']);
     expect((await stat(join(dir, 'bin/falco-s3-loader'))).mode & 0o777).toBe(0o755);
@@ -149,4 +155,3 @@ describe('pushBundle', () => {
     }
   });
 });
-

@@ -142,7 +142,9 @@ export async function createBundle(input: CreateBundleInput, deps: CreateBundleD
   const files: (BundleFileEntry & { source?: string | undefined })[] = [];
   const copy = format === 'directory';
   const add = async (path: string, source: string, executable = false) => {
-    const hashed: HashedFile = copy ? await copyHashed(source, join(staging, path), executable ? 0o755 : 0o644, deps.signal) : await hashFile(source, deps.signal);
+    const hashed: HashedFile = copy
+      ? await copyHashed(source, join(staging, path), executable ? 0o755 : 0o644, deps.signal)
+      : await hashFile(source, deps.signal);
     files.push({ path, ...hashed, executable: executable || undefined, source: copy ? undefined : source });
     return hashed;
   };
@@ -288,7 +290,8 @@ function imageTarget(image: BundleImageSource): PullTarget {
 
 function referenceOf(text: string, what: string): ImageReference {
   const parsed = parseReference(text);
-  if (!parsed.ok) throw new BundleError(BundleErrorCode.BadOption, `${what} "${text}" is not an image reference: ${parsed.detail}`, 'give registry/repository:tag');
+  if (!parsed.ok)
+    throw new BundleError(BundleErrorCode.BadOption, `${what} "${text}" is not an image reference: ${parsed.detail}`, 'give registry/repository:tag');
   return parsed.reference;
 }
 
@@ -319,7 +322,14 @@ async function pull(client: RegistryClient, target: PullTarget, deps: CreateBund
         if (content.has(blob.digest)) return;
         content.set(blob.digest, blob.size);
         bytes += blob.size;
-        await client.fetchBlob(location, blob, { signal: deps.signal });
+        let loaded = 0;
+        await client.fetchBlob(location, blob, {
+          signal: deps.signal,
+          onProgress: (received) => {
+            deps.onEvent?.({ type: 'transfer', direction: 'download', bytes: received - loaded });
+            loaded = received;
+          },
+        });
       }),
     );
   };
@@ -344,7 +354,9 @@ function ociEntry(pulled: PulledEntry): BundleImage {
 
 /** index.json entries: one per tag (or one by digest), named `<repository>:<tag>` as `skopeo copy oci:<dir>:<name>` reads them. */
 function layoutEntries(pulled: PulledEntry): Descriptor[] {
-  const names = pulled.target.tags.length ? pulled.target.tags.map((tag) => `${pulled.target.repository}:${tag}`) : [`${pulled.target.repository}@${pulled.root.digest}`];
+  const names = pulled.target.tags.length
+    ? pulled.target.tags.map((tag) => `${pulled.target.repository}:${tag}`)
+    : [`${pulled.target.repository}@${pulled.root.digest}`];
   return names.map((name) => ({
     mediaType: pulled.root.document.mediaType,
     digest: pulled.root.digest,
@@ -354,7 +366,11 @@ function layoutEntries(pulled: PulledEntry): Descriptor[] {
 }
 
 function lockedFiles(lock: PluginsLock): { path: string; sha256: string; size: number }[] {
-  const files = [...lock.plugins.flatMap((p) => p.platforms), ...lock.rulesfiles.flatMap((r) => r.files)].map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+  const files = [...lock.plugins.flatMap((p) => p.platforms), ...lock.rulesfiles.flatMap((r) => r.files)].map((f) => ({
+    path: f.path,
+    sha256: f.sha256,
+    size: f.size,
+  }));
   const unique = new Map(files.map((f) => [f.path, f]));
   return [...unique.values()].sort((a, b) => comparePaths(a.path, b.path));
 }

@@ -154,5 +154,8 @@ function blobExists(bundle: Pick<VerifiedBundle, 'manifest'>, descriptor: Pick<D
 }
 
 function incomplete(detail: string, file: string, cause?: unknown): BundleError {
-  return new BundleError(BundleErrorCode.OciIncomplete, `the bundle's OCI layout is incomplete or invalid: ${detail}`, 'create the bundle again', { file, cause });
+  return new BundleError(BundleErrorCode.OciIncomplete, `the bundle's OCI layout is incomplete or invalid: ${detail}`, 'create the bundle again', {
+    file,
+    cause,
+  });
 }

@@ -45,7 +45,12 @@ export interface PushBundleOptions {
  * holds them (digests unchanged): blobs the repository already has are not sent (a HEAD first), so a
  * push that was interrupted continues where it stopped. Blobs are read from the bundle in chunks.
  */
-export async function pushBundle(bundle: VerifiedBundle, client: RegistryClient, target: PushTarget, options: PushBundleOptions = {}): Promise<PushBundleResult> {
+export async function pushBundle(
+  bundle: VerifiedBundle,
+  client: RegistryClient,
+  target: PushTarget,
+  options: PushBundleOptions = {},
+): Promise<PushBundleResult> {
   const result: PushBundleResult = { images: [], artifacts: [], blobs: { uploaded: 0, mounted: 0, present: 0 }, manifestsWritten: 0, tagsWritten: 0 };
   const { manifest } = bundle;
   const repositoryOf = (entry: BundleOciEntry) => (target.path ? `${target.path}/${entry.repository}` : entry.repository);
@@ -60,8 +65,10 @@ export async function pushBundle(bundle: VerifiedBundle, client: RegistryClient,
       { registry: target.registry, repository },
       {
         root: { descriptor: { mediaType: entry.mediaType, digest: entry.digest }, bytes: root.bytes },
-        manifests: nodes.slice(0, -1).map((node) => ({ descriptor: { mediaType: node.document.mediaType, digest: node.descriptor.digest }, bytes: node.bytes })),
-        blobs: blobs.map((blob) => ({ descriptor: { digest: blob.digest }, bytes: blobReader(bundle, blob.digest) })),
+        manifests: nodes
+          .slice(0, -1)
+          .map((node) => ({ descriptor: { mediaType: node.document.mediaType, digest: node.descriptor.digest }, bytes: node.bytes })),
+        blobs: blobs.map((blob) => ({ descriptor: { digest: blob.digest }, bytes: blobReader(bundle, blob.digest, options.onEvent) })),
       },
       entry.tags,
       // The images share their base layers: the registry links them from the first instead of receiving them again.
@@ -85,7 +92,7 @@ export async function pushBundle(bundle: VerifiedBundle, client: RegistryClient,
  * A blob read from the bundle into one buffer it keeps for its upload: the client sends a piece before it
  * reads the next, so a gigabyte goes up with a few buffers alive and none thrown away.
  */
-function blobReader(bundle: VerifiedBundle, digest: string): BlobReader {
+function blobReader(bundle: VerifiedBundle, digest: string, onEvent: BundleEventHandler | undefined): BlobReader {
   const file = bundle.file(bundleBlobPath(digest));
   let buffer: Buffer | undefined;
   return {
@@ -94,6 +101,7 @@ function blobReader(bundle: VerifiedBundle, digest: string): BlobReader {
     read: async (offset, length) => {
       if (!buffer || buffer.length < length) buffer = Buffer.allocUnsafe(length);
       await file.readInto(buffer, offset, length);
+      onEvent?.({ type: 'transfer', direction: 'upload', bytes: length });
       return buffer.subarray(0, length);
     },
   };

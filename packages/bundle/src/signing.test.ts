@@ -25,7 +25,9 @@ describe('bundle signatures', () => {
   it('takes an EC key in SEC1 PEM as openssl writes it', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const key = readSigningKey(privateKey.export({ type: 'sec1', format: 'pem' }), 'sec1.pem');
-    expect(verifyBytesSignature(manifest, signBytes(manifest, key), readVerifyKey(privateKey.export({ type: 'pkcs8', format: 'pem' }), 'private as public'))).toBe(true);
+    expect(
+      verifyBytesSignature(manifest, signBytes(manifest, key), readVerifyKey(privateKey.export({ type: 'pkcs8', format: 'pem' }), 'private as public')),
+    ).toBe(true);
   });
 
   it('refuses keys it cannot sign with as cosign verifies: RSA, other curves, encrypted, not PEM', () => {

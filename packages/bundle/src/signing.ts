@@ -18,8 +18,7 @@ export interface SigningKeyPair {
 }
 
 export function generateSigningKeyPair(algorithm: SigningAlgorithm = 'ecdsa-p256'): SigningKeyPair {
-  const { privateKey, publicKey } =
-    algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { privateKey, publicKey } = algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return {
     algorithm,
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -70,14 +69,19 @@ export function readVerifyKey(pem: string | Buffer, what: string): KeyObject {
 export function algorithmOf(key: KeyObject, what: string): SigningAlgorithm {
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-p256';
-  const kind = key.asymmetricKeyType === 'ec' ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}` : `a${key.asymmetricKeyType === 'rsa' ? 'n' : ''} ${key.asymmetricKeyType} key`;
+  const kind =
+    key.asymmetricKeyType === 'ec'
+      ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve}`
+      : `a${key.asymmetricKeyType === 'rsa' ? 'n' : ''} ${key.asymmetricKeyType} key`;
   throw new BundleError(BundleErrorCode.KeyUnsupported, `${what} is ${kind}`, 'use an ECDSA P-256 or an Ed25519 key');
 }
 
 /** sha256 of a key's public DER, as `sha256:<hex>`. */
 export function keyIdOf(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  return `sha256:${createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 /** The signature file's content for these bytes: base64, no newline. */
@@ -94,9 +98,7 @@ export function verifyBytesSignature(bytes: Uint8Array, signatureText: string | 
   const signature = Buffer.from(text, 'base64');
   const algorithm = algorithmOf(publicKey, 'the public key');
   try {
-    return algorithm === 'ed25519'
-      ? verify(null, bytes, publicKey, signature)
-      : verify('sha256', bytes, { key: publicKey, dsaEncoding: 'der' }, signature);
+    return algorithm === 'ed25519' ? verify(null, bytes, publicKey, signature) : verify('sha256', bytes, { key: publicKey, dsaEncoding: 'der' }, signature);
   } catch {
     // OpenSSL refuses malformed DER outright; to the caller that is a signature that does not verify.
     return false;

@@ -140,7 +140,10 @@ function writeOctal(block: Buffer, offset: number, length: number, value: number
 }
 
 function parseOctal(field: Buffer): number | undefined {
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) return undefined;
   const value = parseInt(text, 8);

@@ -106,11 +106,13 @@ describe('verifyBundle refuses', () => {
   it('a truncated part and a truncated archive (BUNDLE_TRUNCATED), a missing part (BUNDLE_MISSING_PART)', async () => {
     const split = await createFixtureBundle(fixture, join(root, 'split.tar'), { signingKey: key, splitSize: 4096 });
     const copy = async (name: string, change: (parts: string[]) => Promise<void>) => {
-      const parts = await Promise.all(split.parts.map(async (p, i) => {
-        const to = join(root, `${name}.tar.${String(i).padStart(3, '0')}`);
-        await cp(p, to);
-        return to;
-      }));
+      const parts = await Promise.all(
+        split.parts.map(async (p, i) => {
+          const to = join(root, `${name}.tar.${String(i).padStart(3, '0')}`);
+          await cp(p, to);
+          return to;
+        }),
+      );
       await change(parts);
       return parts;
     };
@@ -141,7 +143,10 @@ describe('verifyBundle refuses', () => {
   });
 
   it('an archive entry that escapes its directory (BUNDLE_UNSAFE_PATH), and a manifest that names one', async () => {
-    await refused(await hostileArchive([...archiveEntries.slice(0, 2), { type: 'file', path: '../../etc/cron.d/evil', content: 'x' }, ...archiveEntries.slice(2)]), 'BUNDLE_UNSAFE_PATH');
+    await refused(
+      await hostileArchive([...archiveEntries.slice(0, 2), { type: 'file', path: '../../etc/cron.d/evil', content: 'x' }, ...archiveEntries.slice(2)]),
+      'BUNDLE_UNSAFE_PATH',
+    );
     await refused(await hostileArchive([{ type: 'file', path: '/etc/passwd', content: 'x' }, ...archiveEntries]), 'BUNDLE_UNSAFE_PATH');
     const listed = await hostileDirectory((d) =>
       resign(d, (m) => {
@@ -152,7 +157,10 @@ describe('verifyBundle refuses', () => {
   });
 
   it('links: a symbolic link out of the archive or the directory, a hard link (BUNDLE_LINK)', async () => {
-    await refused(await hostileArchive([...archiveEntries.slice(0, 2), { type: 'symlink', path: 'plugins/escape', target: '/etc' }, ...archiveEntries.slice(2)]), 'BUNDLE_LINK');
+    await refused(
+      await hostileArchive([...archiveEntries.slice(0, 2), { type: 'symlink', path: 'plugins/escape', target: '/etc' }, ...archiveEntries.slice(2)]),
+      'BUNDLE_LINK',
+    );
     await refused(await hostileArchive([...archiveEntries, { type: 'hardlink', path: 'bin/again', target: 'bin/falco-s3-loader' }]), 'BUNDLE_LINK');
     const dir = await hostileDirectory(async (d) => {
       await unlink(join(d, pluginFile));

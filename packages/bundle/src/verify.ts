@@ -237,7 +237,15 @@ async function verifyArchive(path: string, options: VerifyOptions): Promise<Veri
         },
       };
     };
-    const bundle = finish(found.file, 'archive', found.parts.map((p) => p.path), checked, total, fileReader, () => reader.close());
+    const bundle = finish(
+      found.file,
+      'archive',
+      found.parts.map((p) => p.path),
+      checked,
+      total,
+      fileReader,
+      () => reader.close(),
+    );
     await verifyContent(bundle, options);
     return bundle;
   } catch (error) {
@@ -301,10 +309,15 @@ async function checkLock(bundle: VerifiedBundle): Promise<void> {
   try {
     lock = parseLock((await bundle.readFile(manifest.lock, MAX_LOCK_BYTES)).toString('utf8'), manifest.lock);
   } catch (cause) {
-    throw new BundleError(BundleErrorCode.BadManifest, `${manifest.lock} is not a valid lock: ${(cause as Error).message}`, 'create the bundle again from a valid lock', {
-      cause,
-      file: manifest.lock,
-    });
+    throw new BundleError(
+      BundleErrorCode.BadManifest,
+      `${manifest.lock} is not a valid lock: ${(cause as Error).message}`,
+      'create the bundle again from a valid lock',
+      {
+        cause,
+        file: manifest.lock,
+      },
+    );
   }
   const extracted = (path: string, sha256: string, size: number, what: string) => {
     const file = `${BundlePath.extracted}/${path}`;
@@ -345,7 +358,10 @@ async function listDirectory(dir: string): Promise<string[]> {
   }
   const files: string[] = [];
   for (const entry of entries) {
-    const path = join(entry.parentPath, entry.name).slice(dir.length + 1).split('\\').join('/');
+    const path = join(entry.parentPath, entry.name)
+      .slice(dir.length + 1)
+      .split('\\')
+      .join('/');
     if (entry.isDirectory()) continue;
     if (!entry.isFile()) throw notRegular(path, entry.isSymbolicLink());
     files.push(path);
@@ -360,7 +376,11 @@ async function readRange(file: string, offset: number, length: number, buffer: B
   try {
     const { bytesRead } = await handle.read(buffer, 0, length, offset);
     if (bytesRead !== length) {
-      throw new BundleError(BundleErrorCode.SizeMismatch, `${file} changed after it was verified`, 'leave the bundle alone while it is loaded, then load it again');
+      throw new BundleError(
+        BundleErrorCode.SizeMismatch,
+        `${file} changed after it was verified`,
+        'leave the bundle alone while it is loaded, then load it again',
+      );
     }
     return buffer;
   } finally {
@@ -415,16 +435,31 @@ function missingManifest(location: string): BundleError {
 
 function notRegular(path: string, symlink: boolean): BundleError {
   return symlink
-    ? new BundleError(BundleErrorCode.Link, `the bundle holds a symbolic link at ${path}`, 'a bundle holds only regular files; a link may point outside it; do not load it', {
-        file: path,
-      })
-    : new BundleError(BundleErrorCode.BadArchive, `the bundle holds ${path}, which is not a regular file`, 'a bundle holds only regular files; do not load it', {
-        file: path,
-      });
+    ? new BundleError(
+        BundleErrorCode.Link,
+        `the bundle holds a symbolic link at ${path}`,
+        'a bundle holds only regular files; a link may point outside it; do not load it',
+        {
+          file: path,
+        },
+      )
+    : new BundleError(
+        BundleErrorCode.BadArchive,
+        `the bundle holds ${path}, which is not a regular file`,
+        'a bundle holds only regular files; do not load it',
+        {
+          file: path,
+        },
+      );
 }
 
 function tooLarge(path: string, size: number, max: number): BundleError {
-  return new BundleError(BundleErrorCode.SizeMismatch, `${path} has ${size} bytes, more than the ${max} it may have`, 'this is not a bundle falco-airgap made', {
-    file: path,
-  });
+  return new BundleError(
+    BundleErrorCode.SizeMismatch,
+    `${path} has ${size} bytes, more than the ${max} it may have`,
+    'this is not a bundle falco-airgap made',
+    {
+      file: path,
+    },
+  );
 }

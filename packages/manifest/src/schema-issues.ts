@@ -1,4 +1,5 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
 import {
   formatPath,
   locateSchemaError,
@@ -20,9 +21,12 @@ type Definition = keyof typeof pluginsManifestJsonSchema.$defs;
 // Compiling is pure but not free: keep the one compiled validator instead of recompiling on every call.
 let compiled: ValidateFunction | undefined;
 function manifestValidator(): ValidateFunction {
+  if (compiled) return compiled;
+  // Loaded on first use, not at import: a valid manifest never needs ajv, and loading it is a good part of the CLI's start-up.
+  const { Ajv2020: Ajv } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
   // strictRequired is off because the oneOf/anyOf branches require keys their parent declares. The schema is a
   // constant that its tests check against the meta-schema, so compiling that meta-schema at every start is skipped.
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true, validateSchema: false }).compile(pluginsManifestJsonSchema);
+  compiled = new Ajv({ allErrors: true, strict: true, strictRequired: false, verbose: true, validateSchema: false }).compile(pluginsManifestJsonSchema);
   return compiled;
 }
 

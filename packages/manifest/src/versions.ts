@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { FalcoAirgapError, formatPath, locateSchemaError, pointerSegments, unknownKey, type PathSegment } from '@falco-airgap/core';
 import { SHIPPED_VERSIONS_YAML } from '../schema/shipped-versions.js';
 import { ManifestError, ManifestErrorCode, type ManifestIssue } from './errors.ts';
@@ -45,7 +46,10 @@ export interface FalcoVersionsCatalogue {
 
 let compiled: ValidateFunction | undefined;
 function validator(): ValidateFunction {
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(falcoVersionsJsonSchema);
+  if (compiled) return compiled;
+  // Loaded on first use, not at import: commands that never read the catalogue should not pay for ajv at start-up.
+  const { Ajv2020: Ajv } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
+  compiled = new Ajv({ allErrors: true, strict: true, verbose: true }).compile(falcoVersionsJsonSchema);
   return compiled;
 }
 

@@ -2,7 +2,7 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObj
 import { createDockerEngine } from '@falco-airgap/container-engine';
 import { publishFixturesTo } from '@falco-airgap/fixtures';
 import { createRegistryClient, StaticCredentials, type RegistryClient } from '@falco-airgap/oci';
-import { ensureImageBases } from '@falco-airgap/test-support';
+import { ensureImageBases, testbedTools } from '@falco-airgap/test-support';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -40,6 +40,7 @@ const repoRoot = join(import.meta.dirname, '../../../..');
 const loaderBinary = join(repoRoot, 'apps/s3-loader/dist/falco-s3-loader');
 const chartDir = join(repoRoot, 'helm/falco-airgap');
 const session = randomBytes(4).toString('hex');
+const tools = testbedTools();
 const connectedPath = `${REGISTRY}/bundle-${session}`;
 const isolatedPath = `${ISOLATED}/isolated-${session}`;
 const bucket = `bundle-${session}`;
@@ -117,6 +118,7 @@ beforeAll(async () => {
       '    strategy: s3',
       `    store: { bucket: ${bucket}, prefix: falco, endpoint: ${env.TESTBED_S3_ENDPOINT}, region: ${env.TESTBED_S3_REGION} }`,
       `    namespace: bundle-${session}`,
+      `    release: bundle-${session}`,
       '',
     ].join('\n'),
   );
@@ -126,6 +128,9 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  await tools.helm(['uninstall', `bundle-${session}`, '-n', `bundle-${session}`, '--kubeconfig', env.TESTBED_KUBECONFIG!]);
+  await tools.kubectl(['delete', 'namespace', `bundle-${session}`, '--wait=false', '--ignore-not-found']);
+  tools.cleanup();
   await isolated?.close();
   await source?.close();
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -156,7 +161,23 @@ describe('falco-airgap bundle (testbed)', () => {
   let manifest: BundleJson;
 
   it('creates a signed bundle in parts from the connected environment; cosign verify-blob accepts its signature', async () => {
-    const created = await cli(['bundle', 'create', '--env', 'connected', '--out', 'carry/bundle.tar', '--split', '48MiB', '--sign-key', 'keys/connected.key', '--no-cli-binary', '--s3-loader-binary', loaderBinary, '--chart', chartDir]);
+    const created = await cli([
+      'bundle',
+      'create',
+      '--env',
+      'connected',
+      '--out',
+      'carry/bundle.tar',
+      '--split',
+      '48MiB',
+      '--sign-key',
+      'keys/connected.key',
+      '--no-cli-binary',
+      '--s3-loader-binary',
+      loaderBinary,
+      '--chart',
+      chartDir,
+    ]);
     expect(created.stderr).not.toContain('error[');
     expect(created.code).toBe(0);
     const data = resultOf(created.stdout).data;
@@ -179,7 +200,15 @@ describe('falco-airgap bundle (testbed)', () => {
     const cosign = (key: string) =>
       spawnSync(
         env.TESTBED_COSIGN!,
-        ['verify-blob', '--key', join(root, key), '--signature', join(root, 'cosign/bundle.json.sig'), '--insecure-ignore-tlog=true', join(root, 'cosign/bundle.json')],
+        [
+          'verify-blob',
+          '--key',
+          join(root, key),
+          '--signature',
+          join(root, 'cosign/bundle.json.sig'),
+          '--insecure-ignore-tlog=true',
+          join(root, 'cosign/bundle.json'),
+        ],
         { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: root, TUF_ROOT: join(root, 'tuf') } },
       );
     const accepted = cosign('keys/connected.pub');
@@ -248,6 +277,13 @@ describe('falco-airgap bundle (testbed)', () => {
     expect(plan.values.s3.image).toMatchObject({ registry: ISOLATED, digest: manifest.images.find((i) => i.name === 's3-loader')!.digest });
     expect(plan.values.driver).toMatchObject({ kind: 'modern_ebpf' });
 
+    // Then for real, with nothing from the connected side: every container of the release runs an image of the isolated registry.
+    const deployed = await cli(['deploy', '--env', 'isolated', '--timeout', '3m', '--diagnostics-dir', join(root, 'diagnostics')]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const podImages = (await tools.kubectl(['get', 'pods', '-n', `bundle-${session}`, '-o', 'jsonpath={..image}'])).stdout.split(/\s+/).filter(Boolean);
+    expect(podImages.length).toBeGreaterThan(0);
+    expect(podImages.filter((image) => !image.startsWith(`${ISOLATED}/isolated-${session}/`))).toEqual([]);
+
     // Loading again sends nothing: every blob is there.
     const again = await cli(['bundle', 'load', bundleParts[0]!, '--env', 'isolated', '--key', 'keys/connected.pub']);
     expect(again.code).toBe(0);
@@ -259,7 +295,21 @@ describe('falco-airgap bundle (testbed)', () => {
   it('carries falco-airgap itself: the single executable in the bundle verifies the bundle on a machine without Node.js', async () => {
     const sea = join(repoRoot, 'apps/orchestrator/dist/falco-airgap');
     if (!existsSync(sea)) execFileSync('npm', ['run', 'build:sea', '-w', '@falco-airgap/cli'], { cwd: repoRoot, stdio: 'inherit' });
-    const created = await cli(['bundle', 'create', '--env', 'connected', '--out', 'with-cli', '--images', 'falco', '--no-s3-loader-binary', '--cli-binary', sea, '--chart', chartDir]);
+    const created = await cli([
+      'bundle',
+      'create',
+      '--env',
+      'connected',
+      '--out',
+      'with-cli',
+      '--images',
+      'falco',
+      '--no-s3-loader-binary',
+      '--cli-binary',
+      sea,
+      '--chart',
+      chartDir,
+    ]);
     expect(created.stderr).not.toContain('error[');
     expect(created.code).toBe(0);
     const dir = join(root, 'with-cli');

@@ -122,7 +122,9 @@ export async function buildBundleFixture(root: string, options: { imagePlatform?
 function singlePlatformImage(marker: string, platform: Platform, size: number): OciArtifact {
   const image = buildContainerImage({
     created: '2026-01-01T00:00:00Z',
-    platforms: [{ platform, layers: [{ createdBy: `COPY ${marker}`, entries: [{ type: 'file', path: `usr/share/${marker}/payload`, content: noise(marker, size) }] }] }],
+    platforms: [
+      { platform, layers: [{ createdBy: `COPY ${marker}`, entries: [{ type: 'file', path: `usr/share/${marker}/payload`, content: noise(marker, size) }] }] },
+    ],
   });
   return { root: image.manifests[0]!, manifests: [], blobs: image.blobs };
 }
