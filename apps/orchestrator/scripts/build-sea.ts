@@ -3,9 +3,7 @@
 //   node scripts/build-sea.ts [--node PATH]
 // --node takes another Node 24 binary (e.g. linux-arm64); by default the Node running this script is embedded.
 import { build, type Plugin } from 'esbuild';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,14 +14,19 @@ const dist = join(appRoot, 'dist');
 const work = mkdtempSync(join(tmpdir(), 'falco-airgap-sea-'));
 const bundle = join(work, 'falco-airgap.cjs');
 const output = join(dist, 'falco-airgap');
-// The fuse string Node looks for to know a blob was injected (documented in Node's SEA guide).
-const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+// Loaded by path: tools/ sits outside this app's tsconfig rootDir.
+const sea = (await import(join(appRoot, '../../tools/build/sea.ts'))) as {
+  buildSingleExecutable(options: {
+    main: string;
+    nodeBinary: string | undefined;
+    workDir: string;
+    output: string;
+  }): Promise<{ crossBuild: boolean; nodeBinary: string }>;
+  checkVersion(executable: string, packageJson: string): void;
+};
 
 const { values } = parseArgs({ options: { node: { type: 'string' } } });
-const nodeBinary = resolve(values.node ?? process.execPath);
-const crossBuild = nodeBinary !== resolve(process.execPath);
-const nodeVersion = execFileSync(process.execPath, ['--version'], { encoding: 'utf8' }).trim();
-if (!/^v24\./.test(nodeVersion)) throw new Error(`the SEA blob must be made by Node 24, this is ${nodeVersion}`);
+const nodeBinary = values.node;
 
 // `createRequire(import.meta.url)(x)` is how our ESM sources load CommonJS at run time; in one CommonJS file it is `require(x)`, which esbuild then bundles.
 const plainRequire: Plugin = {
@@ -56,33 +59,7 @@ await build({
   plugins: [plainRequire],
 });
 
-const blob = join(work, 'prep.blob');
-const config = { main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false };
-writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
-execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: 'inherit' });
-
-const temporary = join(work, 'falco-airgap');
-copyFileSync(nodeBinary, temporary);
-// The official binary carries debug sections; dropping them halves the file and changes nothing at run time.
-try {
-  execFileSync('strip', ['--strip-debug', temporary], { stdio: 'inherit' });
-} catch (error) {
-  console.warn(`strip failed, keeping the debug sections: ${(error as Error).message}`);
-}
-const { inject } = createRequire(import.meta.url)('postject') as {
-  inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
-};
-await inject(temporary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
-// Copied next to the output, then renamed: a running build never sees half a file, whatever filesystem the temp directory is on.
-copyFileSync(temporary, `${output}.tmp`);
-chmodSync(`${output}.tmp`, 0o755);
-renameSync(`${output}.tmp`, output);
+const { crossBuild, nodeBinary: embedded } = await sea.buildSingleExecutable({ main: bundle, nodeBinary, workDir: work, output });
 rmSync(work, { recursive: true, force: true });
-
-if (!crossBuild) {
-  const run = spawnSync(output, ['--version'], { encoding: 'utf8' });
-  if (run.error) throw run.error;
-  const expected = (JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  if (run.stdout.trim() !== expected) throw new Error(`the built binary reports version "${run.stdout.trim()}", expected ${expected}:\n${run.stderr}`);
-}
-console.log(`built ${output} (embedding ${nodeBinary}${crossBuild ? ', cross build: not run' : ''})`);
+if (!crossBuild) sea.checkVersion(output, join(appRoot, 'package.json'));
+console.log(`built ${output} (embedding ${embedded}${crossBuild ? ', cross build: not run' : ''})`);
