@@ -7,7 +7,8 @@
 //   (d) a `--locked` re-run with nothing changed, against the cold run it follows
 //   (e) bytes written per run (write_bytes of /proc/<pid>/io), against falcoctl's
 //   (f) `falco-airgap --version` against a bare `node -e 0`
-//   node bench/extract/bench.ts [--rounds N] [--json] [--cli PATH-TO-bin.js] [--skip-docker]
+//   node bench/extract/bench.ts [--rounds N] [--json] [--cli PATH-TO-bin.js] [--baseline PATH-TO-bin.js] [--skip-docker]
+// --baseline times another build of the CLI in the same rounds as (c), (d) and (f), for a before/after in the same conditions.
 // Needs the testbed (tools/testbed/testbed up docker registry plugins) and a built CLI (npm run build).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     cli: { type: 'string' },
+    baseline: { type: 'string' },
     'skip-docker': { type: 'boolean', default: false },
   },
 });
@@ -51,6 +53,8 @@ const imagePath = `${FIXTURE_PLUGIN_DIR}/libcontainer.so`;
 
 const cliDist = values.cli ? resolve(values.cli) : join(repoRoot, 'apps/orchestrator/dist/bin.js');
 if (!existsSync(cliDist)) throw new Error(`${cliDist} is missing: run npm run build first`);
+const baselineDist = values.baseline ? resolve(values.baseline) : undefined;
+if (baselineDist && !existsSync(baselineDist)) throw new Error(`${baselineDist} is missing`);
 
 /** One process run: wall time, CPU time and the bytes it (and its children) wrote to storage. */
 interface Measured {
@@ -106,24 +110,11 @@ function manifestYaml(spec: { plugins: PluginSpec[]; image: boolean; rules: Plug
 }
 
 /** Our extract as users run it: the built CLI, a cache and output directory of its own. */
-async function ours(dir: string, manifest: string, extra: string[] = []): Promise<Measured> {
+async function ours(dir: string, manifest: string, extra: string[] = [], cli = cliDist): Promise<Measured> {
   await mkdir(dir, { recursive: true });
   return measured(
     process.execPath,
-    [
-      cliDist,
-      '--json',
-      'extract',
-      '--manifest',
-      manifest,
-      '--out',
-      join(dir, 'plugins'),
-      '--cache-dir',
-      join(dir, 'cache'),
-      '--plain-http',
-      registry,
-      ...extra,
-    ],
+    [cli, '--json', 'extract', '--manifest', manifest, '--out', join(dir, 'plugins'), '--cache-dir', join(dir, 'cache'), '--plain-http', registry, ...extra],
     { stdoutFile: join(dir, `stdout-${Date.now()}.jsonl`) },
   );
 }
@@ -301,6 +292,11 @@ async function main(): Promise<void> {
     curlWritten: [] as number[],
     node: [] as number[],
     version: [] as number[],
+    baseSix: [] as number[],
+    baseSixCpu: [] as number[],
+    baseLocked: [] as number[],
+    baseLockedCpu: [] as number[],
+    baseVersion: [] as number[],
   };
   const lockedBlobsRead: number[] = [];
   try {
@@ -332,9 +328,18 @@ async function main(): Promise<void> {
       samples.oursLockedWritten.push(locked.writtenBytes);
       const stats = resultStats(locked.stdout);
       lockedBlobsRead.push(stats.blobsDownloaded + stats.blobsFromCache);
+      if (baselineDist) {
+        const baseCold = await ours(join(work, 'base-six'), manifests.six, [], baselineDist);
+        samples.baseSix.push(baseCold.ms);
+        samples.baseSixCpu.push(baseCold.cpuMs);
+        const baseLocked = await ours(join(work, 'base-six'), manifests.six, ['--locked'], baselineDist);
+        samples.baseLocked.push(baseLocked.ms);
+        samples.baseLockedCpu.push(baseLocked.cpuMs);
+      }
       for (let i = 0; i < 5; i++) {
         samples.node.push(await startupMs(process.execPath, ['-e', '0']));
         samples.version.push(await startupMs(process.execPath, [cliDist, '--version']));
+        if (baselineDist) samples.baseVersion.push(await startupMs(process.execPath, [baselineDist, '--version']));
       }
       await rm(work, { recursive: true, force: true });
     }
@@ -359,6 +364,15 @@ async function main(): Promise<void> {
       versionVsNode: m.version / m.node,
     },
     cpuRatios: { oursVsFalcoctl: m.oursSixCpu / m.falcoctlCpu, oursVsCurl: m.oursSixCpu / m.curlCpu, lockedVsCold: m.oursLockedCpu / m.oursSixCpu },
+    baseline: baselineDist
+      ? {
+          cli: baselineDist,
+          vsFalcoctl: m.baseSix / m.falcoctl,
+          vsCurl: m.baseSix / m.curl,
+          lockedVsCold: m.baseLocked / m.baseSix,
+          versionVsNode: m.baseVersion / m.node,
+        }
+      : undefined,
     goals: { oursVsSeed: 0.5, oursVsSkopeo: 1.2, oursVsFalcoctl: 1.0, oursVsCurl: 2.0, lockedVsCold: 0.3, writtenVsFalcoctl: 1.5, versionVsNode: 2.0 },
   };
   if (values.json) {
@@ -400,6 +414,15 @@ async function main(): Promise<void> {
   console.log(`  (f) start-up`);
   console.log(`      node -e 0                        ${ms(m.node)}`);
   console.log(`      falco-airgap --version           ${ms(m.version)}   ${ratio('versionVsNode')}`);
+  if (result.baseline) {
+    const x = (n: number) => `${n.toFixed(2)}x`;
+    console.log(`  baseline build ${result.baseline.cli}, in the same rounds`);
+    console.log(
+      `      extract, cold                    ${ms(m.baseSix)} ${cpu(m.baseSixCpu)}   vs falcoctl ${x(result.baseline.vsFalcoctl)}, vs curl ${x(result.baseline.vsCurl)}`,
+    );
+    console.log(`      extract --locked                 ${ms(m.baseLocked)} ${cpu(m.baseLockedCpu)}   vs cold ${x(result.baseline.lockedVsCold)}`);
+    console.log(`      --version                        ${ms(m.baseVersion)}   vs node ${x(result.baseline.versionVsNode)}`);
+  }
 }
 
 await main();

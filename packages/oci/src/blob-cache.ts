@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { DigestVerifier, parseDigest } from './digest.ts';
 import { isOciError, OciError, OciErrorCode } from './errors.ts';
 
+/** Cached blobs are checked in large reads: a few dozen for a 10 MB layer, not hundreds. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
 /** The usual cache: $XDG_CACHE_HOME/falco-airgap/oci, else ~/.cache/falco-airgap/oci. The caller hands in the environment. */
 export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>>, home: string): string {
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'falco-airgap', 'oci');
@@ -49,7 +53,7 @@ export class BlobCache {
     const verifier = new DigestVerifier(digest, size, `cached blob ${digest}`);
     try {
       if (info.size !== size) verifier.finish();
-      for await (const chunk of createReadStream(file)) verifier.update(chunk as Buffer);
+      for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK_BYTES })) verifier.update(chunk as Buffer);
       verifier.finish();
     } catch (error) {
       if (!isOciError(error)) throw cacheError(`cannot read the cache entry ${file}`, error as Error);
@@ -87,21 +91,36 @@ export class BlobCache {
       });
     let verifier = new DigestVerifier(digest, size, what);
     const verified = this.#verified;
+    // Network chunks are small: they are written a megabyte at a time, one system call for many.
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (!pending.length) return;
+      const chunks = pending;
+      pending = [];
+      pendingBytes = 0;
+      await handle.writev(chunks);
+    };
     return {
       get received() {
         return verifier.received;
       },
       async write(chunk) {
         verifier.update(chunk);
-        await handle.write(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
       },
       async restart() {
+        pending = [];
+        pendingBytes = 0;
         await handle.truncate(0);
         await handle.close();
         handle = await open(temp, 'w');
         verifier = new DigestVerifier(digest, size, what);
       },
       async commit() {
+        await flush();
         await handle.close();
         try {
           verifier.finish();
@@ -114,6 +133,7 @@ export class BlobCache {
         return target;
       },
       async abort() {
+        pending = [];
         await handle.close();
         await rm(temp, { force: true });
       },

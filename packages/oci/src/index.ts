@@ -7,6 +7,7 @@ export {
   type RepositoryLocation,
   type FetchedManifest,
   type FetchedBlob,
+  type OpenedBlob,
   type BlobFetchOptions,
   type ManifestHead,
   type BlobContent,

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retryDelayMs } from '@falco-airgap/core';
@@ -7,10 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRegistryClient, chainCredentials } from './create-registry-client.ts';
 import { StaticCredentials, type RegistryCredentials } from './docker-config.ts';
 import { OciErrorCode } from './errors.ts';
+import { MediaType } from './media-types.ts';
 import type { RegistryClient } from './oci-client.ts';
 import { describeRegistryContract } from './registry.contract.ts';
 import { isRetryableNetworkError } from './retry.ts';
-import { FakeRegistry, type AuthMode } from './test-support/fake-registry.ts';
+import { FakeRegistry, type AuthMode, type PushableArtifact } from './test-support/fake-registry.ts';
 
 const HOST = 'registry.test';
 const FAST = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
@@ -196,5 +197,115 @@ describe('retry policy', () => {
     expect(isRetryableNetworkError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true);
     expect(isRetryableNetworkError(new Error('fetch failed', { cause: Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }) }))).toBe(true);
     expect(isRetryableNetworkError(Object.assign(new Error('self-signed'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }))).toBe(false);
+  });
+});
+
+/** A one-layer image: its manifest, the layer's descriptor and bytes, ready to push to a fake registry. */
+function oneLayerImage(layer: Buffer) {
+  const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+  const layerDescriptor = { mediaType: MediaType.ociLayerTarGzip, digest: sha256(layer), size: layer.length };
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociImageConfig, digest: sha256(config), size: config.length },
+      layers: [layerDescriptor],
+    }),
+  );
+  const artifact: PushableArtifact = {
+    root: { descriptor: { mediaType: MediaType.ociManifest, digest: sha256(manifest) }, bytes: manifest },
+    manifests: [],
+    blobs: [
+      { descriptor: { digest: sha256(config) }, bytes: config },
+      { descriptor: { digest: sha256(layer) }, bytes: layer },
+    ],
+  };
+  return { artifact, manifest, layerDescriptor };
+}
+
+describe('RegistryClient reads', () => {
+  let cacheDir: string;
+  beforeEach(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'oci-reads-'));
+  });
+  afterEach(async () => {
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('resolves a tag with one GET, and on Docker Hub asks with a HEAD first, so that a cached manifest costs no pull', async () => {
+    const { artifact, manifest } = oneLayerImage(randomBytes(64));
+    for (const [apiHost, registry] of [
+      [HOST, HOST],
+      ['registry-1.docker.io', 'docker.io'],
+    ] as const) {
+      const fake = new FakeRegistry(apiHost);
+      fake.push('team/app', artifact, ['1.0']);
+      for (let run = 0; run < 2; run++) {
+        const client = await createRegistryClient({ transport: fake.transport, cacheDir: join(cacheDir, apiHost), retry: FAST });
+        const resolved = await client.resolve({ registry, repository: 'team/app', tag: '1.0', digest: undefined });
+        expect(resolved).toMatchObject({ digest: sha256(manifest), bytes: manifest });
+        await client.close();
+      }
+      const requests = fake.log.map((r) => r.method);
+      expect(requests).toEqual(registry === HOST ? ['GET', 'GET'] : ['HEAD', 'GET', 'HEAD']);
+    }
+  });
+
+  it('streams a blob as it downloads, every byte once across a reset, and keeps it in the cache', async () => {
+    const layer = randomBytes(256 * 1024);
+    const { artifact, layerDescriptor } = oneLayerImage(layer);
+    const fake = new FakeRegistry(HOST);
+    fake.push('team/app', artifact, ['1.0']);
+    fake.faults.blobChunkBytes = 16 * 1024;
+    fake.faults.resetBlob = { digest: layerDescriptor.digest, after: 100_000, times: 1 };
+    fake.faults.ignoreRange = true;
+    const client = await createRegistryClient({ transport: fake.transport, cacheDir, retry: FAST });
+    const location = { registry: HOST, repository: 'team/app' };
+    const opened = await client.openBlob(location, layerDescriptor);
+    expect(opened.downloaded).toBe(true);
+    expect(sha256(Buffer.concat(await opened.readable.toArray()))).toBe(layerDescriptor.digest);
+    expect(await client.fetchBlob(location, layerDescriptor)).toMatchObject({ downloaded: false });
+    const again = await client.openBlob(location, layerDescriptor);
+    expect(again.downloaded).toBe(false);
+    expect(sha256(Buffer.concat(await again.readable.toArray()))).toBe(layerDescriptor.digest);
+    await client.close();
+  });
+
+  it('fails the stream, instead of ending it, when the bytes do not match the digest, and caches nothing', async () => {
+    const layer = randomBytes(64 * 1024);
+    const { artifact, layerDescriptor } = oneLayerImage(layer);
+    const fake = new FakeRegistry(HOST);
+    fake.push('team/app', artifact, ['1.0']);
+    fake.faults.blobChunkBytes = 4096;
+    fake.faults.blobBody = (digest) =>
+      digest === layerDescriptor.digest ? Buffer.concat([layer.subarray(0, -1), Buffer.from([layer.at(-1)! ^ 1])]) : undefined;
+    const client = await createRegistryClient({ transport: fake.transport, cacheDir, retry: FAST });
+    const location = { registry: HOST, repository: 'team/app' };
+    const opened = await client.openBlob(location, layerDescriptor);
+    const error = await opened.readable.toArray().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: OciErrorCode.DigestMismatch });
+    delete fake.faults.blobBody;
+    // Nothing of it stayed behind: the next read downloads it again.
+    expect(await client.fetchBlob(location, layerDescriptor)).toMatchObject({ downloaded: true });
+    await client.close();
+  });
+
+  it('drops a download the reader abandoned, and lets the next caller download it whole', async () => {
+    const layer = randomBytes(128 * 1024);
+    const { artifact, layerDescriptor } = oneLayerImage(layer);
+    const fake = new FakeRegistry(HOST);
+    fake.push('team/app', artifact, ['1.0']);
+    fake.faults.blobChunkBytes = 4096;
+    const client = await createRegistryClient({ transport: fake.transport, cacheDir, retry: FAST });
+    const location = { registry: HOST, repository: 'team/app' };
+    const opened = await client.openBlob(location, layerDescriptor);
+    for await (const _chunk of opened.readable) break;
+    const fetched = await client.fetchBlob(location, layerDescriptor);
+    expect(fetched.downloaded).toBe(true);
+    expect(sha256(await readFile(fetched.path))).toBe(layerDescriptor.digest);
+    await client.close();
   });
 });

@@ -1,7 +1,9 @@
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createLimit, DEFAULT_RETRY_POLICY, isDigest, retry, type ImageReference, type RetryPolicy } from '@falco-airgap/core';
+import { Readable } from 'node:stream';
+import { createLimit, DEFAULT_RETRY_POLICY, isDigest, retry, retryDelayMs, sleep, type ImageReference, type RetryPolicy } from '@falco-airgap/core';
 import { challengeError, loginHint, RegistryAuth } from './auth.ts';
-import type { BlobCache } from './blob-cache.ts';
+import type { BlobCache, BlobWriter } from './blob-cache.ts';
 import { digestOf, verifyBytes } from './digest.ts';
 import type { CredentialSource } from './docker-config.ts';
 import { isOciError, OciError, OciErrorCode } from './errors.ts';
@@ -19,6 +21,8 @@ const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
 const MAX_TAG_PAGES = 100;
+/** Reads of cached blobs: a few large reads instead of many small ones. */
+const FILE_CHUNK_BYTES = 256 * 1024;
 /** Blobs up to this size go up in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
@@ -64,6 +68,19 @@ export interface BlobFetchOptions {
   onProgress?: ((loaded: number, total: number) => void) | undefined;
   /** Called before the download is tried again (a reset, a body cut short, a 429/5xx); `attempt` is the one about to start. */
   onRetry?: ((attempt: number, error: unknown) => void) | undefined;
+}
+
+/** A blob being read as it downloads (or from the cache). */
+export interface OpenedBlob {
+  /** The blob's bytes; fails instead of ending when they do not match the digest. */
+  readable: Readable;
+  /** False when the cache already held it: no byte crossed the network. */
+  downloaded: boolean;
+}
+
+/** The right to download one blob; others wanting it wait until it is released. */
+interface DownloadClaim {
+  release(): void;
 }
 
 export interface FetchedBlob {
@@ -159,7 +176,8 @@ export class RegistryClient {
   readonly #userAgent: string;
   /** A tag resolves once per client: every platform of a run sees the same digest. */
   readonly #resolved = new Map<string, Promise<FetchedManifest>>();
-  readonly #inFlight = new Map<string, Promise<FetchedBlob>>();
+  /** Blobs being downloaded, by digest: a second caller waits for the first. */
+  readonly #inFlight = new Map<string, Promise<void>>();
   readonly #plainHttp: ReadonlySet<string>;
 
   constructor(options: RegistryClientOptions) {
@@ -195,13 +213,19 @@ export class RegistryClient {
     const location = { registry: reference.registry, repository: reference.repository };
     if (reference.digest) return this.manifest(location, reference.digest, undefined, signal);
     const tag = reference.tag!;
-    const head = await this.#headManifest(location, tag, signal);
-    if (!head) throw unknownTag(reference);
-    if (head !== 'no-digest') return this.manifest(location, head.digest, head.size > 0 ? head.size : undefined, signal);
-    // Some registries omit the digest on HEAD: fetch by tag and hash what we got.
+    // Docker Hub counts manifest GETs against its pull limit, HEADs not: there a cached manifest costs no pull.
+    if (location.registry === DOCKER_HUB) {
+      const head = await this.#headManifest(location, tag, signal);
+      if (!head) throw unknownTag(reference);
+      if (head !== 'no-digest') return this.manifest(location, head.digest, head.size > 0 ? head.size : undefined, signal);
+    }
+    // Elsewhere one GET by tag, not a HEAD and then a GET by digest: every artifact starts one round trip sooner.
     const fetched = await this.#getManifest(location, tag, signal);
     if (!fetched) throw unknownTag(reference);
-    const computed = digestOf(fetched.bytes);
+    const what = `manifest ${reference.repository}:${tag}`;
+    // The digest the registry announces must be the bytes' digest; registries that announce none get it computed.
+    if (fetched.announcedDigest) verifyBytes(fetched.bytes, fetched.announcedDigest, undefined, what);
+    const computed = fetched.announcedDigest ?? digestOf(fetched.bytes);
     await this.#options.cache?.put(computed, fetched.bytes);
     return {
       digest: computed,
@@ -256,71 +280,138 @@ export class RegistryClient {
   /** Makes sure a blob is in the cache, verified, and returns its path. Downloads resume after a reset. */
   async fetchBlob(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions = {}): Promise<FetchedBlob> {
     location = canonicalLocation(location);
-    // Two platforms sharing a config blob download it once; the second caller waits for the first.
-    const inFlight = this.#inFlight.get(descriptor.digest);
-    if (inFlight) {
-      const fetched = await inFlight;
-      options.onProgress?.(descriptor.size, descriptor.size);
-      return { ...fetched, downloaded: false };
+    const cache = this.#requireCache('fetchBlob');
+    const claim = await this.#claimDownload(descriptor, options);
+    if (!claim) return { path: cache.path(descriptor.digest), downloaded: false };
+    for await (const _chunk of this.#download(location, descriptor, options, claim)) {
+      // Only the cache wants the bytes.
     }
-    const pending = this.#download(location, descriptor, options);
-    this.#inFlight.set(descriptor.digest, pending);
-    try {
-      return await pending;
-    } finally {
-      this.#inFlight.delete(descriptor.digest);
-    }
+    return { path: cache.path(descriptor.digest), downloaded: true };
   }
 
-  #download(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions): Promise<FetchedBlob> {
+  /**
+   * A blob's bytes as they arrive, for a caller that unpacks or hashes them while they download:
+   * each byte once and in order, written to the cache on the way (served from the cache when it
+   * holds the blob). The stream fails instead of ending when the bytes do not match the digest, so
+   * nothing read from it may be trusted before it ended. Read it to its end or destroy it.
+   */
+  async openBlob(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions = {}): Promise<OpenedBlob> {
+    location = canonicalLocation(location);
+    const cache = this.#requireCache('openBlob');
+    const claim = await this.#claimDownload(descriptor, options);
+    if (!claim) return { readable: createReadStream(cache.path(descriptor.digest), { highWaterMark: FILE_CHUNK_BYTES }), downloaded: false };
+    const readable = Readable.from(this.#download(location, descriptor, options, claim), { objectMode: false });
+    // A stream destroyed before its first read never runs the download, which would release the claim.
+    readable.once('close', () => claim.release());
+    return { readable, downloaded: true };
+  }
+
+  #requireCache(method: string): BlobCache {
     const cache = this.#options.cache;
-    if (!cache) throw new TypeError('fetchBlob needs a blob cache: create the client with a cache (`cacheDir`)');
-    return this.#limit(async () => {
+    if (!cache) throw new TypeError(`${method} needs a blob cache: create the client with a cache (\`cacheDir\`)`);
+    return cache;
+  }
+
+  /**
+   * Undefined when the cache holds the blob, verified (after waiting for a download of it already
+   * under way: two platforms sharing a config blob download it once); otherwise the caller's claim
+   * to download it, which others wait for until it is released.
+   */
+  async #claimDownload(descriptor: Descriptor, options: BlobFetchOptions): Promise<DownloadClaim | undefined> {
+    const cache = this.#requireCache('fetchBlob');
+    for (let pending = this.#inFlight.get(descriptor.digest); pending; pending = this.#inFlight.get(descriptor.digest)) await pending;
+    let settle!: () => void;
+    const pending = new Promise<void>((resolve) => (settle = resolve));
+    this.#inFlight.set(descriptor.digest, pending);
+    let released = false;
+    const claim: DownloadClaim = {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#inFlight.delete(descriptor.digest);
+        settle();
+      },
+    };
+    try {
       if (await cache.has(descriptor.digest, descriptor.size)) {
+        claim.release();
         options.onProgress?.(descriptor.size, descriptor.size);
-        return { path: cache.path(descriptor.digest), downloaded: false };
+        return undefined;
       }
-      const what = `blob ${descriptor.digest} of ${location.repository}`;
-      const writer = await cache.writer(descriptor.digest, descriptor.size, what);
-      const path = `/v2/${location.repository}/blobs/${descriptor.digest}`;
-      let attempts = 0;
-      try {
-        // A body cut short is asked for again from where it stopped.
-        await retry(
-          async (attempt) => {
-            attempts = attempt;
-            const from = writer.received;
-            const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
-            const res = await this.#send(location, 'GET', path, { headers, scope: pullScope(location), signal: options.signal, onRetry: options.onRetry });
-            if (res.status === 404) {
-              await res.discard();
-              throw blobUnknown(location, `${what}, though a manifest names it`);
+    } catch (error) {
+      claim.release();
+      throw error;
+    }
+    return claim;
+  }
+
+  /**
+   * Downloads a blob into the cache, yielding each byte once as it arrives. A body cut short is asked
+   * for again from where it stopped; a registry that answers with the whole body again has the bytes
+   * already yielded skipped, and the digest of everything is checked before the generator ends.
+   */
+  async *#download(location: RepositoryLocation, descriptor: Descriptor, options: BlobFetchOptions, claim: DownloadClaim): AsyncGenerator<Buffer> {
+    const cache = this.#requireCache('fetchBlob');
+    const what = `blob ${descriptor.digest} of ${location.repository}`;
+    const path = `/v2/${location.repository}/blobs/${descriptor.digest}`;
+    let freeSlot = () => undefined as void;
+    await new Promise<void>((acquired) => void this.#limit(() => new Promise<void>((free) => ((freeSlot = free), acquired()))));
+    let writer: BlobWriter | undefined;
+    let attempts = 0;
+    try {
+      writer = await cache.writer(descriptor.digest, descriptor.size, what);
+      for (let attempt = 1; ; attempt++) {
+        attempts = attempt;
+        options.signal?.throwIfAborted();
+        const from = writer.received;
+        try {
+          const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
+          const res = await this.#send(location, 'GET', path, { headers, scope: pullScope(location), signal: options.signal, onRetry: options.onRetry });
+          if (res.status === 404) {
+            await res.discard();
+            throw blobUnknown(location, `${what}, though a manifest names it`);
+          }
+          if (res.status !== 200 && res.status !== 206) throw await this.#statusError(location, 'GET', path, res);
+          // A 200 (or a range that starts earlier) repeats bytes this download already has: they are skipped.
+          const start = res.status === 206 ? Number(/^bytes (\d+)-/.exec(res.headers['content-range'] ?? '')?.[1] ?? NaN) : 0;
+          if (!(start <= from)) {
+            await res.discard();
+            throw new OciError(
+              OciErrorCode.RegistryError,
+              `${location.registry}: GET ${path} answered a range that does not start at byte ${from}`,
+              'check the registry',
+            );
+          }
+          let skip = from - start;
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            let piece = chunk;
+            if (skip > 0) {
+              const dropped = Math.min(skip, piece.length);
+              skip -= dropped;
+              piece = piece.subarray(dropped);
+              if (!piece.length) continue;
             }
-            if (res.status === 206 && from > 0 && (res.headers['content-range'] ?? '').startsWith(`bytes ${from}-`)) {
-              // resumed where the last attempt stopped
-            } else if (res.status === 200 || res.status === 206) {
-              if (from > 0) await writer.restart();
-            } else {
-              throw await this.#statusError(location, 'GET', path, res);
-            }
-            for await (const chunk of res.body) {
-              await writer.write(chunk);
-              options.onProgress?.(writer.received, descriptor.size);
-            }
-          },
-          {
-            policy: this.#policy,
-            signal: options.signal,
-            shouldRetry: (error) => !isOciError(error) && isRetryableNetworkError(error),
-            onRetry: (error, attempt) => options.onRetry?.(attempt + 1, error),
-          },
-        );
-        return { path: await writer.commit(), downloaded: true };
-      } catch (error) {
-        await writer.abort();
-        throw this.#failure(location, `GET ${path}`, error, attempts, options.signal);
+            await writer.write(piece);
+            options.onProgress?.(writer.received, descriptor.size);
+            yield piece;
+          }
+          break;
+        } catch (error) {
+          if (isOciError(error) || !isRetryableNetworkError(error) || attempt >= this.#policy.attempts || options.signal?.aborted) throw error;
+          options.onRetry?.(attempt + 1, error);
+          await sleep(retryDelayMs(this.#policy, attempt + 1), options.signal);
+        }
       }
-    });
+      await writer.commit();
+      writer = undefined;
+    } catch (error) {
+      throw this.#failure(location, `GET ${path}`, error, attempts, options.signal);
+    } finally {
+      // Reached also when the reader stops early: the partial download is dropped, never cached.
+      await writer?.abort();
+      freeSlot();
+      claim.release();
+    }
   }
 
   /** A blob read into memory and verified (configs and other small blobs); the cache serves it when it has it. */
@@ -554,7 +645,7 @@ export class RegistryClient {
     location: RepositoryLocation,
     reference: string,
     signal?: AbortSignal,
-  ): Promise<{ bytes: Buffer; contentType: string | undefined } | undefined> {
+  ): Promise<{ bytes: Buffer; contentType: string | undefined; announcedDigest: string | undefined } | undefined> {
     const path = `/v2/${location.repository}/manifests/${reference}`;
     const res = await this.#send(location, 'GET', path, { headers: { accept: ACCEPT_MANIFESTS }, scope: pullScope(location), signal });
     if (res.status === 404) {
@@ -568,7 +659,8 @@ export class RegistryClient {
       throw tooLarge(`${location.repository}:${reference}`, declared);
     }
     const bytes = await this.#readBody(location, `GET ${path}`, res, MAX_MANIFEST_BYTES, (total) => tooLarge(`${location.repository}:${reference}`, total));
-    return { bytes, contentType: res.headers['content-type'] };
+    const announced = res.headers['docker-content-digest'];
+    return { bytes, contentType: res.headers['content-type'], announcedDigest: announced && isDigest(announced) ? announced : undefined };
   }
 
   /** Reads a body whole, refusing more than `limit` bytes. */

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract as tarExtract } from 'tar-stream';
+import type { Extract } from 'tar-stream';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import type { ArchiveGuard, EntryKind } from './tar-safety.ts';
 
@@ -19,19 +18,27 @@ export interface ArchiveEntry {
   body: Readable;
 }
 
+/** A tar parser; tar-stream is loaded on first use, so runs that unpack nothing never load it. */
+export async function createTarExtractor(): Promise<Extract> {
+  // tar-stream is CommonJS: its default export is what every loader and bundler hands out alike.
+  const { extract } = (await import('tar-stream')).default;
+  return extract();
+}
+
 /**
- * Streams the entries of a tar or tar+gzip file (sniffed by magic bytes) through a guard.
- * Bytes are counted after decompression, so a small bomb is stopped while it inflates.
+ * Streams the entries of a tar or tar+gzip archive (sniffed by magic bytes), a file or a stream,
+ * through a guard. Bytes are counted after decompression, so a small bomb is stopped while it inflates.
  */
-export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (entry: ArchiveEntry) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  const magic = Buffer.alloc(4);
-  const handle = await open(file, 'r');
-  try {
-    await handle.read(magic, 0, 4, 0);
-  } finally {
-    await handle.close();
-  }
+export async function readArchive(
+  archive: string | Readable,
+  guard: ArchiveGuard,
+  onEntry: (entry: ArchiveEntry) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not seven hundred.
+  const { head: magic, stream: source } = await peekStart(typeof archive === 'string' ? createReadStream(archive, { highWaterMark: CHUNK_BYTES }) : archive, 4);
   if (magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) {
+    source.destroy();
     throw new ExtractError(
       ExtractErrorCode.WrongMediaType,
       `${guard.what} is zstd-compressed, which extract does not read`,
@@ -49,9 +56,7 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
       }
     },
   });
-  const extractor = tarExtract();
-  // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not seven hundred.
-  const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  const extractor = await createTarExtractor();
   // The pipeline's failure is recorded, not left as a rejected promise while entries are read.
   let pipelineFailure: unknown;
   const piping = (
@@ -78,6 +83,39 @@ export async function readArchive(file: string, guard: ArchiveGuard, onEntry: (e
   }
   await piping;
   if (pipelineFailure) throw pipelineFailure;
+}
+
+/** The first bytes of a stream (fewer only when it is shorter), and the stream that still yields all of it. */
+async function peekStart(source: Readable, size: number): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const seen: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  try {
+    while (length < size) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      seen.push(next.value);
+      length += next.value.length;
+    }
+  } catch (error) {
+    source.destroy();
+    throw error;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    try {
+      yield* seen;
+      if (ended) return;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      // Stopped early (a refused entry, a failed write): the source is not read any further.
+      if (!source.readableEnded) source.destroy();
+    }
+  }
+  return { head: Buffer.concat(seen).subarray(0, size), stream: Readable.from(rest(), { objectMode: false }) };
 }
 
 function archiveError(error: unknown, what: string): unknown {

@@ -96,8 +96,8 @@ export async function stagePluginArtifact(
 ): Promise<StagedPluginFile> {
   const { what } = planned;
   const stagedDir = await ctx.output.stagingDirectory(`${request.name}-${platformDirectory(platform)}`);
-  const files = await unpackLayer(ctx, planned, stagedDir, progress);
   const library = `lib${request.name}.so`;
+  const files = await unpackLayer(ctx, planned, stagedDir, progress, (path) => path === library);
   const file = files.find((f) => f.path === library);
   if (!file) {
     throw new ExtractError(
@@ -106,7 +106,7 @@ export async function stagePluginArtifact(
       'a plugin layer must hold lib<name>.so at its root; check the name in the manifest',
     );
   }
-  const facts = checkPluginFile(await readFile(file.stagedPath), platform, `${library} from ${what}`);
+  const facts = checkPluginFile(file.bytes ?? (await readFile(file.stagedPath)), platform, `${library} from ${what}`);
   const apiVersion = establishApiVersion({
     what: `${library} from ${what}`,
     configRequirement: planned.pluginApiRequirement ?? null,
@@ -227,11 +227,31 @@ async function readArtifactManifest(
   return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
 }
 
-async function unpackLayer(ctx: ArtifactContext, planned: PlannedArtifact, stagedDir: string, progress: BlobProgress): Promise<UnpackedFile[]> {
+/**
+ * The layer unpacked as it downloads, in one pass: download, digest, inflate, unpack and hash. The
+ * staged files are trusted only once the download ended, which is when the digest matched.
+ */
+async function unpackLayer(
+  ctx: ArtifactContext,
+  planned: PlannedArtifact,
+  stagedDir: string,
+  progress: BlobProgress,
+  keep?: (path: string) => boolean,
+): Promise<UnpackedFile[]> {
   const { location, layer } = planned;
-  const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
-  count(ctx.stats, fetched.downloaded);
-  return unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${planned.what}`, ctx.limits, ctx.signal);
+  const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
+  count(ctx.stats, opened.downloaded);
+  let downloadFailure: unknown;
+  opened.readable.once('error', (error) => (downloadFailure = error));
+  try {
+    return await unpackArtifactLayer(opened.readable, stagedDir, `the layer of ${planned.what}`, ctx.limits, ctx.signal, keep);
+  } catch (error) {
+    if (downloadFailure !== undefined) throw downloadFailure;
+    if (!opened.downloaded || ctx.signal?.aborted) throw error;
+    // Unpacking stopped before the digest was checked: bytes altered on the way must be named as such, not as a bad archive.
+    await ctx.client.fetchBlob(location, layer, { signal: ctx.signal });
+    throw error;
+  }
 }
 
 export function count(stats: TransferStats, downloaded: boolean): void {

@@ -113,21 +113,21 @@ describe('cosign signatures', () => {
     }
   });
 
-  it('checks the signature over the payload bytes, then the digest the payload names', () => {
+  it('checks the signature over the payload bytes, then the digest the payload names', async () => {
     const payload = payloadFor('x', digest);
     const good = signPayload(ec.privateKey, payload);
-    expect(checkSimpleSigning(payload, good, ec.key, digest)).toEqual({ ok: true });
-    expect(checkSimpleSigning(payload, good, ed.key, digest)).toMatchObject({ ok: false, reason: 'signature' });
-    expect(checkSimpleSigning(Buffer.concat([payload, Buffer.from(' ')]), good, ec.key, digest)).toMatchObject({ ok: false, reason: 'signature' });
-    expect(checkSimpleSigning(payload, good, ec.key, `sha256:${'0'.repeat(64)}`)).toMatchObject({ ok: false, reason: 'subject' });
+    expect(await checkSimpleSigning(payload, good, ec.key, digest)).toEqual({ ok: true });
+    expect(await checkSimpleSigning(payload, good, ed.key, digest)).toMatchObject({ ok: false, reason: 'signature' });
+    expect(await checkSimpleSigning(Buffer.concat([payload, Buffer.from(' ')]), good, ec.key, digest)).toMatchObject({ ok: false, reason: 'signature' });
+    expect(await checkSimpleSigning(payload, good, ec.key, `sha256:${'0'.repeat(64)}`)).toMatchObject({ ok: false, reason: 'subject' });
     const d = Buffer.from(ed.privateKey.export({ format: 'jwk' }).d!, 'base64url');
-    expect(checkSimpleSigning(payload, Buffer.from(ed25519ph.sign(payload, d)).toString('base64'), ed.key, digest)).toEqual({ ok: true });
-    expect(checkSimpleSigning(payload, Buffer.from(ed25519ph.sign(Buffer.from('other'), d)).toString('base64'), ed.key, digest)).toMatchObject({
+    expect(await checkSimpleSigning(payload, Buffer.from(ed25519ph.sign(payload, d)).toString('base64'), ed.key, digest)).toEqual({ ok: true });
+    expect(await checkSimpleSigning(payload, Buffer.from(ed25519ph.sign(Buffer.from('other'), d)).toString('base64'), ed.key, digest)).toMatchObject({
       ok: false,
       reason: 'signature',
     });
     const notCosign = Buffer.from('{"critical":{"type":"something else"}}');
-    expect(checkSimpleSigning(notCosign, signPayload(ec.privateKey, notCosign), ec.key, digest)).toMatchObject({ ok: false, reason: 'payload' });
+    expect(await checkSimpleSigning(notCosign, signPayload(ec.privateKey, notCosign), ec.key, digest)).toMatchObject({ ok: false, reason: 'payload' });
   });
 
   it.each([

@@ -1,5 +1,4 @@
 import type { RegistryClient, RepositoryLocation } from '@falco-airgap/oci';
-import { ed25519ph } from '@noble/curves/ed25519.js';
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ExtractError, ExtractErrorCode } from './errors.ts';
@@ -90,11 +89,11 @@ export type SignatureCheck = { ok: true } | { ok: false; reason: 'signature' | '
  * SHA-256 as cosign signs; Ed25519 pure, or Ed25519ph as `cosign sign` signs with Ed25519 keys),
  * then that the payload signs `digest`.
  */
-export function checkSimpleSigning(payload: Uint8Array, signatureBase64: string, key: SignatureKey, digest: string): SignatureCheck {
+export async function checkSimpleSigning(payload: Uint8Array, signatureBase64: string, key: SignatureKey, digest: string): Promise<SignatureCheck> {
   const signature = Buffer.from(signatureBase64, 'base64');
   let valid: boolean;
   try {
-    valid = key.algorithm === 'ed25519' ? verifyEd25519(payload, key.key, signature) : verify('sha256', payload, key.key, signature);
+    valid = key.algorithm === 'ed25519' ? await verifyEd25519(payload, key.key, signature) : verify('sha256', payload, key.key, signature);
   } catch (cause) {
     return { ok: false, reason: 'signature', detail: `the signature does not decode (${(cause as Error).message})` };
   }
@@ -114,9 +113,11 @@ export function checkSimpleSigning(payload: Uint8Array, signatureBase64: string,
   return { ok: true };
 }
 
-function verifyEd25519(payload: Uint8Array, key: KeyObject, signature: Buffer): boolean {
+async function verifyEd25519(payload: Uint8Array, key: KeyObject, signature: Buffer): Promise<boolean> {
   if (verify(null, payload, key, signature)) return true;
-  // Node has no Ed25519ph (RFC 8032 prehashed variant); the raw 32-byte key is the JWK's x.
+  // Node has no Ed25519ph (RFC 8032 prehashed variant); the raw 32-byte key is the JWK's x. Loaded only
+  // here: evaluating the curve library costs tens of milliseconds, which every extract would otherwise pay.
+  const { ed25519ph } = await import('@noble/curves/ed25519.js');
   const raw = Buffer.from(key.export({ format: 'jwk' }).x!, 'base64url');
   return signature.length === 64 && ed25519ph.verify(signature, payload, raw);
 }
@@ -156,7 +157,7 @@ export async function verifyArtifactSignature(
       .slice(0, MAX_SIGNATURE_LAYERS);
     for (const layer of layers) {
       const payload = await client.readBlob(location, layer, { signal, maxBytes: MAX_PAYLOAD_BYTES });
-      const check = checkSimpleSigning(payload, layer.annotations![CosignFormat.signatureAnnotation]!, key, digest);
+      const check = await checkSimpleSigning(payload, layer.annotations![CosignFormat.signatureAnnotation]!, key, digest);
       if (check.ok) return { keyFingerprint: key.fingerprint, foundVia: candidate.foundVia, signatureDigest: candidate.digest };
       failures.push(check);
     }

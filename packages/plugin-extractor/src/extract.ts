@@ -380,7 +380,8 @@ async function unchangedSinceLock(
       files: locked!.files.map((f) => ({ path: `${EXTRACTED_DIR}/${f.path}`, sha256: f.sha256 })),
     });
   }
-  const limit = createLimit(8);
+  const requests = createLimit(8);
+  const reads = createLimit(8);
   const digests = new Map<string, Promise<string | undefined>>();
   const currentDigest = (display: string): Promise<string | undefined> => {
     let pending = digests.get(display);
@@ -391,16 +392,16 @@ async function unchangedSinceLock(
       // A reference pinned by digest needs no request; a tag costs one HEAD.
       pending = digest
         ? Promise.resolve(digest)
-        : limit(async () => (await ports.registry.headManifest({ registry, repository }, tag!, request.signal))?.digest);
+        : requests(async () => (await ports.registry.headManifest({ registry, repository }, tag!, request.signal))?.digest);
       digests.set(display, pending);
     }
     return pending;
   };
+  // The files are hashed while the registry answers: neither waits for the other.
   const holds = await Promise.all(
     wanted.map(async (w) => {
-      if ((await currentDigest(w.reference)) !== w.resolvedDigest) return false;
-      for (const file of w.files) if ((await limit(() => output.regularFileSha256(file.path))) !== file.sha256) return false;
-      return true;
+      const [digest, ...hashes] = await Promise.all([currentDigest(w.reference), ...w.files.map((file) => reads(() => output.regularFileSha256(file.path)))]);
+      return digest === w.resolvedDigest && w.files.every((file, i) => hashes[i] === file.sha256);
     }),
   );
   if (holds.includes(false)) return undefined;

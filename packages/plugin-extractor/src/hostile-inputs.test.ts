@@ -125,6 +125,20 @@ describe('hostile inputs', () => {
     await expectRefused(ExtractErrorCode.DigestMismatch, 3);
   });
 
+  it('9b. names altered bytes a digest mismatch even when unpacking them fails first', async () => {
+    publishLayer([file('libk8saudit.so')]);
+    registry.faults.blobBody = (digest) => {
+      const stored = [...registry.blobs.entries()].find(([k]) => k.endsWith(digest))![1];
+      if (stored.length < 1000) return undefined;
+      const tampered = Buffer.from(stored);
+      for (let i = 0; i < 64; i++) tampered[i]! ^= 0xff;
+      return tampered;
+    };
+    // Delivered in pieces, the archive is found unreadable long before the last byte and its digest arrive.
+    registry.faults.blobChunkBytes = 256;
+    await expectRefused(ExtractErrorCode.DigestMismatch, 3);
+  });
+
   it('10. refuses a truncated blob', async () => {
     publishLayer([file('libk8saudit.so')]);
     registry.faults.blobBody = (digest) => {
@@ -266,7 +280,7 @@ describe('hostile inputs', () => {
     const original = registry.transport;
     const lying: typeof original = async (request) => {
       const response = await original(request);
-      if (request.method === 'HEAD' && request.url.includes('/manifests/0.18.0')) response.headers['docker-content-digest'] = wrong;
+      if (request.url.includes('/manifests/0.18.0')) response.headers['docker-content-digest'] = wrong;
       if (request.method === 'GET' && request.url.endsWith(wrong)) {
         return original({ ...request, url: request.url.replace(wrong, '0.18.0') });
       }
@@ -295,7 +309,7 @@ describe('flaky registries', () => {
   });
 
   it('retries 429 with Retry-After', async () => {
-    registry.faults.status = (req, attempt) => (req.method === 'HEAD' && attempt === 1 ? 429 : undefined);
+    registry.faults.status = (req, attempt) => (req.url.includes('/manifests/') && attempt === 1 ? 429 : undefined);
     const result = await runExtract(registry, area, manifestOf([pluginEntry('k8saudit', '0.18.0')], [], [AMD64]));
     expect(result.files).toHaveLength(1);
   });

@@ -6,7 +6,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineErrorCode, isEngineError, type ContainerEngine } from '@falco-airgap/container-engine';
 import type { CredentialSource, RegistryClient } from '@falco-airgap/oci';
-import { extract as tarExtract } from 'tar-stream';
+import { createTarExtractor } from './archive.ts';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import { resolveImagePlatform, type ImageFileRequest, type ImageSource, type StagedImageFile } from './image-source.ts';
 import type { TransferStats } from './staged.ts';
@@ -137,7 +137,7 @@ export class DockerImageSource implements ImageSource {
   /** The archive API answers with a tar of one entry; it is read with the same guard as artifacts. */
   async #readSingleFile(archive: Readable, request: ImageFileRequest): Promise<{ stagedFile: string; sha256: string; size: number }> {
     const guard = new ArchiveGuard(`the engine's archive of ${request.path}`, this.#options.limits, ARTIFACT_POLICY);
-    const extractor = tarExtract();
+    const extractor = await createTarExtractor();
     const stagedFile = join(request.stagingDir, 'file');
     let result: { stagedFile: string; sha256: string; size: number } | undefined;
     const piping = pipeline(archive, extractor);

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { readArchive } from './archive.ts';
 import { ArchiveGuard, ARTIFACT_POLICY, type ArchiveLimits } from './tar-safety.ts';
 
@@ -14,18 +14,22 @@ export interface UnpackedFile {
   stagedPath: string;
   size: number;
   sha256: string;
+  /** The file's bytes, for the paths the caller asked to keep (so they need not be read back). */
+  bytes?: Buffer | undefined;
 }
 
 /**
- * Unpacks an artifact layer (plain files and directories only) into an empty staging directory,
- * hashing each file as it is written. Links, devices, duplicates and bombs are refused by the guard.
+ * Unpacks an artifact layer (plain files and directories only), a file or a stream, into an empty
+ * staging directory, hashing each file as it is written. Links, devices, duplicates and bombs are
+ * refused by the guard. `keep` names the files whose bytes are also handed back.
  */
 export async function unpackArtifactLayer(
-  layerFile: string,
+  layer: string | Readable,
   stagingDir: string,
   what: string,
   limits: ArchiveLimits,
   signal?: AbortSignal,
+  keep: (path: string) => boolean = () => false,
 ): Promise<UnpackedFile[]> {
   const guard = new ArchiveGuard(what, limits, ARTIFACT_POLICY);
   const files: UnpackedFile[] = [];
@@ -37,7 +41,7 @@ export async function unpackArtifactLayer(
     made.add(dir);
   };
   await readArchive(
-    layerFile,
+    layer,
     guard,
     async (entry) => {
       if (entry.path === '') return;
@@ -49,16 +53,19 @@ export async function unpackArtifactLayer(
       await ensure(dirname(target));
       const hash = createHash('sha256');
       let size = 0;
+      // One buffer of the size the header states (within the layer's limit), filled as the file streams past.
+      const kept = keep(entry.path) && entry.size <= limits.maxBytes ? Buffer.allocUnsafe(entry.size) : undefined;
       const tap = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
+          if (kept && size < kept.length) kept.set(chunk.subarray(0, kept.length - size), size);
           size += chunk.length;
           callback(null, chunk);
         },
       });
       // Keep the executable bit a shared object needs, drop setuid/setgid/sticky and group/other write.
       await pipeline(entry.body, tap, createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o755 }));
-      files.push({ path: entry.path, stagedPath: target, size, sha256: hash.digest('hex') });
+      files.push({ path: entry.path, stagedPath: target, size, sha256: hash.digest('hex'), bytes: kept && size === kept.length ? kept : undefined });
     },
     signal,
   );

@@ -29,6 +29,8 @@ export interface Faults {
   stallBlob?: string | undefined;
   /** Called when the stalled transfer starts waiting. */
   onStall?: () => void;
+  /** Send blob bodies in pieces of this many bytes, as a network delivers them, instead of whole. */
+  blobChunkBytes?: number | undefined;
 }
 
 export type AuthMode =
@@ -188,7 +190,16 @@ export class FakeRegistry {
         })(),
       );
     }
-    return respond(200, { 'content-length': String(content.length) }, content);
+    const chunk = this.faults.blobChunkBytes;
+    return respond(
+      200,
+      { 'content-length': String(content.length) },
+      chunk
+        ? (async function* () {
+            for (let offset = 0; offset < content.length; offset += chunk) yield content.subarray(offset, offset + chunk);
+          })()
+        : content,
+    );
   };
 
   /** The distribution API's upload session: POST (with an optional mount), PATCH chunks, PUT with the digest. */
