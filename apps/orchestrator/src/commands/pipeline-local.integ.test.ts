@@ -228,8 +228,9 @@ describe('falco-airgap pipeline --env local (testbed, end to end)', () => {
     expect(lines(apiDown.stdout)).toContainEqual(expect.objectContaining({ type: 'task', id: 'stage:deploy', status: 'failed' }));
     expect(await helmRevisions(`falco-${run}`, namespaces.sidecar)).toBe(revisions);
 
-    // helm times out: deploy fails, the failed install is rolled back, and a diagnostics bundle says why.
-    const timedOut = await pipeline('local', '--release', `falco-timeout-${run}`, '--timeout', '1s');
+    // A rollout that cannot complete (no node matches): deploy fails, and a diagnostics bundle says why.
+    await writeFile(join(root, 'nowhere.yaml'), 'nodeSelector:\n  falco-airgap.dev/nowhere: "true"\n');
+    const timedOut = await pipeline('local', '--release', `falco-timeout-${run}`, '--values', 'nowhere.yaml', '--timeout', '20s');
     expect(timedOut.code).toBe(1);
     const timeoutEvents = lines(timedOut.stdout);
     expect(timeoutEvents).toContainEqual(expect.objectContaining({ type: 'task', id: 'stage:deploy', status: 'failed' }));
