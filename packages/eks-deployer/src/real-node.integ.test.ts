@@ -140,7 +140,6 @@ describe.concurrent('deploy onto the real node', () => {
     });
     const logLine = 'falco-standin: error: could not open rules file /etc/falco/missing_rules.yaml: no such file or directory';
     // The bundle keeps the log of every failed run; which run the summary quotes depends on when the kubelet restarted it.
-    expect(error.diagnosis?.summary.some((line) => line.startsWith('last log line of falco: '))).toBe(true);
     expect(
       bundle.logs.some((log) => log.container === 'falco' && log.lines?.includes(logLine)),
       JSON.stringify(bundle.logs),
