@@ -6,7 +6,7 @@ import type { Extract } from 'tar-stream';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import type { ArchiveGuard, EntryKind } from './tar-safety.ts';
 
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** One archive entry, admitted by the guard; `body` must be read to the end or left to `skip`. */
 export interface ArchiveEntry {

@@ -1,6 +1,7 @@
 import type { ExtractItem } from '@falco-airgap/plugin-extractor';
 import { describe, expect, it } from 'vitest';
 import { ExtractTaskRows } from './extract-events.ts';
+import type { CliEvent } from './events.ts';
 
 const plugin: ExtractItem = { kind: 'plugin', name: 'k8saudit', version: '0.18.0', platform: 'linux/arm64' };
 const rules: ExtractItem = { kind: 'rulesfile', name: 'falco-rules', version: '5.1.0' };
@@ -32,5 +33,17 @@ describe('ExtractTaskRows', () => {
     expect(progress('sha256:layer', 70_000, 200_000)).toEqual([{ type: 'progress', id: 'plugin/k8saudit/linux/arm64', loaded: 70_300, total: 200_300 }]);
     expect(progress('sha256:layer', 80_000, 200_000)).toEqual([]);
     expect(progress('sha256:layer', 200_000, 200_000)).toEqual([{ type: 'progress', id: 'plugin/k8saudit/linux/arm64', loaded: 200_300, total: 200_300 }]);
+  });
+
+  it('reports a large blob in at most 25 steps, whatever the size of the network reads', () => {
+    const rows = new ExtractTaskRows();
+    const total = 10 * 1024 * 1024;
+    const emitted: CliEvent[] = [];
+    for (let loaded = 16 * 1024; loaded < total; loaded += 16 * 1024)
+      emitted.push(...rows.rowsFor({ type: 'blob', item: plugin, digest: 'sha256:layer', loaded, total }));
+    emitted.push(...rows.rowsFor({ type: 'blob', item: plugin, digest: 'sha256:layer', loaded: total, total }));
+    expect(emitted.length).toBeGreaterThan(20);
+    expect(emitted.length).toBeLessThanOrEqual(26);
+    expect(emitted.at(-1)).toEqual({ type: 'progress', id: 'plugin/k8saudit/linux/arm64', loaded: total, total });
   });
 });

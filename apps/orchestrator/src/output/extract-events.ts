@@ -3,8 +3,10 @@ import { ExtractErrorCode, type ExtractEvent, type ExtractItem } from '@falco-ai
 import { renderOptionNames } from '../option-flags.ts';
 import type { CliEvent } from './events.ts';
 
-// Progress of a row is redrawn at most once per this many bytes (and at its first and last byte).
+// Progress of a row is reported at most once per this many bytes or per this share of its total, whichever is
+// larger (and at its first and last byte): a large plugin gives a few dozen updates, not one per network read.
 const PROGRESS_STEP_BYTES = 64 * 1024;
+const PROGRESS_STEPS = 25;
 
 interface RowProgress {
   loaded: Map<string, number>;
@@ -54,7 +56,7 @@ export class ExtractTaskRows {
     row.totals.set(digest, total);
     const sum = [...row.loaded.values()].reduce((a, b) => a + b, 0);
     const sumTotal = [...row.totals.values()].reduce((a, b) => a + b, 0);
-    if (sum !== sumTotal && row.lastEmitted >= 0 && sum - row.lastEmitted < PROGRESS_STEP_BYTES) return [];
+    if (sum !== sumTotal && row.lastEmitted >= 0 && sum - row.lastEmitted < Math.max(PROGRESS_STEP_BYTES, sumTotal / PROGRESS_STEPS)) return [];
     row.lastEmitted = sum;
     return [{ type: 'progress', id, loaded: sum, total: sumTotal }];
   }
