@@ -1,6 +1,6 @@
 import { parseReference } from '@falco-airgap/core';
 import { isArtifactSource, type PluginsLock } from '@falco-airgap/manifest';
-import { copyArtifact, type CopyReport, type RegistryClient, type RepositoryLocation } from '@falco-airgap/oci';
+import { copyArtifact, MediaType, type CopyReport, type Descriptor, type RegistryClient, type RepositoryLocation } from '@falco-airgap/oci';
 import { BundleError, BundleErrorCode } from './errors.ts';
 import type { FalcoctlIndexEntry } from './falcoctl-index.ts';
 
@@ -124,10 +124,26 @@ export function mirrorIndexEntries(plan: MirrorPlan): FalcoctlIndexEntry[] {
   }));
 }
 
+/** Artifact type of a cosign signature stored as an OCI 1.1 referrer. */
+const COSIGN_SIGNATURE_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+/** Signatures copied per artifact at most; more is not a signature set, it is noise. */
+const MAX_SIGNATURES = 16;
+
+/** A cosign signature of a mirrored artifact, copied next to it. */
+export interface MirroredSignature {
+  /** Digest of the signature manifest, the same in source and target. */
+  digest: string;
+  /** `tag`: cosign's `sha256-<hex>.sig` tag; `referrers`: an OCI 1.1 referrer of the artifact. */
+  foundVia: 'tag' | 'referrers';
+  /** Blobs the target did not hold yet (0 when the copy was already there). */
+  blobsUploaded: number;
+}
+
 export interface MirrorEvent {
   type: 'mirrored';
   item: MirrorItem;
   report: CopyReport;
+  signatures: MirroredSignature[];
 }
 
 export interface MirrorOptions {
@@ -136,7 +152,7 @@ export interface MirrorOptions {
 }
 
 export interface MirrorResult extends MirrorPlan {
-  reports: { item: MirrorItem; report: CopyReport }[];
+  reports: { item: MirrorItem; report: CopyReport; signatures: MirroredSignature[] }[];
   index: FalcoctlIndexEntry[];
 }
 
@@ -148,8 +164,46 @@ export async function mirrorArtifacts(client: RegistryClient, plan: MirrorPlan, 
   const reports: MirrorResult['reports'] = [];
   for (const item of plan.items) {
     const report = await copyArtifact(client, item.source, item.digest, item.target, { tags: item.tags, signal: options.signal });
-    reports.push({ item, report });
-    options.onEvent?.({ type: 'mirrored', item, report });
+    const signatures = await copySignatures(client, item, options.signal);
+    reports.push({ item, report, signatures });
+    options.onEvent?.({ type: 'mirrored', item, report, signatures });
   }
   return { ...plan, reports, index: mirrorIndexEntries(plan) };
+}
+
+/**
+ * Copies the cosign signatures of the artifact's digest, so that the mirror can be verified where
+ * the source cannot be reached: the `sha256-<hex>.sig` tag, and signatures stored as OCI 1.1
+ * referrers. A target without the referrers API gets them listed under the referrers tag schema's
+ * `sha256-<hex>` index, merged with what that index already lists.
+ */
+async function copySignatures(client: RegistryClient, item: MirrorItem, signal?: AbortSignal): Promise<MirroredSignature[]> {
+  const tagged = `${item.digest.replace(':', '-')}.sig`;
+  const [head, referred] = await Promise.all([
+    client.headManifest(item.source, tagged, signal),
+    client.referrers(item.source, item.digest, { artifactType: COSIGN_SIGNATURE_ARTIFACT_TYPE, signal }),
+  ]);
+  const copied: MirroredSignature[] = [];
+  if (head) {
+    const report = await copyArtifact(client, item.source, head.digest, item.target, { tags: [tagged], signal });
+    copied.push({ digest: head.digest, foundVia: 'tag', blobsUploaded: report.blobsUploaded });
+  }
+  const referrers = referred.descriptors.slice(0, MAX_SIGNATURES);
+  if (!referrers.length) return copied;
+  for (const descriptor of referrers) {
+    const report = await copyArtifact(client, item.source, descriptor.digest, item.target, { signal });
+    copied.push({ digest: descriptor.digest, foundVia: 'referrers', blobsUploaded: report.blobsUploaded });
+  }
+  const listed = await client.referrers(item.target, item.digest, { signal });
+  const missing = referrers.filter((d) => !listed.descriptors.some((l) => l.digest === d.digest));
+  if (missing.length && listed.source === 'tag-schema') {
+    // The target has no referrers API: the tag schema's index is how clients find the copies there.
+    const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...listed.descriptors, ...missing].map(referrerDescriptor) };
+    await client.putManifest(item.target, item.digest.replace(':', '-'), Buffer.from(JSON.stringify(index)), MediaType.ociIndex, signal);
+  }
+  return copied;
+}
+
+function referrerDescriptor(d: Descriptor): Descriptor {
+  return Object.fromEntries(Object.entries(d).filter(([, value]) => value !== undefined)) as Descriptor;
 }

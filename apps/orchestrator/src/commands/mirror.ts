@@ -33,13 +33,15 @@ export async function mirror(ctx: CommandContext, options: MirrorCommandOptions)
   try {
     result = await mirrorArtifacts(client, plan, {
       signal: ctx.signal,
-      onEvent: ({ item, report }) =>
+      onEvent: ({ item, report, signatures }) =>
         ctx.reporter.event({
           type: 'task',
           id: `${item.kind}/${item.name}`,
           title: `${item.kind} ${item.name} ${item.version} → ${item.target.registry}/${item.target.repository}`,
           status: 'done',
-          detail: `${report.blobsUploaded} uploaded, ${report.blobsMounted} mounted, ${report.blobsPresent} already there`,
+          detail:
+            `${report.blobsUploaded} uploaded, ${report.blobsMounted} mounted, ${report.blobsPresent} already there` +
+            (signatures.length ? `; ${signatures.length} signature${signatures.length === 1 ? '' : 's'}` : ''),
         }),
     });
   } finally {
@@ -53,12 +55,14 @@ export async function mirror(ctx: CommandContext, options: MirrorCommandOptions)
 
   const sum = (key: 'blobsUploaded' | 'blobsMounted' | 'blobsPresent' | 'manifestsWritten') => result.reports.reduce((n, r) => n + r.report[key], 0);
   const tags = result.reports.reduce((n, r) => n + r.report.tagsWritten.length, 0);
+  const signatures = result.reports.reduce((n, r) => n + r.signatures.length, 0);
   const shownIndex = relative(ctx.cwd, indexFile).startsWith('..') ? indexFile : relative(ctx.cwd, indexFile);
   const where = `${target.registry}${target.prefix ? `/${target.prefix}` : ''}`;
   const lines = [
     `mirrored ${result.items.length} artifact${result.items.length === 1 ? '' : 's'} to ${where} ` +
       `(${sum('blobsUploaded')} blobs uploaded, ${sum('blobsMounted')} mounted, ${sum('blobsPresent')} already there; ` +
-      `${sum('manifestsWritten')} manifests and ${tags} tags written); falcoctl index ${shownIndex} with ${result.index.length} entries`,
+      `${sum('manifestsWritten')} manifests and ${tags} tags written; ${signatures} signature${signatures === 1 ? '' : 's'} copied); ` +
+      `falcoctl index ${shownIndex} with ${result.index.length} entries`,
     ...result.skipped.map((s) => `  skipped ${s.kind} ${s.name}: ${s.reason}`),
   ];
   return {
@@ -66,7 +70,7 @@ export async function mirror(ctx: CommandContext, options: MirrorCommandOptions)
     data: {
       target: where,
       indexFile: shownIndex,
-      artifacts: result.reports.map(({ item, report }) => ({
+      artifacts: result.reports.map(({ item, report, signatures: copied }) => ({
         kind: item.kind,
         name: item.name,
         version: item.version,
@@ -74,6 +78,8 @@ export async function mirror(ctx: CommandContext, options: MirrorCommandOptions)
         target: `${item.target.registry}/${item.target.repository}`,
         tags: item.tags,
         ...report,
+        signatures: copied.map(({ digest, foundVia }) => ({ digest, foundVia })),
+        signatureBlobsUploaded: copied.reduce((n, s) => n + s.blobsUploaded, 0),
       })),
       skipped: result.skipped,
     },
