@@ -21,6 +21,9 @@ describe('ingestor configuration', () => {
         logLevel: 'info',
         operatorTokensFile: '',
         viewSecureCookie: 'auto',
+        viewSignInFailuresPerOperator: 5,
+        viewSignInFailuresPerAddress: 20,
+        viewSignInWindowSeconds: 900,
       },
     });
   });
@@ -29,6 +32,8 @@ describe('ingestor configuration', () => {
     const env = { ...required, FALCO_EVENT_INGESTOR_RATE: '2.5', FALCO_EVENT_INGESTOR_PORT: '9000', FALCO_EVENT_INGESTOR_BURST: '' };
     const parsed = parseIngestorArgs(['--port', '9100', '--retention-days=90'], env);
     expect(parsed).toMatchObject({ kind: 'run', config: { rate: 2.5, port: 9100, retentionDays: 90, burst: 200 } });
+    const limits = parseIngestorArgs(['--view-sign-in-failures-per-operator', '3'], { ...required, FALCO_EVENT_INGESTOR_VIEW_SIGN_IN_WINDOW_SECONDS: '60' });
+    expect(limits).toMatchObject({ config: { viewSignInFailuresPerOperator: 3, viewSignInFailuresPerAddress: 20, viewSignInWindowSeconds: 60 } });
     expect(variableOf('body-limit')).toBe('FALCO_EVENT_INGESTOR_BODY_LIMIT');
   });
 
@@ -40,6 +45,12 @@ describe('ingestor configuration', () => {
       expect.objectContaining({ code: 'INGEST_CONFIG', message: '--retention-days (FALCO_EVENT_INGESTOR_RETENTION_DAYS) is "0"' }),
     );
     expect(() => parseIngestorArgs(['--burst', '1.5'], required)).toThrow(expect.objectContaining({ code: 'INGEST_CONFIG' }));
+    expect(() => parseIngestorArgs(['--view-sign-in-failures-per-address', '0'], required)).toThrow(
+      expect.objectContaining({
+        code: 'INGEST_CONFIG',
+        message: '--view-sign-in-failures-per-address (FALCO_EVENT_INGESTOR_VIEW_SIGN_IN_FAILURES_PER_ADDRESS) is "0"',
+      }),
+    );
     expect(() => parseIngestorArgs(['--database-url', 'mysql://db'], required)).toThrow(
       expect.objectContaining({ message: expect.stringContaining('is not a postgres:// URL') }),
     );

@@ -2,6 +2,7 @@ import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '@falco-airgap/fleet-identity';
 import { parseArgs } from 'node:util';
 import { IngestorError, IngestorErrorCode } from './errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_BURST, DEFAULT_RATE, DEFAULT_RETENTION_DAYS } from './server.ts';
+import { DEFAULT_SIGN_IN_LIMITS } from './sign-in-limit.ts';
 
 export const ENV_PREFIX = 'FALCO_EVENT_INGESTOR_';
 export const DEFAULT_PORT = 8080;
@@ -22,6 +23,9 @@ export interface IngestorConfig {
   /** Empty: no event view. */
   operatorTokensFile: string;
   viewSecureCookie: 'auto' | 'always' | 'never';
+  viewSignInFailuresPerOperator: number;
+  viewSignInFailuresPerAddress: number;
+  viewSignInWindowSeconds: number;
 }
 
 interface Setting {
@@ -72,6 +76,27 @@ const SETTINGS: Record<keyof IngestorConfig, Setting> = {
     default: 'auto',
     description: "Secure attribute of the view's session cookie: auto (when the request is HTTPS), always or never",
   },
+  viewSignInFailuresPerOperator: {
+    flag: 'view-sign-in-failures-per-operator',
+    kind: 'integer',
+    min: 1,
+    default: String(DEFAULT_SIGN_IN_LIMITS.perOperator),
+    description: 'failed sign-ins per operator name in the window, then 429 until the oldest leaves it',
+  },
+  viewSignInFailuresPerAddress: {
+    flag: 'view-sign-in-failures-per-address',
+    kind: 'integer',
+    min: 1,
+    default: String(DEFAULT_SIGN_IN_LIMITS.perAddress),
+    description: 'failed sign-ins (page or API token) per client address in the window, then 429',
+  },
+  viewSignInWindowSeconds: {
+    flag: 'view-sign-in-window-seconds',
+    kind: 'integer',
+    min: 1,
+    default: String(DEFAULT_SIGN_IN_LIMITS.windowSeconds),
+    description: 'the sliding window failed sign-ins are counted in, per replica',
+  },
 };
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: IngestorConfig };
@@ -81,9 +106,10 @@ export function variableOf(flag: string): string {
 }
 
 export function usage(version: string): string {
+  const column = (flag: string) => (flag.length < 30 ? flag.padEnd(30) : `${flag}\n${' '.repeat(30)}`);
   const rows = Object.values(SETTINGS).map(
     (s) =>
-      `  --${s.flag} <value>`.padEnd(30) +
+      column(`  --${s.flag} <value>`) +
       `${s.description}${s.default === undefined ? ' (required)' : ` (default ${s.default})`}\n${' '.repeat(30)}env ${variableOf(s.flag)}`,
   );
   return [
@@ -94,7 +120,7 @@ export function usage(version: string): string {
     ...rows,
     '  --help, --version',
     '',
-    'Endpoints: POST /events (Bearer cluster token), GET /metrics, /healthz, /readyz; with operator tokens the event view',
+    'Endpoints: POST or PUT /events (Bearer cluster token), GET /metrics, /healthz, /readyz; with operator tokens the event view',
     'at /view and its API at /api (Bearer operator token). SIGTERM drains and exits 0.',
   ].join('\n');
 }

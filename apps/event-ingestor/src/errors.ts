@@ -40,5 +40,6 @@ export const RequestErrorCode = {
   ViewUnauthenticated: 'VIEW_UNAUTHENTICATED',
   ViewForbidden: 'VIEW_FORBIDDEN',
   ViewBadRequest: 'VIEW_BAD_REQUEST',
+  ViewSignInLimited: 'VIEW_SIGN_IN_LIMITED',
 } as const;
 export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];

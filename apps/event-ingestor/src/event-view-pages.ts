@@ -68,12 +68,15 @@ function layout(title: string, body: SafeHtml, session?: { operator: Operator; c
     </html> `;
 }
 
-export function loginPage(message?: string): SafeHtml {
+/** The sign-in form: the operator's name (as the tokens file spells it) and token; `name` refills the form after a refusal. */
+export function loginPage(message?: string, name = ''): SafeHtml {
   return layout(
     'Sign in',
     html`<form class="login" method="post" action="/view/login">
       <h2>Sign in</h2>
       ${message && html`<p class="error" role="alert">${message}</p>`}
+      <label for="name">Operator name</label>
+      <input id="name" name="name" autocomplete="username" maxlength="256" required value="${name}" />
       <label for="token">Operator token</label>
       <input id="token" name="token" type="password" autocomplete="current-password" required />
       <button type="submit">Sign in</button>

@@ -53,7 +53,7 @@ beforeAll(async () => {
   client = new pg.Client({ connectionString: db.url });
   await client.connect();
 
-  // Events reach the store the way Falcosidekick delivers them: POST /events with each cluster's token.
+  // Events reach the store the way Falcosidekick delivers them: POST /events with each cluster's token (one with PUT, as `webhook.method: PUT` sends it).
   const deliveries: [name: string, cluster: string, event: ReturnType<typeof sidekickEvent>][] = [
     ['shell', 'prod-1', sidekickEvent({ at: minutesAgo(5) })],
     [
@@ -74,7 +74,7 @@ beforeAll(async () => {
     ['lab', 'lab', sidekickEvent({ at: minutesAgo(20), priority: 'Notice', rule: 'Lab only rule', output: 'lab-only marker' })],
   ];
   for (const [name, cluster, event] of deliveries) {
-    const sent = await postEvent(url, event, { token: await keys.token('k1', cluster) });
+    const sent = await postEvent(url, event, { token: await keys.token('k1', cluster), method: name === 'etc' ? 'PUT' : 'POST' });
     expect(sent.status).toBe(201);
     ids[name] = sent.body.id as string;
   }
@@ -90,11 +90,12 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function signIn(token: string): Promise<{ context: BrowserContext; page: Page }> {
+async function signIn(name: string, token: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${url}/view`);
   expect(new URL(page.url()).pathname).toBe('/view/login');
+  await page.fill('#name', name);
   await page.fill('#token', token);
   await Promise.all([page.waitForURL(`${url}/view`), page.click('button[type=submit]')]);
   return { context, page };
@@ -117,8 +118,8 @@ async function filter(page: Page, fields: { cluster?: string; rule?: string; pri
 }
 
 describe('the event view in Chromium', () => {
-  it('signs in with an operator token into an HttpOnly SameSite=Strict cookie and lists only that operator’s clusters', async () => {
-    const { context, page } = await signIn(ALICE);
+  it('signs in with an operator’s name and token into an HttpOnly SameSite=Strict cookie and lists only that operator’s clusters', async () => {
+    const { context, page } = await signIn('alice@example.com', ALICE);
     const [cookie] = await context.cookies();
     expect(cookie).toMatchObject({ name: 'falco_view_session', httpOnly: true, sameSite: 'Strict', secure: false });
     expect(await listed(page)).toEqual(['shell', 'etc', 'hostile', 'old']);
@@ -135,7 +136,7 @@ describe('the event view in Chromium', () => {
   });
 
   it('filters by cluster, rule, priority, time range and text', async () => {
-    const { context, page } = await signIn(ALICE);
+    const { context, page } = await signIn('alice@example.com', ALICE);
     await filter(page, { cluster: 'prod-2' });
     expect(await listed(page)).toEqual(['hostile', 'old']);
     await filter(page, { rule: 'Drop and execute new binary' });
@@ -154,7 +155,7 @@ describe('the event view in Chromium', () => {
   });
 
   it('opens an event with its output fields, marks it a false positive (who and when), hides it, shows it with the toggle, and unmarks it', async () => {
-    const { context, page } = await signIn(ALICE);
+    const { context, page } = await signIn('alice@example.com', ALICE);
     await filter(page, { cluster: 'prod-1' });
     await Promise.all([page.waitForURL(/\/view\/events\//), page.locator(`tr[data-event-id="${ids.shell}"] a`).click()]);
     expect(
@@ -192,7 +193,7 @@ describe('the event view in Chromium', () => {
   });
 
   it('keeps another cluster’s events from a user, in the page and through the API', async () => {
-    const { context, page } = await signIn(BOB);
+    const { context, page } = await signIn('bob@example.com', BOB);
     expect(await listed(page)).toEqual(['lab']);
     expect(await page.locator('select[name=cluster] option').allTextContents()).toEqual(['all my clusters', 'lab']);
     await page.goto(`${url}/view?cluster=prod-1&fp=include`);
@@ -221,5 +222,30 @@ describe('the event view in Chromium', () => {
     expect(((await marked.json()) as { falsePositive: { by: string } }).falsePositive.by).toBe('alice@example.com');
     expect((await api(`/api/events/${ids.old}/false-positive`, ALICE, 'DELETE')).status).toBe(200);
     expect((await api('/api/events', 'not-an-operator-token')).status).toBe(401);
+  });
+
+  it('tells an operator whose name was tried too often when to try again, and keeps the form filled', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const attempt = async (token: string) => {
+      await page.goto(`${url}/view/login`);
+      await page.fill('#name', 'alice@example.com');
+      await page.fill('#token', token);
+      const [response] = await Promise.all([page.waitForResponse(`${url}/view/login`), page.click('button[type=submit]')]);
+      return response;
+    };
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-token-${i}`)).status()).toBe(401);
+    const limited = await attempt(ALICE);
+    expect(limited.status()).toBe(429);
+    expect(Number(await limited.headerValue('retry-after'))).toBeGreaterThan(890);
+    expect(await page.locator('[role=alert]').innerText()).toMatch(
+      /^Too many failed sign-ins for this operator: try again in 15 minutes, after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$/,
+    );
+    expect(await page.inputValue('#name')).toBe('alice@example.com');
+    expect(await context.cookies()).toEqual([]);
+    const screenshot = join(tmpdir(), `falco-event-view-limited-${Date.now()}.png`);
+    await page.screenshot({ path: screenshot });
+    console.log(`limited sign-in screenshot: ${screenshot}`);
+    await context.close();
   });
 });

@@ -4,7 +4,8 @@ import { EventQueryError, getEvent, listEvents, markFalsePositive, unmarkFalsePo
 import { errorPage, eventPage, listPage, loginPage, STYLE_SHEET } from './event-view-pages.ts';
 import type { SafeHtml } from './html.ts';
 import type { Queryable } from './database.ts';
-import type { OperatorDirectory, OperatorEntry, OperatorTokensFile } from './operator-tokens.ts';
+import { authenticateOperator, isOperatorName, type OperatorDirectory, type OperatorEntry, type OperatorTokensFile } from './operator-tokens.ts';
+import { clientAddressKey, createSignInGuard, type SignInAttempt, type SignInGuardOptions, type SignInLimited } from './sign-in-limit.ts';
 import { parseViewQuery, scopeOf, viewQueryString } from './view-query.ts';
 import { checkCsrfToken, csrfToken, issueSession, SESSION_TTL_SECONDS, verifySession } from './view-session.ts';
 
@@ -15,6 +16,12 @@ export interface EventViewOptions {
   secureCookie?: boolean | 'auto';
   /** How long a sign-in lasts (default 12 hours). */
   sessionTtlSeconds?: number;
+  /**
+   * Failed sign-ins allowed per operator name and per client address (the connection's peer) in a sliding window, held
+   * in this replica's memory: by default 5 and 20 per 15 minutes; past them, 429 without looking at the token. Failed
+   * API tokens count against the address. `maxTrackedKeys` bounds the memory (default 10 000 names and as many addresses).
+   */
+  signInLimits?: Omit<SignInGuardOptions, 'now'>;
   now?: () => number;
 }
 
@@ -41,15 +48,42 @@ interface Session {
 }
 
 /**
- * The event view on the ingestor's server: pages under /view (signed in with an operator token, kept in an HttpOnly
- * SameSite=Strict cookie) and JSON under /api (operator token as `Authorization: Bearer`). Every read and mark is
- * limited, in the query itself, to the clusters the operator's token lists.
+ * The event view on the ingestor's server: pages under /view (signed in with an operator's name and token, kept in an
+ * HttpOnly SameSite=Strict cookie) and JSON under /api (operator token as `Authorization: Bearer`). Every read and mark
+ * is limited, in the query itself, to the clusters the operator's token lists; failed sign-ins are limited per name and
+ * per address.
  */
 export function registerEventView(target: { app: FastifyInstance; pool: Queryable }, options: EventViewOptions): void {
   const now = options.now ?? Date.now;
   const ttl = options.sessionTtlSeconds ?? SESSION_TTL_SECONDS;
   const directory = async () => ('current' in options.operators ? options.operators.current() : options.operators);
   const { pool } = target;
+  const guard = createSignInGuard({ ...options.signInLimits, ...(options.now === undefined ? {} : { now: options.now }) });
+  const signInFailed = (request: FastifyRequest, attempt: SignInAttempt, operators: OperatorDirectory) => {
+    for (const limited of guard.failed(attempt)) {
+      // The name only when it is an operator's: a token typed into the name field must not reach the log.
+      const operator = attempt.operator !== undefined && operators.byName(attempt.operator) ? { operator: attempt.operator } : {};
+      const failures = limited.scope === 'operator' ? guard.limits.perOperator : guard.limits.perAddress;
+      request.log.warn(
+        {
+          limit: limited.scope,
+          address: attempt.address,
+          ...operator,
+          failures,
+          windowSeconds: guard.limits.windowSeconds,
+          retryAfterSeconds: limited.retryAfterSeconds,
+        },
+        `too many failed sign-ins ${limited.scope === 'operator' ? 'for one operator name' : 'from one address'}: refused without checking the token until the window passes`,
+      );
+    }
+  };
+  const retryAt = (limited: SignInLimited) => new Date(now() + limited.retryAfterSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const tryAgain = (limited: SignInLimited) => {
+    const seconds = limited.retryAfterSeconds;
+    const wait = seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+    const after = retryAt(limited).replace('T', ' ').replace('Z', ' UTC');
+    return `Too many failed sign-ins ${limited.scope === 'operator' ? 'for this operator' : 'from this address'}: try again in ${wait}, after ${after}.`;
+  };
 
   void target.app.register(async (view) => {
     // Forms post URL-encoded bodies; only here, the ingestion route keeps taking JSON alone.
@@ -97,7 +131,17 @@ export function registerEventView(target: { app: FastifyInstance; pool: Queryabl
     const apiOperator = async (request: FastifyRequest, reply: FastifyReply): Promise<OperatorEntry | undefined> => {
       const header = request.headers.authorization;
       const token = typeof header === 'string' ? /^Bearer +(\S+)\s*$/i.exec(header)?.[1] : undefined;
-      const entry = token === undefined ? undefined : (await directory()).authenticate(token);
+      const operators = await directory();
+      // No await from the check to the count: concurrent guesses cannot all pass one check.
+      const attempt = { address: clientAddressKey(request.ip) };
+      const limited = guard.check(attempt);
+      if (limited) {
+        void reply.header('retry-after', String(limited.retryAfterSeconds));
+        await reply.code(429).send({ error: { code: RequestErrorCode.ViewSignInLimited, message: tryAgain(limited), retryAt: retryAt(limited) } });
+        return undefined;
+      }
+      const entry = token === undefined ? undefined : operators.authenticate(token);
+      if (token !== undefined && !entry) signInFailed(request, attempt, operators);
       if (!entry) {
         void reply.header('www-authenticate', 'Bearer realm="falco-event-view"');
         await apiError(reply, 401, RequestErrorCode.ViewUnauthenticated, 'send an operator token as Authorization: Bearer <token>');
@@ -113,9 +157,20 @@ export function registerEventView(target: { app: FastifyInstance; pool: Queryabl
     view.get('/view/login', async (request, reply) => ((await session(request)) ? reply.redirect('/view', 303) : sendPage(reply, loginPage())));
     view.post('/view/login', async (request, reply) => {
       if (crossSite(request)) return sendPage(reply.code(403), errorPage('Forbidden', 'sign in from this site’s own page'));
-      const token = (request.body as Record<string, unknown> | undefined)?.token;
-      const entry = typeof token === 'string' ? (await directory()).authenticate(token.trim()) : undefined;
-      if (!entry) return sendPage(reply.code(401), loginPage('That token is not an operator token here. Ask for yours, or check for a copying mistake.'));
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const name = typeof body.name === 'string' ? body.name.trim() : '';
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const operators = await directory();
+      // No await from the check to the count: concurrent guesses cannot all pass one check.
+      const attempt = { address: clientAddressKey(request.ip), operator: isOperatorName(name) ? name : undefined };
+      const limited = guard.check(attempt);
+      if (limited) return sendPage(reply.code(429).header('retry-after', String(limited.retryAfterSeconds)), loginPage(tryAgain(limited), name));
+      const entry = attempt.operator === undefined ? undefined : authenticateOperator(operators, attempt.operator, token);
+      if (!entry) {
+        signInFailed(request, attempt, operators);
+        return sendPage(reply.code(401), loginPage('That name and token are not an operator’s here. Ask for yours, or check for a copying mistake.', name));
+      }
+      guard.succeeded(entry.operator.name);
       request.log.info({ operator: entry.operator.name }, 'operator signed in');
       return reply.header('set-cookie', cookie(request, issueSession(entry, now(), ttl), ttl)).redirect('/view', 303);
     });

@@ -119,6 +119,9 @@ describe('helm/falco-event-ingestor', () => {
         retentionDays: 30,
         port: 8080,
         viewSecureCookie: 'auto',
+        viewSignInFailuresPerOperator: 5,
+        viewSignInFailuresPerAddress: 20,
+        viewSignInWindowSeconds: 900,
       },
     });
     const mounts = container.volumeMounts.map((m) => m.mountPath);

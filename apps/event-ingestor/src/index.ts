@@ -53,10 +53,26 @@ export {
   type RetentionPolicy,
 } from './partitions.ts';
 export { createRateLimiter, type RateDecision, type RateLimiter, type RateLimitOptions } from './rate-limit.ts';
+export {
+  clientAddressKey,
+  createFailureLimiter,
+  createSignInGuard,
+  DEFAULT_SIGN_IN_LIMITS,
+  type FailureCheck,
+  type FailureLimiter,
+  type FailureLimiterOptions,
+  type FailureOutcome,
+  type SignInAttempt,
+  type SignInGuard,
+  type SignInGuardOptions,
+  type SignInLimited,
+  type SignInLimits,
+} from './sign-in-limit.ts';
 export { createBatcher, BatcherClosedError, BatcherFullError, type Batcher, type BatcherOptions } from './batcher.ts';
 export { createIngestorMetrics, METRICS_CONTENT_TYPE, type IngestorMetrics, type RejectReason } from './metrics.ts';
 export { CONTENT_SECURITY_POLICY, readCookie, registerEventView, SESSION_COOKIE, type EventViewOptions } from './event-view.ts';
 export {
+  authenticateOperator,
   MIN_TOKEN_LENGTH,
   openOperatorTokensFile,
   parseOperatorTokens,

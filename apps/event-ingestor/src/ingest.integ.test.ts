@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventId } from './event-id.ts';
+import { getEvent } from './event-queries.ts';
 import type { FalcoEvent } from './falco-event.ts';
 import { createTestDatabase, type TestDatabase } from './test-support/database.ts';
 import { sidekickEvent } from './test-support/falco-events.ts';
@@ -104,6 +105,71 @@ describe('POST /events', () => {
       expect(limited.ingestor.metrics.rateLimited.get()).toBe(refused.length);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe('PUT /events', () => {
+  it('stores an event Falcosidekick sends with `webhook.method: PUT` as it stores a POSTed one, and refuses the same requests', async () => {
+    const other = await startIngestor(db.url, await keys.verifier());
+    try {
+      const put = sidekickEvent({ rule: 'Delivered with PUT' });
+      const posted = sidekickEvent({ rule: 'Delivered with POST' });
+      const viaPut = await postEvent(other.url, put, { token, method: 'PUT' });
+      const viaPost = await postEvent(other.url, posted, { token });
+      expect([viaPut.status, viaPost.status]).toEqual([201, 201]);
+      expect(viaPut.body).toEqual({ id: eventId('prod-eu-1', put), cluster: 'prod-eu-1', duplicate: false });
+      // A retry with the other method is the same event.
+      const retried = await Promise.all([postEvent(other.url, put, { token }), postEvent(other.url, posted, { token, method: 'PUT' })]);
+      expect(retried.map((r) => [r.status, r.body.id, r.body.duplicate])).toEqual([
+        [200, viaPut.body.id, true],
+        [200, viaPost.body.id, true],
+      ]);
+
+      // Read back as the event view reads them.
+      const scope = { clusters: ['prod-eu-1'] };
+      const [storedPut, storedPost] = await Promise.all([
+        getEvent(client, viaPut.body.id as string, scope),
+        getEvent(client, viaPost.body.id as string, scope),
+      ]);
+      for (const [stored, event] of [
+        [storedPut, put],
+        [storedPost, posted],
+      ] as const) {
+        expect(stored).toMatchObject({
+          cluster: 'prod-eu-1',
+          time: new Date(Date.parse(event.time)),
+          priority: 'Notice',
+          rule: event.rule,
+          output: event.output,
+          source: 'syscall',
+          hostname: 'node-a',
+          tags: event.tags,
+          uuid: event.uuid,
+          outputFields: event.output_fields,
+          falsePositive: null,
+        });
+      }
+      expect(Object.keys(storedPut!).sort()).toEqual(Object.keys(storedPost!).sort());
+
+      const before = await count();
+      const unauthenticated = await postEvent(other.url, sidekickEvent(), { method: 'PUT' });
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.headers.get('www-authenticate')).toBe('Bearer realm="falco-event-ingestor"');
+      const invalid = await postEvent(other.url, { ...sidekickEvent(), priority: 'Loud' }, { token, method: 'PUT' });
+      expect(invalid.body).toMatchObject({ error: { code: 'INGEST_INVALID_EVENT', path: '/priority' } });
+      expect((await postEvent(other.url, sidekickEvent(), { token, method: 'PUT', contentType: 'text/plain' })).status).toBe(415);
+      // Any other method is an unknown route, as before.
+      const patch = await fetch(`${other.url}/events`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(sidekickEvent()),
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(patch.status).toBe(404);
+      expect(await count()).toBe(before);
+    } finally {
+      await other.close();
     }
   });
 });

@@ -68,7 +68,15 @@ export async function main(proc: IngestorProcess): Promise<number> {
             : ingestor?.app.log.error({ code: event.error.code, err: event.error }, 'the operator tokens file was refused; the previous tokens stay in force'),
       });
       const secureCookie = config.viewSecureCookie === 'auto' ? 'auto' : config.viewSecureCookie === 'always';
-      registerEventView(ingestor, { operators, secureCookie });
+      registerEventView(ingestor, {
+        operators,
+        secureCookie,
+        signInLimits: {
+          perOperator: config.viewSignInFailuresPerOperator,
+          perAddress: config.viewSignInFailuresPerAddress,
+          windowSeconds: config.viewSignInWindowSeconds,
+        },
+      });
     }
     if (proc.signal.aborted) return 130;
     const address = await ingestor.start({ host: config.host, port: config.port });

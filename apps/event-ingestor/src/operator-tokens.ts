@@ -1,5 +1,5 @@
 import { isValidClusterName } from '@falco-airgap/fleet-identity';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { IngestorError, IngestorErrorCode } from './errors.ts';
 
@@ -90,6 +90,21 @@ export function parseOperatorTokens(text: string, source: string): OperatorDirec
     },
     byName: (name) => byName.get(name),
   };
+}
+
+// Compared against when the name is unknown, so an unknown name costs the same as a wrong token.
+const NO_OPERATOR_DIGEST = randomBytes(32);
+
+/** Whether `name` could name an operator: 1 to 256 characters, none of them a control character. */
+export function isOperatorName(name: string): boolean {
+  return NAME.test(name);
+}
+
+/** The operator of this name, if `token` is that operator's; the same work whether or not the name exists. */
+export function authenticateOperator(directory: OperatorDirectory, name: string, token: string): OperatorEntry | undefined {
+  const entry = directory.byName(name);
+  const matches = timingSafeEqual(sha256(token), entry?.tokenDigest ?? NO_OPERATOR_DIGEST);
+  return matches ? entry : undefined;
 }
 
 export interface OperatorTokensFile {

@@ -85,6 +85,29 @@ describe('POST /events before any database work', () => {
     expect(uses).toEqual([]);
   });
 
+  it('takes PUT as Falcosidekick sends it with `webhook.method: PUT`, refusing it alike, and answers other methods 404', async () => {
+    const { pool, uses } = untouchablePool();
+    ingestor = createIngestor({ database: { pool }, verifier });
+    const put = (body: unknown, headers: Record<string, string> = {}) =>
+      ingestor!.app.inject({ method: 'PUT', url: '/events', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
+    const unauthenticated = await put(sidekickEvent());
+    expect(unauthenticated.statusCode).toBe(401);
+    expect(unauthenticated.headers['www-authenticate']).toBe('Bearer realm="falco-event-ingestor"');
+    expect((await put(sidekickEvent(), { authorization: 'Bearer forged' })).json()).toMatchObject({ error: { code: 'FLEET_UNKNOWN_KEY' } });
+    expect((await put({ ...sidekickEvent(), cluster: 'someone-else' }, { authorization: 'Bearer valid-c1' })).json()).toMatchObject({
+      error: { code: 'INGEST_INVALID_EVENT' },
+    });
+    for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
+      const other = await ingestor.app.inject({ method, url: '/events', headers: { authorization: 'Bearer valid-c1' } });
+      expect(other.statusCode).toBe(404);
+      expect(other.json()).toMatchObject({ error: { code: 'INGEST_NOT_FOUND' } });
+    }
+    expect(uses).toEqual([]);
+    expect((await ingestor.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(
+      /^falco_event_ingestor_events_rejected_total\{reason="no_token"\} 1$/m,
+    );
+  });
+
   it('answers 404 elsewhere and 415 to anything but JSON', async () => {
     const { pool } = untouchablePool();
     ingestor = createIngestor({ database: { pool }, verifier });

@@ -80,7 +80,7 @@ interface Refusal {
   headers?: Record<string, string>;
 }
 
-/** The ingestor: POST /events, /metrics, /healthz and /readyz on one Fastify instance. */
+/** The ingestor: POST (or PUT) /events, /metrics, /healthz and /readyz on one Fastify instance. */
 export function createIngestor(options: IngestorOptions): Ingestor {
   const now = options.now ?? Date.now;
   const policy: RetentionPolicy = { retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS, daysAhead: options.partitionsAhead ?? 3 };
@@ -236,7 +236,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     return undefined;
   };
 
-  app.post('/events', { onRequest: authenticate }, async (request, reply) => {
+  const ingestEvent = async (request: FastifyRequest, reply: FastifyReply) => {
     const checked = validate(request.body);
     if (!checked.ok)
       return refuse(reply, {
@@ -282,7 +282,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
     metrics.accepted.inc();
     if (!stored) metrics.duplicates.inc();
     return reply.code(stored ? 201 : 200).send({ id: row.id, cluster: row.cluster, duplicate: !stored });
-  });
+  };
+  // Falcosidekick's webhook output sends with PUT instead when its `webhook.method` says so: the same request otherwise.
+  app.route({ method: ['POST', 'PUT'], url: '/events', onRequest: authenticate, handler: ingestEvent });
 
   app.get('/metrics', async (_request, reply) => reply.header('content-type', METRICS_CONTENT_TYPE).send(metrics.render()));
   app.get('/healthz', async () => ({ status: 'ok' }));

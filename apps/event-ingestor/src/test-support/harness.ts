@@ -84,16 +84,21 @@ export interface PostResult {
   body: Record<string, unknown>;
 }
 
-/** POSTs to /events the way Falcosidekick's webhook output does, unless told otherwise. */
+/** POSTs (or PUTs, as with its `webhook.method: PUT`) to /events the way Falcosidekick's webhook output does, unless told otherwise. */
 export async function postEvent(
   url: string,
   body: unknown,
-  options: { token?: string; contentType?: string; raw?: string | Uint8Array; headers?: Record<string, string> } = {},
+  options: { token?: string; contentType?: string; raw?: string | Uint8Array; headers?: Record<string, string>; method?: 'POST' | 'PUT' } = {},
 ): Promise<PostResult> {
   const headers: Record<string, string> = { 'user-agent': 'Falcosidekick', ...options.headers };
   if (options.contentType !== '') headers['content-type'] = options.contentType ?? 'application/json; charset=utf-8';
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${url}/events`, { method: 'POST', headers, body: options.raw ?? JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+  const response = await fetch(`${url}/events`, {
+    method: options.method ?? 'POST',
+    headers,
+    body: options.raw ?? JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
   const text = await response.text();
   const json = response.headers.get('content-type')?.startsWith('application/json');
   return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as Record<string, unknown>) : { text } };
