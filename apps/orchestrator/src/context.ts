@@ -1,3 +1,4 @@
+import type { ConfiguredCredentials } from './config/configured-credentials.ts';
 import type { ResolvedEnvironment } from './environment.ts';
 import type { Reporter } from './output/reporter.ts';
 
@@ -16,6 +17,8 @@ export interface CommandContext {
   signal: AbortSignal;
   globals: GlobalOptions;
   environment: ResolvedEnvironment;
+  /** The registry logins and store keys of the configuration file, resolved when a command first uses them. */
+  credentials: ConfiguredCredentials;
   /** Whether stdout is a terminal: tables are aligned for people there, tab-separated for scripts elsewhere. */
   stdoutIsTTY?: boolean | undefined;
 }

@@ -30,6 +30,7 @@ describe('resolveEnvironment', () => {
       optionVariables: { FALCO_AIRGAP_S3_BUCKET: 'corp-falco', FALCO_AIRGAP_S3_PREFIX: 'falco/plugins', FALCO_AIRGAP_S3_ENDPOINT: 'http://minio:9000' },
       awsRegion: 'eu-west-1',
       awsKeys: { accessKeyId: 'AKIA', secretAccessKey: 'secret', sessionToken: undefined },
+      variable: expect.any(Function),
       awsEndpoints: {},
       kubeconfig: ['/home/ci/.kube/config'],
       helmBinary: 'helm',
@@ -86,5 +87,15 @@ describe('resolveEnvironment', () => {
       httpProxy: undefined,
       noProxy: undefined,
     });
+  });
+
+  it('reads any variable as it was at start, an empty one as empty: what ${NAME} references of the configuration file read', () => {
+    const env: NodeJS.ProcessEnv = { REGISTRY_PASSWORD: 'from-ci', EMPTY: '' };
+    const resolved = resolveEnvironment(env);
+    env.REGISTRY_PASSWORD = 'changed later';
+    expect(resolved.variable('REGISTRY_PASSWORD')).toBe('from-ci');
+    expect(resolved.variable('EMPTY')).toBe('');
+    expect(resolved.variable('UNSET')).toBeUndefined();
+    expect(resolved.variable('toString')).toBeUndefined();
   });
 });

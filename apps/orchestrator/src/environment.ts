@@ -33,6 +33,8 @@ export interface ResolvedEnvironment {
   awsRegion: string;
   /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN); without them the SDK's default chain applies (profiles/SSO, IRSA, instance role). */
   awsKeys: AwsKeys | undefined;
+  /** Any variable by name, as set (empty included): what a `${NAME}` reference of the configuration file reads when its secret is used. */
+  variable: (name: string) => string | undefined;
   /** AWS_ENDPOINT_URL_ECR / _EKS / _STS, then AWS_ENDPOINT_URL, as the AWS SDKs name them: a private or test endpoint per service. */
   awsEndpoints: Readonly<Partial<Record<AwsService, string>>>;
   /** KUBECONFIG (several files joined by ':'), else ~/.kube/config: the default of --kubeconfig. */
@@ -95,6 +97,8 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
   const home = value('HOME') ?? homedir();
   const accessKeyId = value('AWS_ACCESS_KEY_ID');
   const secretAccessKey = value('AWS_SECRET_ACCESS_KEY');
+  // A copy: a reference reads the variables as they were when the run started.
+  const variables: Readonly<Record<string, string | undefined>> = { ...env };
   return {
     dockerConfigDir: value('DOCKER_CONFIG') ?? join(home, '.docker'),
     dockerHost: value('DOCKER_HOST'),
@@ -110,6 +114,7 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv): ResolvedEnvironment 
     ),
     awsRegion: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION') ?? 'us-east-1',
     awsKeys: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: value('AWS_SESSION_TOKEN') } : undefined,
+    variable: (name) => (Object.hasOwn(variables, name) ? variables[name] : undefined),
     awsEndpoints: Object.fromEntries(
       AWS_SERVICES.map((service) => [service, value(`AWS_ENDPOINT_URL_${service}`) ?? value('AWS_ENDPOINT_URL')]).filter((entry) => entry[1]),
     ),

@@ -21,7 +21,7 @@ export interface CliEnvironment {
 /** Runs the CLI once and returns the exit code: the composition root, and the one place errors become exit codes. */
 export async function runCli(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const resolved = resolveEnvironment(environment.env);
-  let outcome: { name: string; reporter: Reporter } | undefined;
+  let outcome: { name: string; reporter: Reporter; ctx?: CommandContext } | undefined;
   let exitCode: number = ExitCode.Success;
   const usageErrors: string[] = [];
 
@@ -33,15 +33,23 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       const reporter = createReporter(globals, environment, resolved);
       outcome = { name, reporter };
       // A file named by --config is checked before any command touches anything.
-      if (globals.config !== undefined) await (await import('./config/environment-config.ts')).readConfig(globals.config, environment.cwd);
+      const readConfig = async () => (await import('./config/environment-config.ts')).readConfig(globals.config, environment.cwd);
+      if (globals.config !== undefined) await readConfig();
+      const { ConfiguredCredentials } = await import('./config/configured-credentials.ts');
       const ctx: CommandContext = {
         reporter,
         cwd: environment.cwd,
         signal: environment.signal,
         globals,
         environment: resolved,
+        credentials: new ConfiguredCredentials({
+          readConfig,
+          variable: resolved.variable,
+          warn: (warning) => reporter.event({ type: 'diagnostic', severity: 'warning', ...warning }),
+        }),
         stdoutIsTTY: Boolean(environment.streams.stdout.isTTY),
       };
+      outcome.ctx = ctx;
       const result = await action(ctx, command);
       if (result.output !== undefined && !globals.json) environment.streams.stdout.write(result.output);
       if (result.summary) reporter.summary(result.summary);
@@ -70,7 +78,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     const interrupted = environment.signal.aborted;
     const failure = interrupted
       ? new CliError('interrupted', CliErrorCode.Interrupted, 'operational', 'nothing was left half-written; re-run the command to continue', error)
-      : error;
+      : ((await outcome?.ctx?.credentials.explain(error)) ?? error);
     exitCode = interrupted ? ExitCode.Interrupted : exitCodeFor(failure);
     const reporter = outcome?.reporter ?? createReporter(readGlobalsFromArgv(argv, resolved), environment, resolved);
     await report(failure, outcome?.name ?? 'falco-airgap', reporter, exitCode);

@@ -53,7 +53,7 @@ export async function build(ctx: CommandContext, options: BuildCommandOptions): 
       lockFile: hasLock ? options.lock : undefined,
       extractedDir: options.extracted,
       sources: imageSources(options, ctx.cwd),
-      access: registryAccess(options, ctx.environment, ctx.cwd),
+      access: registryAccess(options, ctx.environment, ctx.cwd, ctx.credentials.registry()),
     },
     ctx,
   );

@@ -157,6 +157,7 @@ export async function bundleCreate(ctx: CommandContext, options: BundleCreateOpt
         caFile: options.caFile ? resolve(ctx.cwd, options.caFile) : undefined,
         plainHttp: options.plainHttp ?? [],
         dockerConfigDir: ctx.environment.dockerConfigDir,
+        credentials: ctx.credentials.registry(options.env),
         proxy: ctx.environment.proxy,
         concurrency: 4,
       }),
@@ -241,7 +242,8 @@ export async function bundleLoad(ctx: CommandContext, path: string, options: Bun
       'give the environment a store, pass --bucket, or --no-publish',
     );
   }
-  const store = publish ? storeConnection({ ...options, bucket: options.bucket! }, ctx.environment) : undefined;
+  const keys = publish ? await ctx.credentials.storeKeys({ bucket: options.bucket!, endpoint: options.endpoint }, options.env) : undefined;
+  const store = publish ? storeConnection({ ...options, bucket: options.bucket! }, ctx.environment, keys) : undefined;
   const verified = await verifyFromFlags(ctx, path, options.key, options.platform?.length ? options.platform : ['linux/amd64']);
   try {
     const client = await createRegistryClient(
@@ -249,6 +251,7 @@ export async function bundleLoad(ctx: CommandContext, path: string, options: Bun
         caFile: options.caFile ? resolve(ctx.cwd, options.caFile) : undefined,
         plainHttp: options.plainHttp ?? [],
         dockerConfigDir: ctx.environment.dockerConfigDir,
+        credentials: ctx.credentials.registry(options.env),
         proxy: ctx.environment.proxy,
         // Blobs go up in pieces of this size, read from the bundle as they are sent: memory stays flat (8 MiB pieces cost 40 MB more at the peak, no time).
         chunkSize: 4 * 1024 * 1024,

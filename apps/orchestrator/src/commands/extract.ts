@@ -61,7 +61,7 @@ export async function extract(ctx: CommandContext, options: ExtractCommandOption
         maxEntries: positive(options.maxEntries, '--max-entries') ?? ARTIFACT_LIMITS.maxEntries,
       },
       lockWaitMs: lockWaitMs(options.lockTimeout),
-      registry: registryAccess(options, ctx.environment, ctx.cwd),
+      registry: registryAccess(options, ctx.environment, ctx.cwd, ctx.credentials.registry()),
     },
     ctx,
   );

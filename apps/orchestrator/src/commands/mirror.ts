@@ -18,13 +18,14 @@ export async function mirror(ctx: CommandContext, options: MirrorCommandOptions)
   const target = parseMirrorTarget(options.to);
   const lock = await loadLock(resolve(ctx.cwd, options.lock), options.lock);
   const plan = planMirror(lock, target);
-  const access = registryAccess(options, ctx.environment, ctx.cwd);
+  const access = registryAccess(options, ctx.environment, ctx.cwd, ctx.credentials.registry());
   const client = await createRegistryClient(
     definedFields({
       caFile: access.caFile,
       plainHttp: access.plainHttp,
       cacheDir: access.cacheDir,
       dockerConfigDir: access.dockerConfigDir,
+      credentials: access.credentials,
       proxy: access.proxy,
       userAgent: 'falco-airgap-mirror',
     }),

@@ -2,6 +2,7 @@ import { parseReference } from '@falco-airgap/core';
 import type { ComputedValues, PinnedImage } from '@falco-airgap/eks-deployer';
 import type { ImageBuildResult, ImageName } from '@falco-airgap/image-builder';
 import { loadManifest } from '@falco-airgap/manifest';
+import { chainCredentials } from '@falco-airgap/oci';
 import { join, resolve } from 'node:path';
 import { CliError, CliErrorCode } from '../cli-error.ts';
 import { resolveEnvironmentFalco } from '../config/falco-environment.ts';
@@ -83,15 +84,18 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
     throw new CliError('strategy s3 publishes to S3, but no bucket is set', CliErrorCode.Usage, 'input', 'pass --bucket or set FALCO_AIRGAP_S3_BUCKET');
   }
   // Every flag is checked before the first stage changes anything.
-  const store = bucket && (runs('publish') || (runs('deploy') && strategy === 's3')) ? storeConnection({ ...options, bucket }, ctx.environment) : undefined;
+  // Keys are read only when publish talks to the bucket: deploy passes the chart the bucket's name, not keys.
+  const keys = bucket && runs('publish') ? await ctx.credentials.storeKeys({ bucket, endpoint: options.endpoint }, options.env) : undefined;
+  const store =
+    bucket && (runs('publish') || (runs('deploy') && strategy === 's3')) ? storeConnection({ ...options, bucket }, ctx.environment, keys) : undefined;
   const waitMs = lockWaitMs(options.lockTimeout);
   const cluster = runs('deploy') ? clusterTarget({ ...options, region: options.eksRegion }, ctx.environment, ctx.cwd) : undefined;
   const deployTimeout = timeoutSeconds(options.timeout);
   const ecrRegistry = runs('push') ? ecrRegistryOf(options.registry) : undefined;
   const channel = options.channel ?? options.env;
 
-  const runner = new StageRunner(ctx.reporter);
-  const access = registryAccess(options, ctx.environment, ctx.cwd);
+  const runner = new StageRunner(ctx.reporter, { explain: (error) => ctx.credentials.explain(error) });
+  const access = registryAccess(options, ctx.environment, ctx.cwd, ctx.credentials.registry(options.env));
   let ecr: OpenedEcr | undefined;
   try {
     let lockFile: string | undefined;
@@ -139,7 +143,7 @@ export async function pipeline(ctx: CommandContext, options: PipelineCommandOpti
               const ensured = await ecr.ensureRepositories(names, options.ecrKmsKey, ctx.signal);
               for (const repository of ensured.filter((r) => r.status !== 'unchanged'))
                 ctx.reporter.info(`ECR repository ${repository.name} ${repository.status}`);
-              pushAccess = { ...access, credentials: ecr.credentials };
+              pushAccess = { ...access, credentials: chainCredentials(ecr.credentials, access.credentials) };
             }
             return buildStage(
               {

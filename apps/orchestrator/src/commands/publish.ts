@@ -31,7 +31,7 @@ export async function publish(ctx: CommandContext, options: PublishCommandOption
       channel: options.channel,
       dryRun: options.dryRun === true,
       concurrency,
-      store: storeConnection(options, ctx.environment),
+      store: storeConnection(options, ctx.environment, await ctx.credentials.storeKeys(options)),
       storeLock: { dir: ctx.environment.lockDir, waitMs: lockWaitMs(options.lockTimeout) },
     },
     ctx,

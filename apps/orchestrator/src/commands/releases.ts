@@ -10,12 +10,13 @@ import { openStore, type OpenedStore } from '../stages/open-store.ts';
 type StoreCommandOptions = StoreFlags & { bucket: string };
 
 /** The store the flags name, drawing its events as task rows; its signal carries the interrupt and the --timeout deadline. */
-function openStoreFor(ctx: CommandContext, options: StoreCommandOptions): OpenedStore {
-  return openStore(storeConnection(options, ctx.environment), { onEvent: reportStoreEvents(ctx.reporter), signal: ctx.signal });
+async function openStoreFor(ctx: CommandContext, options: StoreCommandOptions): Promise<OpenedStore> {
+  const keys = await ctx.credentials.storeKeys(options);
+  return openStore(storeConnection(options, ctx.environment, keys), { onEvent: reportStoreEvents(ctx.reporter), signal: ctx.signal });
 }
 
 export async function releasesList(ctx: CommandContext, options: StoreCommandOptions): Promise<CommandOutcome> {
-  const { store, signal, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = await openStoreFor(ctx, options);
   try {
     const [releases, channels] = await Promise.all([store.listReleases(signal), store.listChannels(signal)]);
     const rows = releases.map((r) =>
@@ -37,7 +38,7 @@ export async function releasesList(ctx: CommandContext, options: StoreCommandOpt
 }
 
 export async function releasesShow(ctx: CommandContext, id: string, options: StoreCommandOptions): Promise<CommandOutcome> {
-  const { store, signal, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = await openStoreFor(ctx, options);
   try {
     const [release, channels] = await Promise.all([store.getRelease(id, signal), store.listChannels(signal)]);
     const following = channels.filter((c) => c.pointer.release === id).map((c) => c.channel);
@@ -59,7 +60,7 @@ export async function releasesPromote(
   options: StoreCommandOptions & { channel: string; conflictRetries?: string },
 ): Promise<CommandOutcome> {
   const conflictRetries = wholeNumber(options.conflictRetries ?? '0', '--conflict-retries');
-  const { store, signal, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = await openStoreFor(ctx, options);
   try {
     const change = await store.promote(id, options.channel, { conflictRetries, signal });
     return { summary: describeChannelChange(change), data: change };
@@ -69,7 +70,7 @@ export async function releasesPromote(
 }
 
 export async function releasesRollback(ctx: CommandContext, options: StoreCommandOptions & { channel: string }): Promise<CommandOutcome> {
-  const { store, signal, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = await openStoreFor(ctx, options);
   try {
     const change = await store.rollback(options.channel, { signal });
     return { summary: `rolled back: ${describeChannelChange(change)}`, data: change };
@@ -84,7 +85,7 @@ export async function releasesGc(
 ): Promise<CommandOutcome> {
   const minAgeMs = options.minAge === undefined ? DEFAULT_GC_MIN_AGE_MS : parseDuration(options.minAge, '--min-age');
   const keepReleases = options.keepReleases === undefined ? undefined : wholeNumber(options.keepReleases, '--keep-releases');
-  const { store, signal, close } = openStoreFor(ctx, options);
+  const { store, signal, close } = await openStoreFor(ctx, options);
   try {
     const result = await store.gc({ apply: options.apply === true, minAgeMs, keepReleases, signal });
     for (const { release, sha256 } of result.missing) {

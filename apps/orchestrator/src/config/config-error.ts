@@ -26,6 +26,10 @@ export const { codes: ConfigErrorCode, categoryOf: configErrorCategory } = defin
     NoSupportedFalco: 'CONFIG_NO_SUPPORTED_FALCO',
     PluginApiIncompatible: 'CONFIG_PLUGIN_API_INCOMPATIBLE',
     RulesNotInManifest: 'CONFIG_RULES_NOT_IN_MANIFEST',
+    SecretUnset: 'CONFIG_SECRET_UNSET',
+    CredentialsIncomplete: 'CONFIG_CREDENTIALS_INCOMPLETE',
+    EcrCredentials: 'CONFIG_ECR_CREDENTIALS',
+    AmbiguousCredentials: 'CONFIG_AMBIGUOUS_CREDENTIALS',
   },
 });
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];

@@ -227,6 +227,16 @@ function describeError(error: ErrorObject): Omit<ConfigIssue, 'position'> {
         message: `${where}: ${JSON.stringify(error.data)} is not valid`,
         hint: `it must match ${String(error.params.pattern)}`,
       };
+    case 'dependentRequired': {
+      const present = String(error.params.property);
+      const missing = String(error.params.missingProperty);
+      const reference = SECRET_FIELDS.includes(`${String(field)}.${missing}`) ? ' (or ${NAME}, read from that variable when it is used)' : '';
+      return {
+        code: ConfigErrorCode.CredentialsIncomplete,
+        message: `${where} has ${present} but no ${missing}: credentials need both`,
+        hint: `add ${missing}${reference}, or remove ${present}`,
+      };
+    }
     case 'enum':
       return {
         code: ConfigErrorCode.BadValue,
@@ -273,6 +283,15 @@ function semanticIssues(config: ConfigDocument, positionOf: LoadedConfig['positi
         message: `environments.${name}.registry names no host`,
         hint: 'add host (e.g. localhost:5000), or ecr: { account, region }',
         position: positionOf([...base, 'registry']),
+      });
+    }
+    const login = (['username', 'password'] as const).find((key) => env.registry[key] !== undefined);
+    if (env.registry.ecr && login) {
+      issues.push({
+        code: ConfigErrorCode.EcrCredentials,
+        message: `environments.${name}.registry names ECR and a ${login}: ECR takes no username or password`,
+        hint: 'remove username and password: ECR is reached with a token obtained with the AWS identity (AWS_* variables, profile or role)',
+        position: positionOf([...base, 'registry', login], 'key'),
       });
     }
     for (const [path, text] of strings(env, [])) {

@@ -77,9 +77,11 @@ export const configJsonSchema = {
         },
         plainHttp: { type: 'boolean' },
         caFile: nonEmpty,
-        username: nonEmpty,
-        password: nonEmpty,
+        username: { ...nonEmpty, description: 'User for host, asked before the docker config; needs password. Not with ecr, which logs in with tokens.' },
+        password: { ...nonEmpty, description: 'Password of username: the value, or ${NAME} to read it from that variable when it is used.' },
       },
+      // A user without a password (or the reverse) would silently fall back to the docker config.
+      dependentRequired: { username: ['password'], password: ['username'] },
     },
     cluster: {
       type: 'object',
@@ -129,9 +131,10 @@ export const configJsonSchema = {
         channel: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,62}$' },
         region: { $ref: '#/$defs/region' },
         endpoint: { type: 'string', pattern: '^https?://' },
-        accessKeyId: nonEmpty,
-        secretAccessKey: nonEmpty,
+        accessKeyId: { ...nonEmpty, description: 'Access key of the bucket, used instead of AWS_ACCESS_KEY_ID and the SDK chain; needs secretAccessKey.' },
+        secretAccessKey: { ...nonEmpty, description: 'Secret of accessKeyId: the value, or ${NAME} to read it from that variable when it is used.' },
       },
+      dependentRequired: { accessKeyId: ['secretAccessKey'], secretAccessKey: ['accessKeyId'] },
     },
   },
 } as const;

@@ -19,7 +19,7 @@ export interface RegistryAccess {
   dockerConfigDir: string;
   dockerHost: string | undefined;
   proxy: ProxyEnvironment;
-  /** Asked before the docker config (e.g. ECR tokens the pipeline obtained). */
+  /** Asked before the docker config: the configuration file's logins, ECR tokens the pipeline obtained. */
   credentials?: CredentialSource | undefined;
 }
 
@@ -32,8 +32,9 @@ export function addRegistryOptions(command: Command): Command {
 }
 
 /** The flags and the environment as the extractor's options; paths resolved against the working directory. */
-export function registryAccess(flags: RegistryFlags, environment: ResolvedEnvironment, cwd: string): RegistryAccess {
+export function registryAccess(flags: RegistryFlags, environment: ResolvedEnvironment, cwd: string, credentials?: CredentialSource): RegistryAccess {
   return {
+    credentials,
     caFile: flags.caFile ? resolve(cwd, flags.caFile) : undefined,
     plainHttp: flags.plainHttp ?? [],
     cacheDir: flags.cacheDir ? resolve(cwd, flags.cacheDir) : environment.cacheDir,

@@ -22,7 +22,7 @@ export interface StoreConnection {
   region: string;
   /** Path-style addressing; with an endpoint it is on unless --no-path-style. */
   forcePathStyle: boolean | undefined;
-  /** Keys from the environment; without them the AWS SDK's default chain applies. */
+  /** Keys of the configuration file's store, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; without them the AWS SDK's default chain applies. */
   credentials: AwsKeys | undefined;
   /** The most the whole command may spend talking to S3. */
   timeoutMs: number;
@@ -58,8 +58,8 @@ export function addStoreOptions(command: Command, shape: StoreOptionsShape): Com
   return command;
 }
 
-/** The flags and the environment as the store factory's options. */
-export function storeConnection(flags: StoreFlags & { bucket: string }, environment: ResolvedEnvironment): StoreConnection {
+/** The flags and the environment as the store factory's options; `configured` are the keys the configuration file gives for this store. */
+export function storeConnection(flags: StoreFlags & { bucket: string }, environment: ResolvedEnvironment, configured?: AwsKeys): StoreConnection {
   if (flags.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(flags.endpoint)) {
     throw new CliError(`--endpoint "${flags.endpoint}" is not an http(s) URL`, CliErrorCode.Usage, 'input', 'e.g. --endpoint http://minio.storage:9000');
   }
@@ -71,7 +71,7 @@ export function storeConnection(flags: StoreFlags & { bucket: string }, environm
     endpoint: flags.endpoint,
     region: flags.region ?? environment.awsRegion,
     forcePathStyle: flags.endpoint ? flags.pathStyle !== false : undefined,
-    credentials: environment.awsKeys,
+    credentials: configured ?? environment.awsKeys,
     timeoutMs,
   };
 }

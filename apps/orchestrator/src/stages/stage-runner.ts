@@ -20,12 +20,15 @@ export class StageRunner {
   readonly reports: StageReport[] = [];
   readonly #reporter: Reporter;
   readonly #now: () => number;
+  readonly #explain: (error: unknown) => Promise<unknown>;
   readonly #started: number;
 
-  constructor(reporter: Reporter, now: () => number = () => performance.now()) {
+  /** `explain` turns a stage's failure into what the user should see (e.g. whose credentials were refused). */
+  constructor(reporter: Reporter, options: { now?: () => number; explain?: (error: unknown) => Promise<unknown> } = {}) {
     this.#reporter = reporter;
-    this.#now = now;
-    this.#started = now();
+    this.#now = options.now ?? (() => performance.now());
+    this.#explain = options.explain ?? (async (error) => error);
+    this.#started = this.#now();
   }
 
   async run<Data>(stage: string, body: () => Promise<StageOutcome<Data>>, isUnchanged: (data: Data) => boolean): Promise<StageOutcome<Data>> {
@@ -40,7 +43,8 @@ export class StageRunner {
       this.reports.push({ stage, status, durationMs, summary: outcome.summary, data: outcome.data });
       this.#reporter.event({ type: 'task', id, title, status: 'done', detail: `${status} in ${seconds(durationMs)}` });
       return outcome;
-    } catch (error) {
+    } catch (thrown) {
+      const error = await this.#explain(thrown);
       const durationMs = Math.round(this.#now() - started);
       this.reports.push({ stage, status: 'failed', durationMs, error: summarizeError(error) });
       this.#reporter.event({ type: 'task', id, title, status: 'failed', detail: `failed after ${seconds(durationMs)}` });
