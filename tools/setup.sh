@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu g++ g++-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static runc containernetworking-plugins socat apache2-utils shellcheck openssl curl iproute2 util-linux ca-certificates python3 python3-venv postgresql chromium zsh fish)
+APT_PACKAGES=(docker.io docker-registry skopeo gcc libc6-dev binutils gcc-aarch64-linux-gnu g++ g++-aarch64-linux-gnu libc6-dev-arm64-cross busybox-static runc containernetworking-plugins socat apache2-utils shellcheck openssl curl iproute2 iptables util-linux ca-certificates python3 python3-venv postgresql chromium zsh fish)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

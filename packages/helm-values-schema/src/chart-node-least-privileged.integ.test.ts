@@ -69,7 +69,7 @@ async function install(extra: Record<string, unknown>): Promise<void> {
       pluginStrategy: 'none',
       image: falcoImage,
       driver: { kind: 'modern_ebpf', modernEbpf: { leastPrivileged: true } },
-      // The stand-in serves no webserver, so there is nothing for probes, the Service or helm test to reach.
+      // No webserver, so no probes, Service or helm test: chart-node-helm-test.integ.test.ts covers those.
       falco: { webserver: { enabled: false }, rules_files: ['/etc/falco/falco_rules.yaml'] },
       service: { enabled: false },
       test: { enabled: false },

@@ -177,7 +177,7 @@ describe('the s3 pod on the real node', () => {
           timeoutSeconds: 10,
         },
         lockedRules: { files: ['falco_rules.yaml'] },
-        // The stand-in serves no webserver, so there is nothing for probes, the Service or helm test to reach.
+        // No webserver, so no probes, Service or helm test: chart-node-helm-test.integ.test.ts covers those.
         falco: { webserver: { enabled: false }, rules_files: ['/etc/falco/locked-rules.d', '/etc/falco/rules.d'] },
         service: { enabled: false },
         test: { enabled: false },

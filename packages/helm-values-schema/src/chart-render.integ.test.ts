@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allImages,
   containerOf,
+  type Container,
   envOf,
   falcoYamlOf,
   mountsOf,
   objectsOfKind,
   podAnnotationsOf,
   podSpecOf,
+  type PodSpec,
   theOne,
   workloadOf,
 } from './test-support/manifests.ts';
@@ -124,6 +126,16 @@ describe('helm lint', () => {
     });
   }
 });
+
+type TestPod = K8sObject & {
+  spec: PodSpec & { restartPolicy: string; enableServiceLinks?: boolean; nodeSelector?: Record<string, string> };
+};
+const testPodOf = (objects: readonly K8sObject[]) => theOne(objects, 'Pod') as unknown as TestPod;
+/** The value following a curl option in the container's args. */
+function optionOf(container: Container, option: string): string | undefined {
+  const at = container.args?.indexOf(option) ?? -1;
+  return at < 0 ? undefined : container.args![at + 1];
+}
 
 describe.each(variants)('render $release', (variant) => {
   const fullname = `${variant.release}-falco-airgap`;
@@ -327,12 +339,22 @@ describe.each(variants)('render $release', (variant) => {
     expect(annotations['checksum/config']).toMatch(/^[a-f0-9]{64}$/);
   });
 
-  it('has a helm test hook that asks the webserver Service for the health endpoint', () => {
-    const pod = theOne(objects, 'Pod') as unknown as K8sObject & { spec: { containers: { image: string; command: string[] }[]; restartPolicy: string } };
+  it('has a helm test hook that asks the webserver Service for the health endpoint, found through the variables the kubelet sets', () => {
+    const pod = testPodOf(objects);
     expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
     expect(pod.spec.restartPolicy).toBe('Never');
-    expect(pod.spec.containers[0]!.image).toBe(`${registry}/falco:0.44.1`);
-    expect(pod.spec.containers[0]!.command.at(-1)).toBe(`http://${fullname}.${namespace}.svc:8765/healthz`);
+    expect(pod.spec.enableServiceLinks).toBe(true);
+    const container = pod.spec.containers[0]!;
+    expect(container.image).toBe(`${registry}/falco:0.44.1`);
+    expect(container.command).toEqual(['curl']);
+    const service = fullname.toUpperCase().replaceAll('-', '_');
+    expect(optionOf(container, '--resolve')).toBe(`${fullname}:$(${service}_SERVICE_PORT_WEB):$(${service}_SERVICE_HOST)`);
+    expect(container.args!.at(-1)).toBe(`http://${fullname}:$(${service}_SERVICE_PORT_WEB)/healthz`);
+    expect(optionOf(container, '--retry-max-time')).toBe('60');
+    // Not one of Falco's pods: the workload's controller would adopt it, and the Service would select it.
+    const selector = (workloadOf(objects) as unknown as { spec: { selector: { matchLabels: Record<string, string> } } }).spec.selector.matchLabels;
+    expect(Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value)).toBe(false);
+    expect(pod.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': variant.release, 'app.kubernetes.io/component': 'test' });
   });
 
   it('passes server-side dry-run on the testbed API server', async () => {
@@ -361,8 +383,29 @@ describe('rendering details', () => {
     for (const forbidden of ['docker.io', 'ghcr.io', 'quay.io', 'falco.org', 'github', 'falcoctl artifact', 'index.yaml'])
       expect(result.stdout).not.toContain(forbidden);
     const urls = [...result.stdout.matchAll(/https?:\/\/[^\s"']+/g)].map((m) => m[0]);
-    expect(urls).toEqual(['http://defaults-falco-airgap.falco-airgap-matrix.svc:8765/healthz']);
+    expect(urls).toEqual(['http://defaults-falco-airgap:$(DEFAULTS_FALCO_AIRGAP_SERVICE_PORT_WEB)/healthz']);
     for (const image of allImages(parseManifests(result.stdout))) expect(image.startsWith('localhost:5000/')).toBe(true);
+  });
+
+  it('runs the test pod where Falco runs, over TLS when the webserver serves it, within test.timeoutSeconds', async () => {
+    const file = join(scratch, 'test-pod.yaml');
+    const tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'security', effect: 'NoSchedule' }];
+    const nodeSelector = { 'kubernetes.io/os': 'linux', pool: 'security' };
+    writeFileSync(
+      file,
+      JSON.stringify({ tolerations, nodeSelector, falco: { webserver: { ssl_enabled: true, listen_port: 9443 } }, test: { timeoutSeconds: 15 } }),
+    );
+    const objects = await renderWith('tls-test', ['-f', file]);
+    const pod = testPodOf(objects);
+    expect(pod.spec.tolerations).toEqual(podSpecOf(workloadOf(objects)).tolerations);
+    expect(pod.spec.tolerations).toEqual(tolerations);
+    expect(pod.spec.nodeSelector).toEqual(nodeSelector);
+    const container = pod.spec.containers[0]!;
+    expect(container.args).toContain('--insecure');
+    expect(container.args!.at(-1)).toBe('https://tls-test-falco-airgap:$(TLS_TEST_FALCO_AIRGAP_SERVICE_PORT_WEB)/healthz');
+    expect(optionOf(container, '--retry-max-time')).toBe('15');
+    const web = theOne(objects, 'Service', 'tls-test-falco-airgap') as unknown as { spec: { ports: { name: string; port: number }[] } };
+    expect(web.spec.ports).toEqual([expect.objectContaining({ name: 'web', port: 9443 })]);
   });
 
   it('takes digests instead of tags, per image', async () => {

@@ -15,10 +15,11 @@ import (
 
 // The keys of falco.yaml the stand-in acts on; every other key is accepted and ignored.
 type falcoConfig struct {
-	Plugins     []pluginConfig `yaml:"plugins"`
-	LoadPlugins *[]string      `yaml:"load_plugins"`
-	RulesFiles  *stringList    `yaml:"rules_files"`
-	RulesFile   *stringList    `yaml:"rules_file"`
+	Plugins     []pluginConfig  `yaml:"plugins"`
+	LoadPlugins *[]string       `yaml:"load_plugins"`
+	RulesFiles  *stringList     `yaml:"rules_files"`
+	RulesFile   *stringList     `yaml:"rules_file"`
+	Webserver   webserverConfig `yaml:"webserver"`
 }
 
 type pluginConfig struct {

@@ -2,7 +2,7 @@
 // delivery the way Falco does it: read falco.yaml, load every plugin load_plugins selects with the upstream
 // plugin loader, refuse plugins whose required plugin API the Falco release does not support, initialise each
 // with its init_config, check the rules files, and report what loaded. Any refusal exits 1 with a one-line
-// reason on stderr.
+// reason on stderr. With webserver.enabled it then serves Falco's health endpoint, as Falco does.
 //
 // usage: falco [-c FILE] [--dry-run] [--list-plugins] [--version] [other arguments are printed and ignored]
 // Without --dry-run it then waits for SIGTERM/SIGINT like a running Falco.
@@ -129,9 +129,17 @@ func standIn(args []string, stdout io.Writer) error {
 	if opts.dryRun {
 		return nil
 	}
-	fmt.Fprintln(stdout, "falco-standin: running; stop with SIGTERM")
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	if cfg.Webserver.Enabled {
+		web, err := startWebserver(cfg.Webserver)
+		if err != nil {
+			return err
+		}
+		defer web.stop()
+		fmt.Fprintf(stdout, "falco-standin: webserver serving %s\n", web)
+	}
+	fmt.Fprintln(stdout, "falco-standin: running; stop with SIGTERM")
 	<-stop
 	fmt.Fprintln(stdout, "falco-standin: stopping")
 	return nil

@@ -20,7 +20,7 @@ upstream_mod="$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^
   # shellcheck disable=SC1003 # sed's append command with an empty line, not a quote escape
   grep -E '^(go|godebug) ' "$upstream_mod" | sed 'a\\'
   echo "tool ("
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do printf '\tk8s.io/kubernetes/cmd/%s\n' "$cmd"; done
+  for cmd in kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubectl kubelet; do printf '\tk8s.io/kubernetes/cmd/%s\n' "$cmd"; done
   echo ")"
   echo
   echo "require k8s.io/kubernetes $version"

@@ -102,21 +102,23 @@ kube_build_binaries() {
   KWOK_BIN="$(go_build_cached kwok "$KWOK_VERSION" kwok "$KUBE_GO_MODULES/kwok" -- -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok)"
 }
 
-# kube_build_kubernetes COMMAND...: one go build for all of them, so the shared packages compile once.
+# kube_build_kubernetes COMMAND...: one go build for the missing ones, so the shared packages compile once;
+# a binary added later (kube-proxy beside the kubelet) reuses the packages Go's build cache already holds.
 kube_build_kubernetes() {
   local cmd missing=() pkgs=()
   for cmd in "$@"; do
-    [[ -x "$KUBE_BIN/$cmd" ]] || missing+=("$cmd")
+    [[ -x "$KUBE_BIN/$cmd" ]] && continue
+    missing+=("$cmd")
     pkgs+=("k8s.io/kubernetes/cmd/$cmd")
   done
   ((${#missing[@]})) || return 0
   command -v go > /dev/null || die "go not found: the Kubernetes binaries are built from source"
-  log "building Kubernetes $KUBE_VERSION ($*); first run only, cached in $KUBE_BIN"
+  log "building Kubernetes $KUBE_VERSION (${missing[*]}); first run only, cached in $KUBE_BIN"
   local tmp="$KUBE_BIN/.build"
   rm -rf "$tmp" && mkdir -p "$tmp"
   (cd "$KUBE_GO_MODULES/kubernetes" && CGO_ENABLED=0 go build -trimpath -ldflags "$(kube_version_ldflags)" -o "$tmp/" "${pkgs[@]}") >&2 \
     || die "go build of Kubernetes $KUBE_VERSION failed"
-  for cmd in "$@"; do mv "$tmp/$cmd" "$KUBE_BIN/$cmd"; done
+  for cmd in "${missing[@]}"; do mv "$tmp/$cmd" "$KUBE_BIN/$cmd"; done
   rmdir "$tmp"
 }
 

@@ -1,6 +1,6 @@
-# A real node next to the kwok ones: Debian's containerd (CRI, runc, cgroupfs) and a kubelet built from
-# the pinned Kubernetes release, registered with the testbed API server. Tainted: only pods that tolerate
-# NODE_TAINT run here, so workloads meant for the kwok nodes never land on it.
+# A real node next to the kwok ones: Debian's containerd (CRI, runc, cgroupfs), and a kubelet and kube-proxy
+# (iptables) built from the pinned Kubernetes release, registered with the testbed API server. Tainted: only pods
+# that tolerate NODE_TAINT run here, so workloads meant for the kwok nodes never land on it.
 # shellcheck shell=bash
 
 NODE_STATE="$TESTBED_DIR/node"
@@ -28,10 +28,15 @@ NODE_S3_RELAY_PORT="$(port_of NODE_S3_RELAY 9080)"
 NODE_CGROUP_ROOT=falco-airgap-testbed
 NODE_KUBELET_PORT="$(port_of NODE_KUBELET 10250)"
 NODE_KUBELET_HEALTHZ_PORT="$(port_of NODE_KUBELET_HEALTHZ 10248)"
+NODE_PROXY_HEALTHZ_PORT="$(port_of NODE_PROXY_HEALTHZ 10256)"
+NODE_PROXY_METRICS_PORT="$(port_of NODE_PROXY_METRICS 10249)"
 NODE_PAUSE_SOURCE="$REPO_ROOT/tools/testbed/node/pause.c"
 NODE_PAUSE_IMAGE=localhost/falco-airgap-testbed/pause:1
-# What the kubelet (kernel tunables) and the bridge plugin (forwarding) rewrite; recorded on up, restored on down.
-NODE_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward)
+# What the kubelet (kernel tunables), the bridge plugin (forwarding) and kube-proxy (conntrack limits, route_localnet:
+# its configuration asks it to leave them) may rewrite; recorded on up, restored on down.
+NODE_SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward
+  net.ipv4.conf.all.route_localnet net.netfilter.nf_conntrack_max net.netfilter.nf_conntrack_tcp_timeout_established
+  net.netfilter.nf_conntrack_tcp_timeout_close_wait net.netfilter.nf_conntrack_tcp_be_liberal)
 NODE_SYSCTL_RECORD="$NODE_STATE/sysctl.saved"
 # Where the kubelet writes whatever its root dir: device-plugin socket, container log links. Removed on down if up made them.
 NODE_HOST_DIRS=(/var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers)
@@ -40,10 +45,10 @@ NODE_HOST_DIRS_RECORD="$NODE_STATE/host-dirs.created"
 NODE_PLAIN_REGISTRIES=("127.0.0.1:$(port_of REGISTRY_PLAIN 5000)" "localhost:$(port_of REGISTRY_PLAIN 5000)")
 
 svc_node_up() {
-  if node_healthy > /dev/null 2>&1; then node_start_s3_relay; return; fi
+  if node_healthy > /dev/null 2>&1; then node_write_cni_config && node_start_s3_relay && node_start_kube_proxy; return; fi
   node_check_prerequisites
   kube_resolve_binaries
-  kube_build_kubernetes kubelet
+  kube_build_kubernetes kubelet kube-proxy
   kube_apiserver_ready || die "the node needs the API server: run tools/testbed/testbed up kube first"
   NODE_KUBELET_PORT="$(port_claim node NODE_KUBELET 10250 node-kubelet)" || return 1
   NODE_KUBELET_HEALTHZ_PORT="$(port_claim node NODE_KUBELET_HEALTHZ 10248 node-kubelet)" || return 1
@@ -56,6 +61,7 @@ svc_node_up() {
   node_start_kubelet || return 1
   kube_wait 120 node-kubelet node_ready || return 1
   node_start_s3_relay || return 1
+  node_start_kube_proxy || return 1
   env_set node TESTBED_NODE_NAME "$NODE_NAME"
   env_set node TESTBED_NODE_TAINT "$NODE_TAINT"
   env_set node TESTBED_NODE_CONTAINERD "$NODE_CONTAINERD_SOCK"
@@ -67,6 +73,8 @@ svc_node_up() {
 
 svc_node_down() {
   stop_daemon node-s3-relay
+  stop_daemon node-kube-proxy
+  node_remove_proxy_rules
   stop_daemon node-kubelet
   node_remove_containers
   stop_daemon node-containerd
@@ -87,7 +95,8 @@ svc_node_down() {
 svc_node_status() {
   node_healthy || return 1
   is_running node-s3-relay || { echo "$NODE_NAME: the S3 relay for pods is not running (tools/testbed/testbed up node starts it)"; return 1; }
-  echo "$NODE_NAME Ready (kubelet $KUBE_VERSION, $(node_ctr version 2> /dev/null | awk '/Version:/ { v = $2 } END { print "containerd " v }'), pods $NODE_POD_CIDR, taint $NODE_TAINT, S3 for pods http://$NODE_GATEWAY:$NODE_S3_RELAY_PORT)"
+  node_proxy_healthy || { echo "$NODE_NAME: kube-proxy is not running or its /healthz on 127.0.0.1:$NODE_PROXY_HEALTHZ_PORT is not ok (tools/testbed/testbed up node starts it)"; return 1; }
+  echo "$NODE_NAME Ready (kubelet $KUBE_VERSION, kube-proxy iptables, $(node_ctr version 2> /dev/null | awk '/Version:/ { v = $2 } END { print "containerd " v }'), pods $NODE_POD_CIDR, taint $NODE_TAINT, S3 for pods http://$NODE_GATEWAY:$NODE_S3_RELAY_PORT)"
 }
 
 node_healthy() {
@@ -101,6 +110,7 @@ node_healthy() {
 node_ctr() { ctr --address "$NODE_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 node_containerd_ready() { ctr --address "$NODE_CONTAINERD_SOCK" version; }
 node_kubelet_healthy() { http_ok "http://127.0.0.1:$NODE_KUBELET_HEALTHZ_PORT/healthz"; }
+node_proxy_healthy() { is_running node-kube-proxy && http_ok "http://127.0.0.1:$NODE_PROXY_HEALTHZ_PORT/healthz"; }
 node_ready() {
   [[ "$(kubectl_admin get node "$NODE_NAME" --request-timeout 5s \
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2> /dev/null)" == True ]]
@@ -108,8 +118,8 @@ node_ready() {
 
 node_check_prerequisites() {
   local cmd plugin
-  for cmd in containerd ctr runc ip gcc socat; do
-    command -v "$cmd" > /dev/null || die "$cmd not found: apt-get install containerd runc iproute2 gcc libc6-dev socat"
+  for cmd in containerd ctr runc ip gcc socat iptables; do
+    command -v "$cmd" > /dev/null || die "$cmd not found: apt-get install containerd runc iproute2 gcc libc6-dev socat iptables"
   done
   for plugin in bridge host-local loopback; do
     [[ -x "$NODE_CNI_BIN_DIR/$plugin" ]] || die "CNI plugin $NODE_CNI_BIN_DIR/$plugin not found: apt-get install containernetworking-plugins"
@@ -142,9 +152,22 @@ YAML
 # Only the first up records: a second one after a crash would otherwise take the kubelet's values for the host's.
 node_record_host() {
   [[ -s "$NODE_SYSCTL_RECORD" ]] && return 0
-  local key dir
+  local dir
   for dir in "${NODE_HOST_DIRS[@]}"; do [[ -e "$dir" ]] || echo "$dir"; done > "$NODE_HOST_DIRS_RECORD"
-  for key in "${NODE_SYSCTLS[@]}"; do printf '%s=%s\n' "$key" "$(sysctl -n "$key")"; done > "$NODE_SYSCTL_RECORD.tmp"
+  node_record_sysctls
+}
+
+# Each key once, before anything of the node wrote it: a key added to NODE_SYSCTLS is recorded by the next up.
+node_record_sysctls() {
+  local key value
+  touch "$NODE_SYSCTL_RECORD"
+  cp "$NODE_SYSCTL_RECORD" "$NODE_SYSCTL_RECORD.tmp"
+  for key in "${NODE_SYSCTLS[@]}"; do
+    awk -F= -v key="$key" '$1 == key { found = 1 } END { exit !found }' "$NODE_SYSCTL_RECORD" && continue
+    # A key this kernel lacks (no conntrack yet) has nothing to restore.
+    value="$(sysctl -n "$key" 2> /dev/null)" || continue
+    printf '%s=%s\n' "$key" "$value" >> "$NODE_SYSCTL_RECORD.tmp"
+  done
   mv "$NODE_SYSCTL_RECORD.tmp" "$NODE_SYSCTL_RECORD"
 }
 
@@ -206,7 +229,7 @@ node_start_containerd() {
     printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$registry" "$registry" \
       > "$NODE_STATE/registries/$registry/hosts.toml"
   done
-  node_cni_config > "$NODE_CNI_CONF_DIR/10-falco-airgap-testbed.conflist"
+  node_write_cni_config
   node_containerd_config > "$NODE_STATE/containerd.toml"
   rm -f "$NODE_CONTAINERD_SOCK"
   mkdir -p "$(dirname "$NODE_CONTAINERD_SOCK")"
@@ -214,7 +237,15 @@ node_start_containerd() {
   kube_wait 30 node-containerd node_containerd_ready
 }
 
-# Bridge + host-local only: no masquerade and no default route, so pods reach each other and the host, nothing beyond.
+# containerd reloads the directory on change: a node that is up takes a new version for its next pod.
+node_write_cni_config() {
+  local file="$NODE_CNI_CONF_DIR/10-falco-airgap-testbed.conflist"
+  node_cni_config > "$file.tmp" || return 1
+  if cmp -s "$file.tmp" "$file"; then rm -f "$file.tmp"; else mv "$file.tmp" "$file"; fi
+}
+
+# Bridge + host-local only: no masquerade and no default route, so pods reach each other, the host and, through
+# kube-proxy on the host, ClusterIP Services; nothing beyond.
 node_cni_config() {
   cat << JSON
 {
@@ -227,7 +258,12 @@ node_cni_config() {
       "isGateway": true,
       "ipMasq": false,
       "hairpinMode": true,
-      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$NODE_POD_CIDR" }]], "dataDir": "$NODE_CNI_IPAM_DIR" }
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "$NODE_POD_CIDR" }]],
+        "routes": [{ "dst": "$KUBE_SERVICE_CIDR" }],
+        "dataDir": "$NODE_CNI_IPAM_DIR"
+      }
     }
   ]
 }
@@ -336,7 +372,7 @@ podLogsDir: $NODE_POD_LOGS
 resolvConf: $NODE_STATE/resolv.conf
 registerWithTaints:
   - { key: $NODE_TAINT, effect: NoSchedule }
-# No iptables chains on the host: the node has no kube-proxy and no masquerade.
+# The kubelet's own chains serve nothing here; kube-proxy's are the only ones, and down removes them.
 makeIPTablesUtilChains: false
 # Lowering its own oom_score_adj needs CAP_SYS_RESOURCE, which this VM withholds.
 oomScoreAdj: 0
@@ -353,6 +389,68 @@ YAML
     --node-labels "$NODE_LABEL" \
     --v 1
   kube_wait 60 node-kubelet node_kubelet_healthy
+}
+
+# node_start_kube_proxy: ClusterIP Services for the node's pods, in iptables. Every Service connection is masqueraded
+# to the bridge's address, so a backend on the same bridge answers through the host (no br_netfilter needed).
+node_start_kube_proxy() {
+  node_proxy_healthy > /dev/null 2>&1 && return 0
+  stop_daemon node-kube-proxy
+  kube_resolve_binaries
+  kube_build_kubernetes kube-proxy
+  NODE_PROXY_HEALTHZ_PORT="$(port_claim node NODE_PROXY_HEALTHZ 10256 node-kube-proxy)" || return 1
+  NODE_PROXY_METRICS_PORT="$(port_claim node NODE_PROXY_METRICS 10249 node-kube-proxy)" || return 1
+  # Bound by the ClusterRoleBinding system:node-proxier that every cluster has.
+  [[ -f "$KUBE_PKI/node-proxy-client.crt" ]] || kube_issue_cert node-proxy-client "/CN=system:kube-proxy" clientAuth
+  kube_write_kubeconfig "$NODE_STATE/kube-proxy.kubeconfig" node-proxy-client
+  cat > "$NODE_STATE/kube-proxy.yaml" << YAML
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: $NODE_STATE/kube-proxy.kubeconfig
+hostnameOverride: $NODE_NAME
+mode: iptables
+healthzBindAddress: 127.0.0.1:$NODE_PROXY_HEALTHZ_PORT
+metricsBindAddress: 127.0.0.1:$NODE_PROXY_METRICS_PORT
+clusterCIDR: $NODE_POD_CIDR
+detectLocalMode: ClusterCIDR
+iptables:
+  masqueradeAll: true
+  # route_localnet stays as the host has it.
+  localhostNodePorts: false
+# NodePorts only on the pods' gateway: the host's own addresses stay untouched.
+nodePortAddresses: [$NODE_GATEWAY/32]
+# The host's conntrack limits and timeouts stay as they are (zero: leave alone).
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+# Lowering its own oom_score_adj needs CAP_SYS_RESOURCE, which this VM withholds.
+oomScoreAdj: 0
+YAML
+  node_record_sysctls
+  start_daemon node-kube-proxy "$KUBE_BIN/kube-proxy" --config "$NODE_STATE/kube-proxy.yaml" --v 1
+  kube_wait 60 node-kube-proxy node_proxy_healthy
+}
+
+# kube-proxy's chains (KUBE-*, both IP families) and the jumps into them; its own cleanup knows every mode's leftovers.
+node_remove_proxy_rules() {
+  kube_resolve_binaries
+  if [[ -x "$KUBE_BIN/kube-proxy" ]]; then
+    "$KUBE_BIN/kube-proxy" --cleanup >> "$TESTBED_DIR/log/node-kube-proxy.log" 2>&1 || log "kube-proxy --cleanup failed; see $TESTBED_DIR/log/node-kube-proxy.log"
+  fi
+  # The cleanup keeps KUBE-FIREWALL as the kubelet's; this node's kubelet makes none, so kube-proxy's copy goes too.
+  local ipt hook
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" > /dev/null || continue
+    for hook in INPUT OUTPUT; do
+      while "$ipt" -w 5 -t filter -D "$hook" -j KUBE-FIREWALL 2> /dev/null; do :; done
+    done
+    if "$ipt" -w 5 -t filter -F KUBE-FIREWALL 2> /dev/null; then
+      "$ipt" -w 5 -t filter -X KUBE-FIREWALL || log "could not delete the $ipt chain KUBE-FIREWALL"
+    fi
+  done
 }
 
 # node_start_s3_relay: MinIO for pods at the bridge's address, accepting pod addresses only; restarted when S3 moved.

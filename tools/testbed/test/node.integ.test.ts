@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ const env = requireTestbed(
   'TESTBED_NODE_CGROUP',
   'TESTBED_NODE_POD_CIDR',
   'TESTBED_NODE_S3_ENDPOINT',
+  'TESTBED_PORT_NODE_PROXY_HEALTHZ',
 );
 const nodeName = env.TESTBED_NODE_NAME!;
 const namespace = `node-integ-${randomBytes(4).toString('hex')}`;
@@ -95,7 +96,7 @@ const runningPod = (name: string) =>
 
 const exec = (name: string, ...command: string[]) => kubectl(['exec', name, '-n', namespace, '--', ...command]);
 
-// What a node could leave on the host: processes, mounts, its bridge, cgroups and rewritten sysctls.
+// What a node could leave on the host: processes, mounts, its bridge, cgroups, iptables chains and rewritten sysctls.
 function nodeProcesses(): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -104,21 +105,39 @@ function nodeProcesses(): string[] {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       // The kubelet, containerd and its shims name the state directory; pod sandboxes are our pause binary.
       const relayProcess = argv[0] === 'socat' && argv.some((arg) => arg.includes(`bind=${relay.hostname},`));
-      if (argv[0] === '/pause' || relayProcess || argv.some((arg) => arg.includes(env.TESTBED_NODE_STATE!))) found.push(`${pid}: ${argv.join(' ')}`);
+      const proxyProcess = basename(argv[0]!) === 'kube-proxy';
+      if (argv[0] === '/pause' || relayProcess || proxyProcess || argv.some((arg) => arg.includes(env.TESTBED_NODE_STATE!)))
+        found.push(`${pid}: ${argv.join(' ')}`);
     } catch {
       continue; // the process ended while we looked
     }
   }
   return found;
 }
-// The S3 relay, seen from the host: a listening socket on the bridge's address.
+// The S3 relay and kube-proxy, seen from the host: a listening socket on their ports.
 const relay = new URL(env.TESTBED_NODE_S3_ENDPOINT!);
-const relayListening = () =>
+const listening = (port: number) =>
   readFileSync('/proc/net/tcp', 'utf8')
     .split('\n')
     .slice(1)
     .map((line) => line.trim().split(/\s+/))
-    .some(([, local, , state]) => state === '0A' && local?.endsWith(`:${Number(relay.port).toString(16).toUpperCase().padStart(4, '0')}`));
+    .some(([, local, , state]) => state === '0A' && local?.endsWith(`:${port.toString(16).toUpperCase().padStart(4, '0')}`));
+const relayListening = () => listening(Number(relay.port));
+const proxyListening = () => listening(Number(env.TESTBED_PORT_NODE_PROXY_HEALTHZ));
+// kube-proxy's chains (KUBE-*) in every table of both families, and the jumps into them.
+async function proxyRules(): Promise<string[]> {
+  const rules: string[] = [];
+  for (const save of ['iptables-save', 'ip6tables-save']) {
+    const { stdout } = await run(save, [], { maxBuffer: 16 << 20 });
+    rules.push(
+      ...stdout
+        .split('\n')
+        .filter((line) => /^:KUBE-|-j KUBE-/.test(line))
+        .map((line) => `${save}: ${line}`),
+    );
+  }
+  return rules;
+}
 const nodeMounts = () =>
   readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -230,6 +249,48 @@ describe('node', () => {
     expect((await kubectl(['logs', 's3-client', '-n', namespace])).trim()).toBe('HTTP/1.1 200 OK');
   });
 
+  it('reaches a pod through a ClusterIP Service, from another pod and from the backend itself, by the variables the kubelet sets', async () => {
+    const page = `served by web ${randomBytes(4).toString('hex')}`;
+    // The Service first: the kubelet hands pods created after it WEB_SERVICE_HOST and WEB_SERVICE_PORT_HTTP.
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    const web = pod('web', {
+      containers: [{ name: 'main', image, command: ['sh', '-c', `mkdir /www && echo "${page}" > /www/index.html && exec httpd -f -p 8080 -h /www`] }],
+    });
+    await apply({ ...web, metadata: { ...web.metadata, labels: { app: 'web' } } });
+    await runningPod('web');
+    await apply(
+      pod('web-client', {
+        restartPolicy: 'Never',
+        enableServiceLinks: true,
+        // Kubernetes expands $(VAR); the retries cover the moment before kube-proxy has the new endpoint (busybox's wget -T crashes).
+        containers: [
+          {
+            name: 'main',
+            image,
+            command: [
+              'sh',
+              '-c',
+              'for try in 1 2 3 4 5 6 7 8 9 10; do timeout 5 wget -q -O - "http://$(WEB_SERVICE_HOST):$(WEB_SERVICE_PORT_HTTP)/" && exit 0; sleep 1; done; exit 1',
+            ],
+          },
+        ],
+      }),
+    );
+    const done = await waitFor('pod web-client to finish', async () => {
+      const p = await getJson<Pod>('pod', 'web-client', '-n', namespace);
+      return p.status.phase === 'Succeeded' || p.status.phase === 'Failed' ? p : undefined;
+    });
+    expect((await kubectl(['logs', 'web-client', '-n', namespace])).trim()).toBe(page);
+    expect(done.status.phase).toBe('Succeeded');
+    // Hairpin: the backend reaches itself through its Service, which the masquerade to the bridge makes work.
+    expect((await exec('web', 'sh', '-c', 'timeout 5 wget -q -O - "http://$WEB_SERVICE_HOST:$WEB_SERVICE_PORT_HTTP/"')).trim()).toBe(page);
+  });
+
   it('schedules a DaemonSet that tolerates the taint on the real node and on both kwok nodes', async () => {
     await apply({
       apiVersion: 'apps/v1',
@@ -293,7 +354,7 @@ describe('node', () => {
   });
 
   // Last: it takes the node down and brings it back, so the tests above must not need it meanwhile.
-  it('goes down leaving no process, mount, bridge, cgroup, Node or changed sysctl behind, and comes back Ready', async () => {
+  it('goes down leaving no process, mount, bridge, cgroup, iptables chain, Node or changed sysctl behind, and comes back Ready', async () => {
     const cycle = async () => {
       await testbedLocked('down', 'node');
       expect(nodeProcesses()).toEqual([]);
@@ -301,6 +362,8 @@ describe('node', () => {
       expect(existsSync(`/sys/class/net/${env.TESTBED_NODE_BRIDGE}`)).toBe(false);
       expect(nodeCgroups()).toEqual([]);
       expect(relayListening()).toBe(false);
+      expect(proxyListening()).toBe(false);
+      expect(await proxyRules()).toEqual([]);
       expect(await kubectl(['get', 'node', nodeName, '--ignore-not-found', '-o', 'name'])).toBe('');
       return sysctls();
     };
@@ -309,6 +372,9 @@ describe('node', () => {
       const { stdout } = await testbedLocked('status', 'node');
       expect(stdout).toMatch(new RegExp(`^node +healthy +${nodeName} Ready .*S3 for pods ${relay.origin}\\)$`, 'm'));
       expect(relayListening()).toBe(true);
+      expect(proxyListening()).toBe(true);
+      // Services are in place as soon as up returns.
+      expect(await proxyRules()).toContain('iptables-save: :KUBE-SERVICES - [0:0]');
     };
 
     const release = await holdTestbedLock('exclusive', env);

@@ -1418,13 +1418,17 @@ export interface FalcoAirgapValues {
     }[];
   };
   /**
-   * The helm test hook: a pod from the Falco image asking the webserver Service for the health endpoint.
+   * The helm test hook: a pod from the Falco image asking the webserver Service for the health endpoint, scheduled with Falco's nodeSelector and tolerations.
    */
   test: {
     /**
      * Render the test pod (needs service.enabled and falco.webserver.enabled).
      */
     enabled: boolean;
+    /**
+     * Seconds the test pod keeps asking the health endpoint (every 2s) before the test fails.
+     */
+    timeoutSeconds: number;
   };
   /**
    * Falcosidekick: receives Falco's alerts over HTTP (the chart sets falco.json_output and falco.http_output for it) and posts each one to the event ingestor with the cluster's token, or to customWebhook instead. Its own ServiceAccount, without API token or role.

@@ -72,6 +72,10 @@ export const serviceMonitor: SchemaNode = object(
   },
 );
 
-export const test: SchemaNode = object('The helm test hook: a pod from the Falco image asking the webserver Service for the health endpoint.', {
-  enabled: boolean('Render the test pod (needs service.enabled and falco.webserver.enabled).', true),
-});
+export const test: SchemaNode = object(
+  "The helm test hook: a pod from the Falco image asking the webserver Service for the health endpoint, scheduled with Falco's nodeSelector and tolerations.",
+  {
+    enabled: boolean('Render the test pod (needs service.enabled and falco.webserver.enabled).', true),
+    timeoutSeconds: integer('Seconds the test pod keeps asking the health endpoint (every 2s) before the test fails.', 60, { minimum: 1, maximum: 3600 }),
+  },
+);

@@ -31,6 +31,7 @@ export interface PodSpec {
   containers: Container[];
   volumes?: Volume[];
   imagePullSecrets?: { name: string }[];
+  tolerations?: unknown[];
 }
 
 export function objectsOfKind(objects: readonly K8sObject[], kind: string): K8sObject[] {
