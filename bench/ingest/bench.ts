@@ -5,6 +5,7 @@
 // Needs the testbed's postgres service (tools/testbed/testbed up postgres).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,6 +58,7 @@ try {
   );
 
   const urls = await Promise.all(Array.from({ length: REPLICAS }, () => startReplica(db.url, jwksFile)));
+  const cpuAtStart = replicaCpuMs();
   const throughput: { ingestor: number; direct: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     // Fresh events each round (new ids), the same rows for both sides; the order alternates.
@@ -83,6 +85,8 @@ try {
   const total = Math.round(rate * LATENCY_SECONDS);
   const paced = Array.from({ length: total }, (_, i) => ({ cluster: i % CLUSTERS, body: JSON.stringify(sidekickEvent({ rule: `Paced rule ${i % 17}` })) }));
   const latencies = await pacedRun(paced, urls, tokens, rate);
+  const cpuAtEnd = replicaCpuMs();
+  const cpuPerEvent = cpuAtStart === undefined || cpuAtEnd === undefined ? undefined : (cpuAtEnd - cpuAtStart) / (ROUNDS * EVENTS + latencies.length);
   latencies.sort((a, b) => a - b);
   const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
 
@@ -103,6 +107,7 @@ try {
       maxMs: round1(latencies.at(-1)!),
       p99GoalMs: 50,
     },
+    replicaCpuMsPerEvent: cpuPerEvent === undefined ? null : Number(cpuPerEvent.toFixed(3)),
   };
   if (values.json) console.log(JSON.stringify(result));
   else {
@@ -114,6 +119,8 @@ try {
     console.log(
       `latency at half the peak (${result.latency.rate}/s for ${LATENCY_SECONDS} s, ${result.latency.requests} requests): p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, max ${result.latency.maxMs} ms (goal p99 < 50 ms)`,
     );
+    if (result.replicaCpuMsPerEvent !== null)
+      console.log(`CPU of the replicas per event (user + sys, every round and the latency run): ${result.replicaCpuMsPerEvent} ms`);
   }
 } finally {
   await agent.close();
@@ -223,6 +230,19 @@ async function pacedRun(deliveries: { cluster: number; body: string }[], urls: s
   }
   await Promise.all(inflight);
   return latencies;
+}
+
+/** User + system CPU of the replicas so far, in milliseconds, from /proc (Linux); undefined elsewhere. */
+function replicaCpuMs(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  let total = 0;
+  for (const child of replicas) {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks of 10 ms.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return total;
 }
 
 function median(list: number[]): number {

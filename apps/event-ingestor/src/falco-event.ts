@@ -47,6 +47,8 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = {
 
 // RFC 3339 as Go's time.Time marshals it: seconds always present, up to 9 fraction digits, Z or a numeric offset.
 const RFC3339 = '^(\\d{4})-(\\d{2})-(\\d{2})T(\\d{2}):(\\d{2}):(\\d{2})(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$';
+// Compiled once: exec keeps no state between calls without the g or y flag.
+const RFC3339_PATTERN = new RegExp(RFC3339);
 
 /**
  * The JSON Schema of a Falcosidekick webhook body. Nesting inside output_fields is unrolled to the depth limit, so the
@@ -113,46 +115,81 @@ export function createEventValidator(limits: EventLimits = DEFAULT_EVENT_LIMITS)
 
 /** Milliseconds since the epoch of an RFC 3339 time, or undefined when a field is out of range (February 30th). */
 export function parseEventTime(time: string): number | undefined {
-  const m = new RegExp(RFC3339).exec(time);
+  const m = RFC3339_PATTERN.exec(time);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   const fraction = m[7] ? Number(`0${m[7]}`) : 0;
   const local = Date.UTC(year, month - 1, day, hour, minute, second);
   const check = new Date(local);
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59)
     return undefined;
   let offsetMs = 0;
-  if (m[8] !== 'Z') {
-    const [h, mm] = m[8]!.slice(1).split(':').map(Number) as [number, number];
+  const zone = m[8]!;
+  if (zone !== 'Z') {
+    const h = Number(zone.slice(1, 3));
+    const mm = Number(zone.slice(4, 6));
     if (h > 23 || mm > 59) return undefined;
-    offsetMs = (m[8]!.startsWith('-') ? -1 : 1) * (h * 60 + mm) * 60_000;
+    offsetMs = (zone.startsWith('-') ? -1 : 1) * (h * 60 + mm) * 60_000;
   }
   return local - offsetMs + Math.floor(fraction * 1000);
 }
 
+type Problem = { path: string; message: string };
+
 // Depth and size first, with a bounded recursion, so nothing deeper is ever walked; then what PostgreSQL cannot store.
-function walk(value: unknown, maxDepth: number, maxOutputFields: number): { path: string; message: string } | undefined {
+// The JSON pointer is only written once a problem is found: the keys walked through wait on a stack until then.
+function walk(value: unknown, maxDepth: number, maxOutputFields: number): Problem | undefined {
   let outputFields = 0;
-  const visit = (node: unknown, path: string, depth: number): { path: string; message: string } | undefined => {
+  const keys: string[] = [];
+  const at = (message: string): Problem => ({ path: pointer(keys), message });
+  const stringProblem = (text: string): string | undefined => {
+    if (text.includes('\u0000')) return 'contains a NUL character';
+    if (!text.isWellFormed()) return 'contains a lone UTF-16 surrogate';
+    return undefined;
+  };
+  // `counted`: the node's members lie inside /output_fields and count against its bound.
+  const visit = (node: unknown, depth: number, counted: boolean): Problem | undefined => {
     if (typeof node === 'string') {
-      if (node.includes('\u0000')) return { path, message: 'contains a NUL character' };
-      if (!node.isWellFormed()) return { path, message: 'contains a lone UTF-16 surrogate' };
-      return undefined;
+      const problem = stringProblem(node);
+      return problem === undefined ? undefined : at(problem);
     }
     if (typeof node !== 'object' || node === null) return undefined;
-    if (depth > maxDepth) return { path, message: `nests deeper than output_fields allow (${maxDepth - 2} levels)` };
-    const entries: [string, unknown][] = Array.isArray(node) ? node.map((item, i) => [String(i), item]) : Object.entries(node);
-    for (const [key, child] of entries) {
-      const childPath = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-      if (childPath.startsWith('/output_fields/') && ++outputFields > maxOutputFields)
-        return { path: '/output_fields', message: `holds more than ${maxOutputFields} values` };
-      const keyProblem = Array.isArray(node) ? undefined : visit(key, childPath, depth);
-      const problem = keyProblem ?? visit(child, childPath, depth + 1);
+    if (depth > maxDepth) return at(`nests deeper than output_fields allow (${maxDepth - 2} levels)`);
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        if (counted && ++outputFields > maxOutputFields) return { path: '/output_fields', message: `holds more than ${maxOutputFields} values` };
+        keys.push(String(i));
+        const problem = visit(node[i], depth + 1, counted);
+        if (problem) return problem;
+        keys.pop();
+      }
+      return undefined;
+    }
+    const names = Object.keys(node);
+    for (let i = 0; i < names.length; i++) {
+      const key = names[i]!;
+      if (counted && ++outputFields > maxOutputFields) return { path: '/output_fields', message: `holds more than ${maxOutputFields} values` };
+      keys.push(key);
+      const keyProblem = stringProblem(key);
+      if (keyProblem !== undefined) return at(keyProblem);
+      const problem = visit((node as Record<string, unknown>)[key], depth + 1, counted || (depth === 1 && key === 'output_fields'));
       if (problem) return problem;
+      keys.pop();
     }
     return undefined;
   };
-  return visit(value, '', 1);
+  return visit(value, 1, false);
+}
+
+function pointer(keys: readonly string[]): string {
+  let path = '';
+  for (const key of keys) path += `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  return path;
 }
 
 function describe(errors: ErrorObject[]): { path: string; message: string } {

@@ -30,7 +30,14 @@ export interface RetentionPolicy {
 
 /** The first instant kept: midnight UTC `retentionDays` days before today. Events older than this are refused, as they would be dropped at once. */
 export function retentionStart(nowMs: number, retentionDays: number): number {
-  return Date.parse(`${dayOf(nowMs)}T00:00:00Z`) - retentionDays * DAY_MS;
+  return startOfDay(nowMs) - retentionDays * DAY_MS;
+}
+
+// Midnight UTC of the day `ms` falls in, by arithmetic: asked for every event, so no date text is written and read back.
+function startOfDay(ms: number): number {
+  // Whole milliseconds first, as a Date keeps them.
+  const whole = Math.trunc(ms);
+  return whole - (((whole % DAY_MS) + DAY_MS) % DAY_MS);
 }
 
 /** Which day partitions to create and which to drop: every day from the retention start to `daysAhead` after today exists; older ones go. */

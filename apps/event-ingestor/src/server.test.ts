@@ -85,6 +85,27 @@ describe('POST /events before any database work', () => {
     expect(uses).toEqual([]);
   });
 
+  it('refuses prototype-poisoning keys, spelled plainly or with escapes, as malformed JSON; a plain "constructor" field is data', async () => {
+    const { pool, uses } = untouchablePool();
+    ingestor = createIngestor({ database: { pool }, verifier });
+    const withFields = (fields: string) => JSON.stringify(sidekickEvent()).replace('"output_fields":{', `"output_fields":{${fields},`);
+    for (const fields of [
+      '"__proto__":{"admin":true}',
+      '"\\u005f_proto__":{"admin":true}',
+      '"constructor":{"prototype":{"admin":true}}',
+      '"constructor":{"\\u0070rototype":{"admin":true}}',
+    ]) {
+      const response = await post(withFields(fields), { authorization: 'Bearer valid-c1' });
+      expect(response.statusCode, fields).toBe(400);
+      expect(response.json(), fields).toEqual({ error: { code: 'INGEST_MALFORMED_JSON', message: 'the body is not one JSON object' } });
+    }
+    // A "constructor" without a "prototype" is data: the parser takes it, and the NUL inside is what the validation refuses.
+    const plain = await post(withFields('"constructor":{"name":"x\\u0000"}'), { authorization: 'Bearer valid-c1' });
+    expect(plain.json()).toMatchObject({ error: { code: 'INGEST_INVALID_EVENT', path: '/output_fields/constructor/name' } });
+    expect(uses).toEqual([]);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
   it('takes PUT as Falcosidekick sends it with `webhook.method: PUT`, refusing it alike, and answers other methods 404', async () => {
     const { pool, uses } = untouchablePool();
     ingestor = createIngestor({ database: { pool }, verifier });
