@@ -43,6 +43,23 @@ async function cosign(args: string[], extraEnv: Record<string, string> = {}): Pr
 
 const insecure = ['--allow-insecure-registry', '--allow-http-registry'];
 
+/** `mirror --json` of the lock into this run's copy prefix. */
+function mirrorToCopy() {
+  const args = [
+    '--to',
+    `${PLAIN}/${prefix}`,
+    '--lock',
+    'plugins/plugins-lock.yaml',
+    '--plain-http',
+    PLAIN,
+    '--cache-dir',
+    'cache',
+    '--index-out',
+    'index.yaml',
+  ];
+  return runInMemory(['--json', 'mirror', ...args], { cwd: root });
+}
+
 function manifest(registryPath: string): string {
   return [
     'apiVersion: falco-airgap/v1alpha1',
@@ -104,23 +121,7 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe('falco-airgap mirror copies cosign signatures (testbed, real cosign)', () => {
   it('copies the .sig tag and referrer signatures; cosign and extract --verify-signatures verify the mirrored copies', async () => {
-    const result = await runInMemory(
-      [
-        '--json',
-        'mirror',
-        '--to',
-        `${PLAIN}/${prefix}`,
-        '--lock',
-        'plugins/plugins-lock.yaml',
-        '--plain-http',
-        PLAIN,
-        '--cache-dir',
-        'cache',
-        '--index-out',
-        'index.yaml',
-      ],
-      { cwd: root },
-    );
+    const result = await mirrorToCopy();
     expect(result.stderr).not.toContain('error[');
     expect(result.code).toBe(0);
     const data = (JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { data: { artifacts: { name: string; signatures: { foundVia: string }[] }[] } }).data;
@@ -171,23 +172,7 @@ describe('falco-airgap mirror copies cosign signatures (testbed, real cosign)', 
     expect([lock.plugins[0]!.signature?.foundVia, lock.rulesfiles[0]!.signature?.foundVia]).toEqual(['tag', 'referrers']);
 
     // Nothing changed: the signatures are not sent again.
-    const again = await runInMemory(
-      [
-        '--json',
-        'mirror',
-        '--to',
-        `${PLAIN}/${prefix}`,
-        '--lock',
-        'plugins/plugins-lock.yaml',
-        '--plain-http',
-        PLAIN,
-        '--cache-dir',
-        'cache',
-        '--index-out',
-        'index.yaml',
-      ],
-      { cwd: root },
-    );
+    const again = await mirrorToCopy();
     expect(again.code).toBe(0);
     const repeated = (JSON.parse(again.stdout.trim().split('\n').at(-1)!) as { data: { artifacts: { signatureBlobsUploaded: number }[] } }).data;
     expect(repeated.artifacts.map((a) => a.signatureBlobsUploaded)).toEqual([0, 0]);
