@@ -191,6 +191,8 @@ export function unauthorized(registry: string, why: string, withCredentials: boo
     OciErrorCode.Unauthorized,
     `${registry} refused access: ${why}`,
     withCredentials ? loginHint(registry) : `${loginHint(registry)}, or check that the repository exists`,
+    undefined,
+    { registry },
   );
 }
 

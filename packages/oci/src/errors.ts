@@ -38,6 +38,8 @@ export interface OciErrorDetails {
   status?: number | undefined;
   /** The registry's own error codes from the response body (`DIGEST_INVALID`, `MANIFEST_UNKNOWN`, ...). */
   registryCodes?: readonly string[] | undefined;
+  /** The registry host (canonical) that refused the credentials, on `OCI_UNAUTHORIZED` and `OCI_ACCESS_DENIED`. */
+  registry?: string | undefined;
 }
 
 /**
@@ -50,11 +52,13 @@ export class OciError extends FalcoAirgapError {
   declare readonly hint: string;
   readonly status: number | undefined;
   readonly registryCodes: readonly string[];
+  readonly registry: string | undefined;
 
   constructor(code: OciErrorCode, message: string, hint: string, cause?: unknown, details: OciErrorDetails = {}) {
     super(message, { code, category: ociErrors.categoryOf(code), hint, cause });
     this.status = details.status;
     this.registryCodes = details.registryCodes ?? [];
+    this.registry = details.registry;
   }
 }
 

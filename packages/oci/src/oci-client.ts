@@ -762,7 +762,7 @@ export class RegistryClient {
       `${location.registry} refused ${access} ${location.repository}: ${why}`,
       withCredentials ? loginHint(location.registry) : `${loginHint(location.registry)}, or check that the repository exists`,
       undefined,
-      { status: 401 },
+      { status: 401, registry: location.registry },
     );
   }
 
@@ -786,7 +786,7 @@ export class RegistryClient {
         `${location.registry} denied ${request} (${res.status}): it requires credentials and none are configured`,
         `${loginHint(location.registry)}, or check that the repository exists`,
         undefined,
-        details,
+        { ...details, registry: location.registry },
       );
     }
     if (codes.includes('DIGEST_INVALID')) {
@@ -952,7 +952,7 @@ function accessDenied(location: RepositoryLocation, method: string, status: numb
     `${location.registry} denied the configured account ${writing ? 'push' : 'pull'} access to ${location.repository} (${status})`,
     `grant the account ${writing ? 'push' : 'pull'} rights on ${location.repository}, or check the repository name (registries deny access to repositories that do not exist)`,
     undefined,
-    { status, registryCodes },
+    { status, registryCodes, registry: location.registry },
   );
 }
 

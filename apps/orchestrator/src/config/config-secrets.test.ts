@@ -161,9 +161,7 @@ describe('ConfiguredCredentials', () => {
       'registry.internal refused pushing to falco: the configured credentials were rejected',
       'log in',
       undefined,
-      {
-        status: 401,
-      },
+      { status: 401, registry: 'registry.internal' },
     );
     const explained = (await credentials.explain(refused)) as OciError;
     expect(explained).toMatchObject({ code: 'OCI_UNAUTHORIZED', category: 'input', status: 401 });
@@ -172,7 +170,15 @@ describe('ConfiguredCredentials', () => {
     );
     expect(explained.hint).toBe('check registry.username and registry.password of environments.ci in ci.yaml (read from CI_PASSWORD)');
     expect(await credentials.explain(explained)).toBe(explained);
-    const elsewhere = new OciError(OciErrorCode.Unauthorized, 'ghcr.io refused access to x: it requires credentials and none are configured', 'log in');
+    const elsewhere = new OciError(
+      OciErrorCode.Unauthorized,
+      'ghcr.io refused access to x: it requires credentials and none are configured',
+      'log in',
+      undefined,
+      {
+        registry: 'ghcr.io',
+      },
+    );
     expect(await credentials.explain(elsewhere)).toBe(elsewhere);
   });
 

@@ -68,14 +68,13 @@ export class ConfiguredCredentials {
     let explained: Error | undefined;
     if (this.#logins.size && error.code.startsWith('OCI_')) {
       const { canonicalRegistryHost, isOciError, OciError, OciErrorCode } = await import('@falco-airgap/oci');
-      // Refusals start with the registry host: `127.0.0.1:5443 refused pushing to falco: ...`.
-      const used = this.#logins.get(canonicalRegistryHost(error.message.split(' ')[0] ?? ''));
+      const used = isOciError(error) && error.registry !== undefined ? this.#logins.get(canonicalRegistryHost(error.registry)) : undefined;
       if (used && isOciError(error) && (error.code === OciErrorCode.Unauthorized || error.code === OciErrorCode.AccessDenied)) {
         const { given, secret, file } = used;
         const refused = error.code === OciErrorCode.Unauthorized;
         const hint = refused ? `check registry.username and registry.password of environments.${given.environment} in ${file}${readFrom(secret)}` : error.hint;
         const message = `${error.message} (user ${given.username} of environments.${given.environment}.registry in ${file})`;
-        explained = new OciError(error.code, message, hint, error, { status: error.status, registryCodes: error.registryCodes });
+        explained = new OciError(error.code, message, hint, error, { status: error.status, registryCodes: error.registryCodes, registry: error.registry });
       }
     }
     if (this.#keys && error.code.startsWith('S3STORE_')) {
