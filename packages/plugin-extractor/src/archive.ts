@@ -1,12 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import type { Extract } from 'tar-stream';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import type { ArchiveGuard, EntryKind } from './tar-safety.ts';
+import { tarEntries, TarFormatError } from './tar-buffer.ts';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Network chunks are handed to zlib a megabyte at a time: a few calls to its thread per layer, not one per packet. */
+const INFLATE_INPUT_BYTES = 1024 * 1024;
 
 /** One archive entry, admitted by the guard; `body` must be read to the end or left to `skip`. */
 export interface ArchiveEntry {
@@ -16,6 +19,8 @@ export interface ArchiveEntry {
   mode: number;
   linkTarget: string | undefined;
   body: Readable;
+  /** The whole content, when the archive is in memory: read it instead of `body`. */
+  bytes?: Buffer | undefined;
 }
 
 /** A tar parser; tar-stream is loaded on first use, so runs that unpack nothing never load it. */
@@ -26,24 +31,83 @@ export async function createTarExtractor(): Promise<Extract> {
 }
 
 /**
+ * A layer read to its end and, when gzip-compressed, inflated on the way (zlib works on another
+ * thread while the rest downloads): the archive's tar bytes in memory, or undefined when they would
+ * exceed `maxBytes` (the source is still read to its end). A blob stream fails on a digest mismatch,
+ * so once this returns the bytes are the ones the digest names; that failure wins over a bad inflate.
+ */
+export async function inflateInMemory(source: Readable, maxBytes: number, what: string): Promise<Buffer[] | undefined> {
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  let overflow = false;
+  let inflateFailure: unknown;
+  let gunzip: Gunzip | undefined;
+  let sniffed = false;
+  const take = (chunk: Buffer) => {
+    if (overflow) return;
+    outBytes += chunk.length;
+    if (outBytes <= maxBytes) return void out.push(chunk);
+    overflow = true;
+    out.length = 0;
+    gunzip?.destroy();
+  };
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (!pendingBytes) return;
+    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    if (!sniffed) {
+      sniffed = true;
+      if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
+        gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+        gunzip.on('data', take);
+        gunzip.on('error', (error) => (inflateFailure ??= error));
+      }
+    }
+    if (overflow || inflateFailure !== undefined) return;
+    if (gunzip) gunzip.write(chunk);
+    else take(chunk);
+  };
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= INFLATE_INPUT_BYTES) flush();
+  }
+  flush();
+  if (gunzip && !overflow && inflateFailure === undefined) {
+    const inflater = gunzip;
+    await new Promise<void>((resolve) => {
+      inflater.once('end', resolve);
+      inflater.once('error', () => resolve());
+      inflater.once('close', resolve);
+      inflater.end();
+    });
+  }
+  if (overflow) return undefined;
+  if (inflateFailure !== undefined) throw archiveError(inflateFailure, what);
+  return out;
+}
+
+/**
  * Streams the entries of a tar or tar+gzip archive (sniffed by magic bytes), a file or a stream,
  * through a guard. Bytes are counted after decompression, so a small bomb is stopped while it inflates.
  */
 export async function readArchive(
-  archive: string | Readable,
+  archive: string | Readable | Buffer[],
   guard: ArchiveGuard,
   onEntry: (entry: ArchiveEntry) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
+  if (Array.isArray(archive)) return readArchiveInMemory(archive.length === 1 ? archive[0]! : Buffer.concat(archive), guard, onEntry, signal);
   // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not seven hundred.
-  const { head: magic, stream: source } = await peekStart(typeof archive === 'string' ? createReadStream(archive, { highWaterMark: CHUNK_BYTES }) : archive, 4);
-  if (magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) {
+  const input =
+    typeof archive === 'string' ? createReadStream(archive, { highWaterMark: CHUNK_BYTES }) : Array.isArray(archive) ? Readable.from(archive) : archive;
+  const { head: magic, stream: source } = await peekStart(input, 4);
+  if (isZstd(magic)) {
     source.destroy();
-    throw new ExtractError(
-      ExtractErrorCode.WrongMediaType,
-      `${guard.what} is zstd-compressed, which extract does not read`,
-      'use `via` docker for images with zstd layers',
-    );
+    throw zstdRefused(guard.what);
   }
   const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
   const counter = new Transform({
@@ -83,6 +147,34 @@ export async function readArchive(
   }
   await piping;
   if (pipelineFailure) throw pipelineFailure;
+}
+
+/** A tar archive in memory (already inflated): its entries hand out views of their bytes, no stream or copy. */
+async function readArchiveInMemory(tar: Buffer, guard: ArchiveGuard, onEntry: (entry: ArchiveEntry) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (isZstd(tar)) throw zstdRefused(guard.what);
+  guard.count(tar.length);
+  try {
+    for (const entry of tarEntries(tar)) {
+      signal?.throwIfAborted();
+      const admitted = guard.admit({ name: entry.name, type: entry.type, linkname: entry.linkname });
+      const body = Readable.from(entry.body.length ? [entry.body] : [], { objectMode: false });
+      await onEntry({ ...admitted, size: entry.size, mode: entry.mode, body, bytes: entry.body });
+    }
+  } catch (error) {
+    throw error instanceof TarFormatError ? archiveError(error, guard.what) : error;
+  }
+}
+
+function isZstd(magic: Uint8Array): boolean {
+  return magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd;
+}
+
+function zstdRefused(what: string): ExtractError {
+  return new ExtractError(
+    ExtractErrorCode.WrongMediaType,
+    `${what} is zstd-compressed, which extract does not read`,
+    'use `via` docker for images with zstd layers',
+  );
 }
 
 /** The first bytes of a stream (fewer only when it is shorter), and the stream that still yields all of it. */

@@ -5,6 +5,7 @@ import { ExtractError, ExtractErrorCode } from './errors.ts';
 import type { BlobProgress } from './events.ts';
 import { establishApiVersion } from './api-version.ts';
 import { checkConfigIdentity, parseFalcoArtifactConfig, statedPluginApiVersion, type FalcoArtifactConfig } from './falco-config.ts';
+import { inflateInMemory } from './archive.ts';
 import { unpackArtifactLayer, type UnpackedFile } from './layer-unpack.ts';
 import { FALCO_ARTIFACT_TYPES, type FalcoArtifactKind } from './media-types.ts';
 import type { OutputDirectory } from './output-dir.ts';
@@ -227,12 +228,14 @@ async function readArtifactManifest(
   return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
 }
 
-/** Layers up to this size are downloaded whole before they are unpacked; larger ones are unpacked as they arrive. */
-const DOWNLOAD_FIRST_BYTES = 64 * 1024 * 1024;
+/** Layers up to this size, compressed and inflated alike, are unpacked from memory once downloaded; larger ones as they arrive. */
+const IN_MEMORY_BYTES = 64 * 1024 * 1024;
 
 /**
- * The layer unpacked as it downloads, in one pass: download, digest, inflate, unpack and hash. The
- * staged files are trusted only once the download ended, which is when the digest matched.
+ * The layer unpacked as it downloads. A plugin layer is inflated in memory while it downloads and
+ * unpacked once the download ended, which is when its digest matched; a larger one is unpacked in
+ * one pass (download, digest, inflate, unpack and hash), its staged files trusted only once the
+ * download ended.
  */
 async function unpackLayer(
   ctx: ArtifactContext,
@@ -242,19 +245,22 @@ async function unpackLayer(
   keep?: (path: string) => boolean,
 ): Promise<UnpackedFile[]> {
   const { location, layer } = planned;
-  if (layer.size <= DOWNLOAD_FIRST_BYTES) {
-    // A plugin layer is a few megabytes: fetched at the network's pace, then unpacked from the verified cache file,
-    // it is faster than inflating each network chunk as it arrives.
-    const fetched = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
-    count(ctx.stats, fetched.downloaded);
-    return await unpackArtifactLayer(fetched.path, stagedDir, `the layer of ${planned.what}`, ctx.limits, ctx.signal, keep);
+  const what = `the layer of ${planned.what}`;
+  if (layer.size <= IN_MEMORY_BYTES) {
+    const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
+    count(ctx.stats, opened.downloaded);
+    const tar = await inflateInMemory(opened.readable, IN_MEMORY_BYTES, what);
+    if (tar) return await unpackArtifactLayer(tar, stagedDir, what, ctx.limits, ctx.signal, keep);
+    // It inflates to more than memory should hold: the verified copy the download left in the cache is unpacked as a stream.
+    const cached = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal });
+    return await unpackArtifactLayer(cached.path, stagedDir, what, ctx.limits, ctx.signal, keep);
   }
   const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
   count(ctx.stats, opened.downloaded);
   let downloadFailure: unknown;
   opened.readable.once('error', (error) => (downloadFailure = error));
   try {
-    return await unpackArtifactLayer(opened.readable, stagedDir, `the layer of ${planned.what}`, ctx.limits, ctx.signal, keep);
+    return await unpackArtifactLayer(opened.readable, stagedDir, what, ctx.limits, ctx.signal, keep);
   } catch (error) {
     if (downloadFailure !== undefined) throw downloadFailure;
     if (!opened.downloaded || ctx.signal?.aborted) throw error;

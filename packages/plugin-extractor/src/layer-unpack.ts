@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -19,12 +19,12 @@ export interface UnpackedFile {
 }
 
 /**
- * Unpacks an artifact layer (plain files and directories only), a file or a stream, into an empty
+ * Unpacks an artifact layer (plain files and directories only), a file, a stream or bytes in memory, into an empty
  * staging directory, hashing each file as it is written. Links, devices, duplicates and bombs are
  * refused by the guard. `keep` names the files whose bytes are also handed back.
  */
 export async function unpackArtifactLayer(
-  layer: string | Readable,
+  layer: string | Readable | Buffer[],
   stagingDir: string,
   what: string,
   limits: ArchiveLimits,
@@ -51,6 +51,14 @@ export async function unpackArtifactLayer(
         return;
       }
       await ensure(dirname(target));
+      if (entry.bytes) {
+        // In memory already: hashed while it is written in one piece, and kept without a copy.
+        const writing = writeFile(target, entry.bytes, { flag: 'wx', mode: entry.mode & 0o755 });
+        const sha256 = createHash('sha256').update(entry.bytes).digest('hex');
+        await writing;
+        files.push({ path: entry.path, stagedPath: target, size: entry.bytes.length, sha256, bytes: keep(entry.path) ? entry.bytes : undefined });
+        return;
+      }
       const hash = createHash('sha256');
       let size = 0;
       // One buffer of the size the header states (within the layer's limit), filled as the file streams past.
