@@ -44,3 +44,25 @@ describe('BlobCache shared by two runs', () => {
     expect(await new BlobCache(root).read(digest, bytes.length)).toEqual(bytes);
   });
 });
+
+describe('BlobCache writes nobody waits for', () => {
+  it('shows the blob to a reader as soon as it is asked for, and settles every write', async () => {
+    const cache = new BlobCache(root);
+    const blobs = [randomBytes(1000), randomBytes(2000), randomBytes(3000)];
+    for (const bytes of blobs) cache.putInBackground(digestOf(bytes), bytes);
+    // A reader of the digest waits for its write instead of missing it.
+    expect(await cache.read(digestOf(blobs[1]!), 2000)).toEqual(blobs[1]);
+    await cache.settle();
+    for (const bytes of blobs) expect(await readFile(cache.path(digestOf(bytes)))).toEqual(bytes);
+    expect(await readdir(join(root, 'ingest'))).toEqual([]);
+  });
+
+  it('leaves neither an entry nor a temp file when the bytes are not what the digest names', async () => {
+    const cache = new BlobCache(root);
+    const bytes = randomBytes(1000);
+    cache.putInBackground(digestOf(randomBytes(1000)), bytes);
+    await cache.settle();
+    expect(await readdir(join(root, 'ingest'))).toEqual([]);
+    expect(await readdir(join(root, 'blobs', 'sha256'))).toEqual([]);
+  });
+});

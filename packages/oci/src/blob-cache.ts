@@ -31,6 +31,8 @@ export interface BlobWriter {
 export class BlobCache {
   readonly root: string;
   readonly #verified = new Set<string>();
+  /** Writes under way that nobody waits for, by digest: a reader of that digest waits for its write first. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.root = root;
@@ -44,6 +46,11 @@ export class BlobCache {
   /** True when the cache holds the blob with the right size and digest; a bad copy is deleted. */
   async has(digest: string, size: number): Promise<boolean> {
     if (this.#verified.has(digest)) return true;
+    const writing = this.#writing.get(digest);
+    if (writing) {
+      await writing;
+      if (this.#verified.has(digest)) return true;
+    }
     const file = this.path(digest);
     const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
@@ -73,8 +80,33 @@ export class BlobCache {
   /** Stores bytes already verified by the caller (e.g. a manifest fetched by tag). */
   async put(digest: string, bytes: Uint8Array): Promise<void> {
     const writer = await this.writer(digest, bytes.length, `blob ${digest}`);
-    await writer.write(bytes);
-    await writer.commit();
+    try {
+      await writer.write(bytes);
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+
+  /**
+   * Stores verified bytes without making the caller wait (a manifest on the way to its blobs): readers of
+   * the digest wait for the write, `settle()` for all of them. A failed write leaves no entry and no temp file.
+   */
+  putInBackground(digest: string, bytes: Uint8Array): void {
+    if (this.#verified.has(digest) || this.#writing.has(digest)) return;
+    const writing = this.put(digest, bytes).then(
+      () => undefined,
+      // Nothing is lost: the entry is simply not there, and the bytes are fetched again when next needed.
+      () => undefined,
+    );
+    this.#writing.set(digest, writing);
+    void writing.then(() => this.#writing.delete(digest));
+  }
+
+  /** Waits for every write started by `putInBackground`. */
+  async settle(): Promise<void> {
+    while (this.#writing.size) await Promise.all(this.#writing.values());
   }
 
   async writer(digest: string, size: number, what: string): Promise<BlobWriter> {
@@ -134,7 +166,7 @@ export class BlobCache {
       },
       async abort() {
         pending = [];
-        await handle.close();
+        await handle.close().catch(() => undefined);
         await rm(temp, { force: true });
       },
     };

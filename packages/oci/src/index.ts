@@ -7,6 +7,7 @@ export {
   type RepositoryLocation,
   type FetchedManifest,
   type FetchedBlob,
+  type FetchedBlobBytes,
   type OpenedBlob,
   type BlobFetchOptions,
   type ManifestHead,

@@ -89,6 +89,13 @@ export interface FetchedBlob {
   downloaded: boolean;
 }
 
+/** A small blob in memory, verified. */
+export interface FetchedBlobBytes {
+  bytes: Buffer;
+  /** False when the cache already held it: no byte crossed the network. */
+  downloaded: boolean;
+}
+
 /** A blob on disk to upload; read chunk by chunk, so it may be larger than memory. */
 export interface BlobFile {
   path: string;
@@ -178,6 +185,8 @@ export class RegistryClient {
   readonly #resolved = new Map<string, Promise<FetchedManifest>>();
   /** Blobs being downloaded, by digest: a second caller waits for the first. */
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Small blobs being read into memory, by digest. */
+  readonly #readsInFlight = new Map<string, Promise<Buffer>>();
   readonly #plainHttp: ReadonlySet<string>;
 
   constructor(options: RegistryClientOptions) {
@@ -192,6 +201,7 @@ export class RegistryClient {
 
   /** Releases the connections the client owns. */
   async close(): Promise<void> {
+    await this.#options.cache?.settle();
     await this.#options.onClose?.();
   }
 
@@ -226,7 +236,7 @@ export class RegistryClient {
     // The digest the registry announces must be the bytes' digest; registries that announce none get it computed.
     if (fetched.announcedDigest) verifyBytes(fetched.bytes, fetched.announcedDigest, undefined, what);
     const computed = fetched.announcedDigest ?? digestOf(fetched.bytes);
-    await this.#options.cache?.put(computed, fetched.bytes);
+    this.#options.cache?.putInBackground(computed, fetched.bytes);
     return {
       digest: computed,
       size: fetched.bytes.length,
@@ -252,7 +262,7 @@ export class RegistryClient {
       );
     }
     verifyBytes(fetched.bytes, digest, size, `manifest ${what}`);
-    await cache?.put(digest, fetched.bytes);
+    cache?.putInBackground(digest, fetched.bytes);
     return { digest, size: fetched.bytes.length, bytes: fetched.bytes, document: parseManifestDocument(fetched.bytes, fetched.contentType, what) };
   }
 
@@ -420,13 +430,51 @@ export class RegistryClient {
     descriptor: { digest: string; size?: number | undefined },
     options: { signal?: AbortSignal | undefined; maxBytes?: number | undefined } = {},
   ): Promise<Buffer> {
+    return (await this.fetchBlobBytes(location, descriptor, options)).bytes;
+  }
+
+  /**
+   * `readBlob`, saying whether the bytes crossed the network. A downloaded blob of known size is
+   * cached without the caller waiting for the write.
+   */
+  async fetchBlobBytes(
+    location: RepositoryLocation,
+    descriptor: { digest: string; size?: number | undefined },
+    options: BlobFetchOptions & { maxBytes?: number | undefined } = {},
+  ): Promise<FetchedBlobBytes> {
     location = canonicalLocation(location);
+    // Two platforms sharing a config read it once: the second caller gets the first one's bytes.
+    const inFlight = this.#readsInFlight.get(descriptor.digest);
+    const shared = inFlight && (await inFlight.catch(() => undefined));
+    if (shared) {
+      options.onProgress?.(shared.length, shared.length);
+      return { bytes: shared, downloaded: false };
+    }
+    const reading = this.#readBlobUncached(location, descriptor, options);
+    const bytes = reading.then((read) => read.bytes);
+    // Its failure reaches this caller through `reading`; others waiting on it try for themselves.
+    bytes.catch(() => undefined);
+    this.#readsInFlight.set(descriptor.digest, bytes);
+    try {
+      const read = await reading;
+      options.onProgress?.(read.bytes.length, read.bytes.length);
+      return read;
+    } finally {
+      if (this.#readsInFlight.get(descriptor.digest) === bytes) this.#readsInFlight.delete(descriptor.digest);
+    }
+  }
+
+  async #readBlobUncached(
+    location: RepositoryLocation,
+    descriptor: { digest: string; size?: number | undefined },
+    options: BlobFetchOptions & { maxBytes?: number | undefined },
+  ): Promise<FetchedBlobBytes> {
     const cache = this.#options.cache;
     const cached = descriptor.size !== undefined && cache ? await cache.read(descriptor.digest, descriptor.size) : undefined;
-    if (cached) return cached;
+    if (cached) return { bytes: cached, downloaded: false };
     const what = `blob ${descriptor.digest} of ${location.repository}`;
     const path = `/v2/${location.repository}/blobs/${descriptor.digest}`;
-    const res = await this.#send(location, 'GET', path, { scope: pullScope(location), signal: options.signal });
+    const res = await this.#send(location, 'GET', path, { scope: pullScope(location), signal: options.signal, onRetry: options.onRetry });
     if (res.status === 404) {
       await res.discard();
       throw blobUnknown(location, what);
@@ -443,7 +491,8 @@ export class RegistryClient {
           ),
     );
     verifyBytes(bytes, descriptor.digest, descriptor.size, what);
-    return bytes;
+    if (descriptor.size !== undefined) cache?.putInBackground(descriptor.digest, bytes);
+    return { bytes, downloaded: true };
   }
 
   /** Whether the repository holds the blob. */

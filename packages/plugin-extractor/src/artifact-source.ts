@@ -220,12 +220,12 @@ async function readArtifactManifest(
       'an artifact config is a few hundred bytes; check the reference',
     );
   }
-  const fetched = await ctx.client.fetchBlob(location, manifest.config, {
+  const fetched = await ctx.client.fetchBlobBytes(location, manifest.config, {
     signal: ctx.signal,
     ...progress.blob(manifest.config.digest, manifest.config.size),
   });
   count(ctx.stats, fetched.downloaded);
-  return { config: parseFalcoArtifactConfig(await readFile(fetched.path), `the config of ${what}`), layer };
+  return { config: parseFalcoArtifactConfig(fetched.bytes, `the config of ${what}`), layer };
 }
 
 /** Layers up to this size, compressed and inflated alike, are unpacked from memory once downloaded; larger ones as they arrive. */
