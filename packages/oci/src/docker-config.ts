@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciError, OciErrorCode } from './errors.ts';
@@ -107,28 +106,31 @@ export const runDockerCredentialHelper: CredentialHelperRunner = (helper, server
       );
       return;
     }
-    const child = execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      // Helpers answer "credentials not found" with a non-zero exit: that means anonymous, not an error.
-      if (error && /credentials not found/i.test(output)) return resolve(undefined);
-      if (error) {
-        return reject(
-          new OciError(
-            OciErrorCode.CredentialHelper,
-            `docker-credential-${helper} get failed for ${server}: ${output.trim() || error.message}`,
-            `check that docker-credential-${helper} is installed and logged in`,
-            error,
-          ),
-        );
-      }
-      try {
-        const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
-        // "<token>" as the user name means the secret is an identity (refresh) token.
-        resolve(parsed.Username === '<token>' ? { identityToken: parsed.Secret } : { username: parsed.Username, password: parsed.Secret });
-      } catch (cause) {
-        reject(new OciError(OciErrorCode.CredentialHelper, `docker-credential-${helper} printed something that is not JSON`, 'check the helper', cause));
-      }
-    });
+    // Loaded here: only a registry whose credentials come from a helper needs child processes.
+    const child = process
+      .getBuiltinModule('node:child_process')
+      .execFile(`docker-credential-${helper}`, ['get'], { timeout: 30_000 }, (error, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        // Helpers answer "credentials not found" with a non-zero exit: that means anonymous, not an error.
+        if (error && /credentials not found/i.test(output)) return resolve(undefined);
+        if (error) {
+          return reject(
+            new OciError(
+              OciErrorCode.CredentialHelper,
+              `docker-credential-${helper} get failed for ${server}: ${output.trim() || error.message}`,
+              `check that docker-credential-${helper} is installed and logged in`,
+              error,
+            ),
+          );
+        }
+        try {
+          const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
+          // "<token>" as the user name means the secret is an identity (refresh) token.
+          resolve(parsed.Username === '<token>' ? { identityToken: parsed.Secret } : { username: parsed.Username, password: parsed.Secret });
+        } catch (cause) {
+          reject(new OciError(OciErrorCode.CredentialHelper, `docker-credential-${helper} printed something that is not JSON`, 'check the helper', cause));
+        }
+      });
     child.stdin?.end(server);
   });
 

@@ -1,11 +1,13 @@
 import type { ClientRequest, ClientRequestArgs, IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions } from 'node:https';
+import type { Agent as HttpsAgent, AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, rootCertificates, type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyPlan, type ProxyRoute, type ProxySettings } from './proxy.ts';
 
 // Not `import ... from 'node:http'`: its ESM facade evaluates lazy exports that load undici, ~50 ms of start-up.
 const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('node:http');
+// TLS is loaded by the first https request: a run against plain-http registries never pays for it.
+const httpsModule = () => process.getBuiltinModule('node:https');
 
 /** One HTTP exchange as the registry client needs it; the port that tests replace with a fake. */
 export interface HttpRequest {
@@ -50,12 +52,16 @@ export function createHttpTransport(options: HttpTransportOptions = {}): { trans
   const maxSockets = options.connections ?? 8;
   const idleTimeout = options.idleTimeoutMs ?? 120_000;
   const plan = new ProxyPlan(options.proxy);
-  const tls: AgentOptions = { keepAlive: true, maxSockets, ...(options.ca ? { ca: [...rootCertificates, options.ca.toString()] } : {}) };
+  const tlsOptions = (): AgentOptions => ({
+    keepAlive: true,
+    maxSockets,
+    ...(options.ca ? { ca: [...process.getBuiltinModule('node:tls').rootCertificates, options.ca.toString()] } : {}),
+  });
   const http = new HttpAgent({ keepAlive: true, maxSockets });
-  const https = new HttpsAgent(tls);
+  let https: HttpsAgent | undefined;
   // One pool per proxy: plain requests to it, and tunnels through it that keep TLS to the registry.
   const viaProxy = new Map<ProxyRoute, InstanceType<typeof HttpAgent>>();
-  const tunnels = new Map<ProxyRoute, TunnelAgent>();
+  const tunnels = new Map<ProxyRoute, HttpsAgent>();
   const transport: HttpTransport = (req) =>
     new Promise((resolve, reject) => {
       const url = new URL(req.url);
@@ -83,11 +89,17 @@ export function createHttpTransport(options: HttpTransportOptions = {}): { trans
       };
       let request: ClientRequest;
       if (!proxy) {
-        request = (secure ? httpsRequest : httpRequest)(url, { method: req.method, headers, agent: secure ? https : http, signal: req.signal }, onResponse);
+        request = secure
+          ? httpsModule().request(
+              url,
+              { method: req.method, headers, agent: (https ??= new (httpsModule().Agent)(tlsOptions())), signal: req.signal },
+              onResponse,
+            )
+          : httpRequest(url, { method: req.method, headers, agent: http, signal: req.signal }, onResponse);
       } else if (secure) {
         let agent = tunnels.get(proxy);
-        if (!agent) tunnels.set(proxy, (agent = new TunnelAgent(tls, proxy, idleTimeout)));
-        request = httpsRequest(url, { method: req.method, headers, agent, signal: req.signal }, onResponse);
+        if (!agent) tunnels.set(proxy, (agent = new (tunnelAgentClass())(tlsOptions(), proxy, idleTimeout)));
+        request = httpsModule().request(url, { method: req.method, headers, agent, signal: req.signal }, onResponse);
       } else {
         let agent = viaProxy.get(proxy);
         if (!agent) viaProxy.set(proxy, (agent = new HttpAgent({ keepAlive: true, maxSockets })));
@@ -117,56 +129,60 @@ export function createHttpTransport(options: HttpTransportOptions = {}): { trans
     transport,
     close: async () => {
       http.destroy();
-      https.destroy();
+      https?.destroy();
       for (const agent of [...viaProxy.values(), ...tunnels.values()]) agent.destroy();
     },
   };
 }
 
+let tunnelAgent: ReturnType<typeof defineTunnelAgent> | undefined;
+const tunnelAgentClass = () => (tunnelAgent ??= defineTunnelAgent());
+
 /** An https agent whose connections are CONNECT tunnels through a proxy; TLS to the registry runs inside, verified as usual. */
-class TunnelAgent extends HttpsAgent {
-  readonly #proxy: ProxyRoute;
-  readonly #timeoutMs: number;
+const defineTunnelAgent = () =>
+  class TunnelAgent extends httpsModule().Agent {
+    readonly #proxy: ProxyRoute;
+    readonly #timeoutMs: number;
 
-  constructor(options: AgentOptions, proxy: ProxyRoute, timeoutMs: number) {
-    super(options);
-    this.#proxy = proxy;
-    this.#timeoutMs = timeoutMs;
-  }
+    constructor(options: AgentOptions, proxy: ProxyRoute, timeoutMs: number) {
+      super(options);
+      this.#proxy = proxy;
+      this.#timeoutMs = timeoutMs;
+    }
 
-  override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    const done = callback ?? (() => undefined);
-    const proxy = this.#proxy;
-    const host = String(options.host ?? options.hostname ?? 'localhost');
-    const target = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 443}`;
-    const fail = (error: Error) => done(error, undefined as unknown as Duplex);
-    const connect = httpRequest({
-      host: proxy.host,
-      port: proxy.port,
-      method: 'CONNECT',
-      path: target,
-      headers: { host: target, ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}) },
-      agent: false,
-    });
-    connect.setTimeout(this.#timeoutMs, () => connect.destroy(Object.assign(new Error(`no answer for ${this.#timeoutMs / 1000}s`), { code: 'ETIMEDOUT' })));
-    connect.once('connect', (res, socket) => {
-      connect.setTimeout(0);
-      const status = res.statusCode ?? 0;
-      if (status < 200 || status > 299) {
-        socket.destroy();
-        fail(
-          new ProxyError(proxy.display, `the proxy ${proxy.display} refused to open a tunnel to ${target}: ${status} ${res.statusMessage ?? ''}`.trim(), {
-            status,
-          }),
-        );
-        return;
-      }
-      done(null, tlsConnect({ ...(options as ConnectionOptions), socket }));
-    });
-    connect.once('error', (error: NodeJS.ErrnoException) =>
-      fail(new ProxyError(proxy.display, `the proxy ${proxy.display} cannot be reached: ${error.message}`, { code: error.code, cause: error })),
-    );
-    connect.end();
-    return undefined;
-  }
-}
+    override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+      const done = callback ?? (() => undefined);
+      const proxy = this.#proxy;
+      const host = String(options.host ?? options.hostname ?? 'localhost');
+      const target = `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 443}`;
+      const fail = (error: Error) => done(error, undefined as unknown as Duplex);
+      const connect = httpRequest({
+        host: proxy.host,
+        port: proxy.port,
+        method: 'CONNECT',
+        path: target,
+        headers: { host: target, ...(proxy.authorization ? { 'proxy-authorization': proxy.authorization } : {}) },
+        agent: false,
+      });
+      connect.setTimeout(this.#timeoutMs, () => connect.destroy(Object.assign(new Error(`no answer for ${this.#timeoutMs / 1000}s`), { code: 'ETIMEDOUT' })));
+      connect.once('connect', (res, socket) => {
+        connect.setTimeout(0);
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          socket.destroy();
+          fail(
+            new ProxyError(proxy.display, `the proxy ${proxy.display} refused to open a tunnel to ${target}: ${status} ${res.statusMessage ?? ''}`.trim(), {
+              status,
+            }),
+          );
+          return;
+        }
+        done(null, process.getBuiltinModule('node:tls').connect({ ...(options as ConnectionOptions), socket }));
+      });
+      connect.once('error', (error: NodeJS.ErrnoException) =>
+        fail(new ProxyError(proxy.display, `the proxy ${proxy.display} cannot be reached: ${error.message}`, { code: error.code, cause: error })),
+      );
+      connect.end();
+      return undefined;
+    }
+  };
