@@ -123,15 +123,20 @@ export class BlobCache {
       });
     let verifier = new DigestVerifier(digest, size, what);
     const verified = this.#verified;
-    // Network chunks are small: they are written a megabyte at a time, one system call for many.
+    // Network chunks are small: they are written a megabyte at a time, one system call for many, and the
+    // next megabyte arrives while the last is written (never more than one write in flight).
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
-    const flush = async () => {
-      if (!pending.length) return;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = () => {
       const chunks = pending;
       pending = [];
       pendingBytes = 0;
-      await handle.writev(chunks);
+      const file = handle;
+      writing = writing.then(async () => {
+        if (chunks.length) await file.writev(chunks);
+      });
+      return writing;
     };
     return {
       get received() {
@@ -141,9 +146,13 @@ export class BlobCache {
         verifier.update(chunk);
         pending.push(chunk);
         pendingBytes += chunk.length;
-        if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
+        if (pendingBytes < WRITE_BATCH_BYTES) return;
+        await writing;
+        void flush().catch(() => undefined);
       },
       async restart() {
+        await writing.catch(() => undefined);
+        writing = Promise.resolve();
         pending = [];
         pendingBytes = 0;
         await handle.truncate(0);
@@ -166,6 +175,7 @@ export class BlobCache {
       },
       async abort() {
         pending = [];
+        await writing.catch(() => undefined);
         await handle.close().catch(() => undefined);
         await rm(temp, { force: true });
       },
