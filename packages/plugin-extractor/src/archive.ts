@@ -36,7 +36,7 @@ export async function createTarExtractor(): Promise<Extract> {
  * exceed `maxBytes` (the source is still read to its end). A blob stream fails on a digest mismatch,
  * so once this returns the bytes are the ones the digest names; that failure wins over a bad inflate.
  */
-export async function inflateInMemory(source: Readable, maxBytes: number, what: string): Promise<Buffer[] | undefined> {
+export async function inflateInMemory(source: Readable, maxBytes: number, what: string, compressedBytes = 0): Promise<Buffer[] | undefined> {
   const out: Buffer[] = [];
   let outBytes = 0;
   let overflow = false;
@@ -61,7 +61,9 @@ export async function inflateInMemory(source: Readable, maxBytes: number, what: 
     if (!sniffed) {
       sniffed = true;
       if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+        // Room for the whole output in one buffer as a rule (plugins inflate to about twice their size): its pieces
+        // are then adjacent and are joined without a copy.
+        gunzip = createGunzip({ chunkSize: Math.min(maxBytes, Math.max(CHUNK_BYTES, 4 * compressedBytes)) });
         gunzip.on('data', take);
         gunzip.on('error', (error) => (inflateFailure ??= error));
       }
@@ -100,7 +102,7 @@ export async function readArchive(
   onEntry: (entry: ArchiveEntry) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (Array.isArray(archive)) return readArchiveInMemory(archive.length === 1 ? archive[0]! : Buffer.concat(archive), guard, onEntry, signal);
+  if (Array.isArray(archive)) return readArchiveInMemory(joined(archive), guard, onEntry, signal);
   // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not seven hundred.
   const input =
     typeof archive === 'string' ? createReadStream(archive, { highWaterMark: CHUNK_BYTES }) : Array.isArray(archive) ? Readable.from(archive) : archive;
@@ -147,6 +149,18 @@ export async function readArchive(
   }
   await piping;
   if (pipelineFailure) throw pipelineFailure;
+}
+
+/** The pieces as one buffer: a view when they lie next to each other in one allocation, else a copy. */
+function joined(pieces: Buffer[]): Buffer {
+  const first = pieces[0];
+  if (!first) return Buffer.alloc(0);
+  let end = first.byteOffset + first.length;
+  for (const piece of pieces.slice(1)) {
+    if (piece.buffer !== first.buffer || piece.byteOffset !== end) return Buffer.concat(pieces);
+    end += piece.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** A tar archive in memory (already inflated): its entries hand out views of their bytes, no stream or copy. */

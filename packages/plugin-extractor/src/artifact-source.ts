@@ -249,7 +249,7 @@ async function unpackLayer(
   if (layer.size <= IN_MEMORY_BYTES) {
     const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
     count(ctx.stats, opened.downloaded);
-    const tar = await inflateInMemory(opened.readable, IN_MEMORY_BYTES, what);
+    const tar = await inflateInMemory(opened.readable, Math.min(IN_MEMORY_BYTES, ctx.limits.maxBytes), what, layer.size);
     if (tar) return await unpackArtifactLayer(tar, stagedDir, what, ctx.limits, ctx.signal, keep);
     // It inflates to more than memory should hold: the verified copy the download left in the cache is unpacked as a stream.
     const cached = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal });
