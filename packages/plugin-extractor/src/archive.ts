@@ -10,6 +10,8 @@ import { tarEntries, TarFormatError } from './tar-buffer.ts';
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Network chunks are handed to zlib a megabyte at a time: a few calls to its thread per layer, not one per packet. */
 const INFLATE_INPUT_BYTES = 1024 * 1024;
+/** The smallest output buffer zlib gets for a layer in memory: a rules file's layer needs no megabytes. */
+const MIN_INFLATE_CHUNK_BYTES = 64 * 1024;
 
 /** One archive entry, admitted by the guard; `body` must be read to the end or left to `skip`. */
 export interface ArchiveEntry {
@@ -63,7 +65,7 @@ export async function inflateInMemory(source: Readable, maxBytes: number, what: 
       if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
         // Room for the whole output in one buffer as a rule (plugins inflate to about twice their size): its pieces
         // are then adjacent and are joined without a copy.
-        gunzip = createGunzip({ chunkSize: Math.min(maxBytes, Math.max(CHUNK_BYTES, 4 * compressedBytes)) });
+        gunzip = createGunzip({ chunkSize: Math.min(maxBytes, Math.max(MIN_INFLATE_CHUNK_BYTES, 4 * compressedBytes)) });
         gunzip.on('data', take);
         gunzip.on('error', (error) => (inflateFailure ??= error));
       }
