@@ -24,8 +24,13 @@ export interface ArtifactContext {
   stats: TransferStats;
   /** Also stage each unpacked layer for source/ (as hard links to the staged files, not copies). */
   keepSource: boolean;
+  /** Bytes that layers being unpacked from memory may still take; a layer that does not fit is unpacked as a stream. */
+  memory: { free: number };
   signal?: AbortSignal | undefined;
 }
+
+/** What all layers of one run may hold in memory at once (16 plugins of 16 MB, say). */
+export const IN_MEMORY_BUDGET_BYTES = 256 * 1024 * 1024;
 
 export interface ArtifactRequest {
   name: string;
@@ -233,9 +238,9 @@ const IN_MEMORY_BYTES = 64 * 1024 * 1024;
 
 /**
  * The layer unpacked as it downloads. A plugin layer is inflated in memory while it downloads and
- * unpacked once the download ended, which is when its digest matched; a larger one is unpacked in
- * one pass (download, digest, inflate, unpack and hash), its staged files trusted only once the
- * download ended.
+ * unpacked once the download ended, which is when its digest matched; a larger one, or one that
+ * does not fit in the run's memory budget, is unpacked in one pass (download, digest, inflate,
+ * unpack and hash), its staged files trusted only once the download ended.
  */
 async function unpackLayer(
   ctx: ArtifactContext,
@@ -246,14 +251,22 @@ async function unpackLayer(
 ): Promise<UnpackedFile[]> {
   const { location, layer } = planned;
   const what = `the layer of ${planned.what}`;
-  if (layer.size <= IN_MEMORY_BYTES) {
-    const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
-    count(ctx.stats, opened.downloaded);
-    const tar = await inflateInMemory(opened.readable, Math.min(IN_MEMORY_BYTES, ctx.limits.maxBytes), what, layer.size);
-    if (tar) return await unpackArtifactLayer(tar, stagedDir, what, ctx.limits, ctx.signal, keep);
-    // It inflates to more than memory should hold: the verified copy the download left in the cache is unpacked as a stream.
-    const cached = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal });
-    return await unpackArtifactLayer(cached.path, stagedDir, what, ctx.limits, ctx.signal, keep);
+  const inMemory = Math.min(IN_MEMORY_BYTES, ctx.limits.maxBytes);
+  // Room for what the layer is likely to inflate to (plugins inflate to about twice their size).
+  const reserved = Math.min(inMemory, Math.max(64 * 1024, 4 * layer.size));
+  if (layer.size <= IN_MEMORY_BYTES && reserved <= ctx.memory.free) {
+    ctx.memory.free -= reserved;
+    try {
+      const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
+      count(ctx.stats, opened.downloaded);
+      const tar = await inflateInMemory(opened.readable, inMemory, what, layer.size);
+      if (tar) return await unpackArtifactLayer(tar, stagedDir, what, ctx.limits, ctx.signal, keep);
+      // It inflates to more than memory should hold: the verified copy the download left in the cache is unpacked as a stream.
+      const cached = await ctx.client.fetchBlob(location, layer, { signal: ctx.signal });
+      return await unpackArtifactLayer(cached.path, stagedDir, what, ctx.limits, ctx.signal, keep);
+    } finally {
+      ctx.memory.free += reserved;
+    }
   }
   const opened = await ctx.client.openBlob(location, layer, { signal: ctx.signal, ...progress.blob(layer.digest, layer.size) });
   count(ctx.stats, opened.downloaded);

@@ -1,6 +1,6 @@
 import { parseLock, serializeLock } from '@falco-airgap/manifest';
 import { createHash } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -76,6 +76,19 @@ describe('extract from artifacts', () => {
     expect(events.some((e) => e.type === 'blob' && named(e.item) === 'plugin/k8saudit/linux/amd64' && e.loaded === e.total)).toBe(true);
     expect(events.flatMap((e) => (e.type === 'install' ? [`${e.path} ${e.status}`] : [])).sort()).toEqual(result.files.map((f) => `${f.path} written`).sort());
     expect(await area.outsideOut()).toEqual([]);
+  });
+
+  it('writes the same files and lock when no layer fits in memory and every one is unpacked as a stream', async () => {
+    const fixed = { now: () => new Date('2025-06-01T00:00:00Z') };
+    await runExtract(registry, area, manifest(), fixed);
+    const inMemory = await readFile(join(area.out, 'plugins-lock.yaml'), 'utf8');
+    await rm(area.out, { recursive: true, force: true });
+    await rm(area.cache, { recursive: true, force: true });
+    const streamed = await runExtract(registry, area, manifest(), { ...fixed, memoryBytes: 0 });
+    expect(streamed.stats.blobsDownloaded).toBe(8);
+    expect(await readFile(join(area.out, 'plugins-lock.yaml'), 'utf8')).toBe(inMemory);
+    const bytes = await readFile(join(area.out, 'extracted', 'linux-arm64', 'libk8saudit.so'));
+    expect(Buffer.compare(bytes, Buffer.from(library('k8saudit', 'linux/arm64')))).toBe(0);
   });
 
   it('downloads no blob and rewrites nothing on a re-run with nothing changed', async () => {

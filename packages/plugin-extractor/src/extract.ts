@@ -18,6 +18,7 @@ import type { RegistryClient } from '@falco-airgap/oci';
 import { readFile } from 'node:fs/promises';
 import { establishApiVersion } from './api-version.ts';
 import {
+  IN_MEMORY_BUDGET_BYTES,
   planPluginArtifact,
   planRulesfileArtifact,
   stagePluginArtifact,
@@ -60,6 +61,8 @@ export interface ExtractRequest {
    */
   signatureKey?: SignatureKey | undefined;
   artifactLimits?: ArchiveLimits | undefined;
+  /** Layer bytes held in memory at once while unpacking (256 MiB by default); layers beyond it are unpacked as streams, more slowly. */
+  memoryBytes?: number | undefined;
   /** How long to wait while another extract uses the same output directory; 0 (the default) refuses at once with `LOCK_HELD`. */
   lockWaitMs?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -172,6 +175,7 @@ async function extractLocked(request: ExtractRequest, ports: ExtractPorts): Prom
       limits: request.artifactLimits ?? ARTIFACT_LIMITS,
       stats: ports.stats,
       keepSource: request.keepSource === true,
+      memory: { free: request.memoryBytes ?? IN_MEMORY_BUDGET_BYTES },
       signal: request.signal,
     };
     const limit = createLimit(16);
