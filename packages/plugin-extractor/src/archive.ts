@@ -106,9 +106,7 @@ export async function readArchive(
 ): Promise<void> {
   if (Array.isArray(archive)) return readArchiveInMemory(joined(archive), guard, onEntry, signal);
   // Large reads and inflate chunks: a 10 MB plugin goes through in a few dozen callbacks, not seven hundred.
-  const input =
-    typeof archive === 'string' ? createReadStream(archive, { highWaterMark: CHUNK_BYTES }) : Array.isArray(archive) ? Readable.from(archive) : archive;
-  const { head: magic, stream: source } = await peekStart(input, 4);
+  const { head: magic, stream: source } = await peekStart(typeof archive === 'string' ? createReadStream(archive, { highWaterMark: CHUNK_BYTES }) : archive, 4);
   if (isZstd(magic)) {
     source.destroy();
     throw zstdRefused(guard.what);
