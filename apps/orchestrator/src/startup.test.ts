@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,11 +18,17 @@ const recordModules = (file: string) =>
   )}`;
 
 async function modulesLoadedBy(argv: string[]): Promise<string[]> {
+  return (await runRecordingModules(argv)).modules;
+}
+
+async function runRecordingModules(argv: string[]): Promise<{ modules: string[]; stdout: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'cli-startup-'));
   try {
     const file = join(dir, 'modules.json');
-    await promisify(execFile)(process.execPath, ['--conditions=@falco-airgap/source', '--import', recordModules(file), bin, ...argv], { cwd: repoRoot });
-    return JSON.parse(await readFile(file, 'utf8')) as string[];
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@falco-airgap/source', '--import', recordModules(file), bin, ...argv], {
+      cwd: repoRoot,
+    });
+    return { modules: JSON.parse(await readFile(file, 'utf8')) as string[], stdout };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -42,4 +48,22 @@ describe('falco-airgap startup', () => {
       expect(heavy).toEqual([]);
     },
   );
+
+  it('reads a manifest in the usual style without loading a YAML library, and one with anchors with it, to the same result', async () => {
+    const usual = await runRecordingModules(['manifest', 'validate', 'plugins/plugins-manifest.yaml']);
+    expect(usual.modules.some((url) => url.endsWith('/packages/manifest/src/manifest.ts'))).toBe(true);
+    expect(usual.modules.filter((url) => /\/node_modules\/yaml\//.test(url))).toEqual([]);
+    const dir = await mkdtemp(join(tmpdir(), 'cli-startup-'));
+    try {
+      const anchored = join(dir, 'plugins-manifest.yaml');
+      await writeFile(anchored, (await readFile(join(repoRoot, 'plugins/plugins-manifest.yaml'), 'utf8')).replace(/^falco:/m, 'falco: &falco'));
+      const full = await runRecordingModules(['manifest', 'validate', anchored]);
+      expect(full.modules.some((url) => /\/node_modules\/yaml\//.test(url))).toBe(true);
+      const verdict = (stdout: string) => stdout.split(' is valid: ')[1];
+      expect(verdict(usual.stdout)).toMatch(/plugins/);
+      expect(verdict(full.stdout)).toBe(verdict(usual.stdout));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
