@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { notAnElf } from '@falco-airgap/fixtures';
 import { ExtractErrorCode } from './errors.ts';
@@ -20,6 +20,7 @@ import {
   runExtract,
   scratch,
   exitCodeOf,
+  tarGz,
   type RunOptions,
   type Scratch,
   type TarEntry,
@@ -256,6 +257,23 @@ describe('hostile inputs', () => {
   it('26. refuses a layer that is not an archive', async () => {
     publishLayer(gzipSync(Buffer.from('this is not a tar archive, just text '.repeat(100))));
     await expectRefused(ExtractErrorCode.TarMalformed, 3);
+  });
+
+  it('26b. refuses a gzip stream cut short whose digest is the one the manifest names', async () => {
+    publishLayer(tarGz([file('libk8saudit.so')]).subarray(0, -64));
+    await expectRefused(ExtractErrorCode.TarMalformed, 3);
+  });
+
+  it('26c. names a zstd-compressed layer as such', async () => {
+    publishLayer(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(256, 1)]));
+    const error = await expectRefused(ExtractErrorCode.WrongMediaType, 3);
+    expect(error.message).toMatch(/zstd/);
+  });
+
+  it('reads an uncompressed tar layer like a compressed one', async () => {
+    publishLayer(gunzipSync(tarGz([file('libk8saudit.so')])));
+    await runExtract(registry, area, amd64Only());
+    expect(await readFile(join(area.out, 'extracted', 'linux-amd64', 'libk8saudit.so'))).toEqual(Buffer.from(so()));
   });
 
   it('27. refuses a layer without lib<name>.so', async () => {
