@@ -74,10 +74,16 @@ export async function inflateInMemory(source: Readable, maxBytes: number, what: 
     if (gunzip) gunzip.write(chunk);
     else take(chunk);
   };
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes >= INFLATE_INPUT_BYTES) flush();
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= INFLATE_INPUT_BYTES) flush();
+    }
+  } catch (error) {
+    // The download failed or was interrupted: zlib's queued work is dropped with it.
+    gunzip?.destroy();
+    throw error;
   }
   flush();
   if (gunzip && !overflow && inflateFailure === undefined) {
