@@ -32,6 +32,11 @@ export async function createTarExtractor(): Promise<Extract> {
   return extract();
 }
 
+/** What a layer of this compressed size is taken to inflate to, at most `maxBytes` (plugins inflate to about twice their size). */
+export function inflatedEstimate(compressedBytes: number, maxBytes: number): number {
+  return Math.min(maxBytes, Math.max(MIN_INFLATE_CHUNK_BYTES, 4 * compressedBytes));
+}
+
 /**
  * A layer read to its end and, when gzip-compressed, inflated on the way (zlib works on another
  * thread while the rest downloads): the archive's tar bytes in memory, or undefined when they would
@@ -63,9 +68,8 @@ export async function inflateInMemory(source: Readable, maxBytes: number, what: 
     if (!sniffed) {
       sniffed = true;
       if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        // Room for the whole output in one buffer as a rule (plugins inflate to about twice their size): its pieces
-        // are then adjacent and are joined without a copy.
-        gunzip = createGunzip({ chunkSize: Math.min(maxBytes, Math.max(MIN_INFLATE_CHUNK_BYTES, 4 * compressedBytes)) });
+        // Room for the whole output in one buffer as a rule: its pieces are then adjacent and are joined without a copy.
+        gunzip = createGunzip({ chunkSize: inflatedEstimate(compressedBytes, maxBytes) });
         gunzip.on('data', take);
         gunzip.on('error', (error) => (inflateFailure ??= error));
       }

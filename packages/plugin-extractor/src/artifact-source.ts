@@ -5,7 +5,7 @@ import { ExtractError, ExtractErrorCode } from './errors.ts';
 import type { BlobProgress } from './events.ts';
 import { establishApiVersion } from './api-version.ts';
 import { checkConfigIdentity, parseFalcoArtifactConfig, statedPluginApiVersion, type FalcoArtifactConfig } from './falco-config.ts';
-import { inflateInMemory } from './archive.ts';
+import { inflatedEstimate, inflateInMemory } from './archive.ts';
 import { unpackArtifactLayer, type UnpackedFile } from './layer-unpack.ts';
 import { FALCO_ARTIFACT_TYPES, type FalcoArtifactKind } from './media-types.ts';
 import type { OutputDirectory } from './output-dir.ts';
@@ -252,8 +252,7 @@ async function unpackLayer(
   const { location, layer } = planned;
   const what = `the layer of ${planned.what}`;
   const inMemory = Math.min(IN_MEMORY_BYTES, ctx.limits.maxBytes);
-  // Room for what the layer is likely to inflate to (plugins inflate to about twice their size).
-  const reserved = Math.min(inMemory, Math.max(64 * 1024, 4 * layer.size));
+  const reserved = inflatedEstimate(layer.size, inMemory);
   if (layer.size <= IN_MEMORY_BYTES && reserved <= ctx.memory.free) {
     ctx.memory.free -= reserved;
     try {
