@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,5 +65,16 @@ describe('falco-airgap startup', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it.each([[['extract', '--help']], [['--version']]])('%j into a reader that already went away exits 0 without a stack trace', async (argv) => {
+    const child = spawn(process.execPath, ['--conditions=@falco-airgap/source', bin, ...argv], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Like `| head -1` that has read its line: the first write finds the pipe closed (EPIPE).
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
