@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { lazyChildProcessForCommander } from '../../tools/build/lazy-child-process.ts';
 import { packageConfig } from '../../tools/build/tsup-preset.ts';
 
 export default [
@@ -16,6 +17,9 @@ export default [
     dts: false,
     // Bundled CommonJS (commander, ajv, the AWS SDK's helpers) requires node builtins; ESM has no `require` of its own.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    // Builtins keep their node: prefix, so the plugin below sees commander's require of node:child_process.
+    removeNodeProtocol: false,
+    esbuildPlugins: [lazyChildProcessForCommander],
     esbuildOptions(options) {
       options.conditions = ['@falco-airgap/source'];
     },

@@ -28,6 +28,8 @@ const sea = (await import(join(appRoot, '../../tools/build/sea.ts'))) as {
 const { values } = parseArgs({ options: { node: { type: 'string' } } });
 const nodeBinary = values.node;
 
+const { lazyChildProcessForCommander } = (await import(join(appRoot, '../../tools/build/lazy-child-process.ts'))) as { lazyChildProcessForCommander: Plugin };
+
 // `createRequire(import.meta.url)(x)` is how our ESM sources load CommonJS at run time; in one CommonJS file it is `require(x)`, which esbuild then bundles.
 const plainRequire: Plugin = {
   name: 'plain-require',
@@ -56,7 +58,7 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [plainRequire],
+  plugins: [lazyChildProcessForCommander, plainRequire],
 });
 
 const { crossBuild, nodeBinary: embedded } = await sea.buildSingleExecutable({ main: bundle, nodeBinary, workDir: work, output });
