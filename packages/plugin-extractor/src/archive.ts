@@ -1,13 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import type { Gunzip, ZlibOptions } from 'node:zlib';
 import type { Extract } from 'tar-stream';
 import { ExtractError, ExtractErrorCode, isExtractError } from './errors.ts';
 import type { ArchiveGuard, EntryKind } from './tar-safety.ts';
 import { tarEntries, TarFormatError } from './tar-buffer.ts';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+// zlib is loaded with the first compressed layer: a re-run with nothing to download never needs it.
+const createGunzip = (options: ZlibOptions): Gunzip => process.getBuiltinModule('node:zlib').createGunzip(options);
 /** Network chunks are handed to zlib a megabyte at a time: a few calls to its thread per layer, not one per packet. */
 const INFLATE_INPUT_BYTES = 1024 * 1024;
 /** The smallest output buffer zlib gets for a layer in memory: a rules file's layer needs no megabytes. */
