@@ -7,8 +7,9 @@
 //   (d) a `--locked` re-run with nothing changed, against the cold run it follows
 //   (e) bytes written per run (write_bytes of /proc/<pid>/io), against falcoctl's
 //   (f) `falco-airgap --version` against a bare `node -e 0`
-//   node bench/extract/bench.ts [--rounds N] [--json] [--cli PATH-TO-bin.js] [--baseline PATH-TO-bin.js] [--skip-docker]
+//   node bench/extract/bench.ts [--rounds N] [--json] [--cli PATH-TO-bin.js] [--baseline PATH-TO-bin.js] [--skip-docker] [--link RTTms,RATE]
 // --baseline times another build of the CLI in the same rounds as (c), (d) and (f), for a before/after in the same conditions.
+// --link (e.g. 30ms,100mbit) puts (c) and (d) behind a relay with that round trip and rate, as a registry across a WAN would be.
 // Needs the testbed (tools/testbed/testbed up docker registry plugins) and a built CLI (npm run build).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
   fixtureRepository,
   publishFixturesTo,
 } from '@falco-airgap/fixtures';
+import { parseLink, tcpProxy, type LinkMode, type TcpProxy } from '@falco-airgap/test-support';
 import { requireTestbed } from '@falco-airgap/testbed/env';
 
 const run = promisify(execFile);
@@ -41,8 +43,10 @@ const { values } = parseArgs({
     cli: { type: 'string' },
     baseline: { type: 'string' },
     'skip-docker': { type: 'boolean', default: false },
+    link: { type: 'string' },
   },
 });
+const link: LinkMode | undefined = values.link ? parseLink(values.link) : undefined;
 const rounds = Math.max(1, Number(values.rounds));
 const env = requireTestbed('TESTBED_REGISTRY', 'TESTBED_DOCKER_HOST', 'TESTBED_FALCOCTL');
 const registry = env.TESTBED_REGISTRY!;
@@ -109,12 +113,12 @@ function manifestYaml(spec: { plugins: PluginSpec[]; image: boolean; rules: Plug
   return `apiVersion: falco-airgap/v1alpha1\nkind: PluginsManifest\nfalco:\n  version: ${FIXTURE_FALCO_VERSION}\nplatforms: [${spec.platforms.join(', ')}]\nplugins:\n${plugins.length ? plugins.join('') : '  []\n'}${rules}`;
 }
 
-/** Our extract as users run it: the built CLI, a cache and output directory of its own. */
-async function ours(dir: string, manifest: string, extra: string[] = [], cli = cliDist): Promise<Measured> {
+/** Our extract as users run it: the built CLI, a cache and output directory of its own, the registry at `host`. */
+async function ours(dir: string, manifest: string, extra: string[] = [], cli = cliDist, host = registry): Promise<Measured> {
   await mkdir(dir, { recursive: true });
   return measured(
     process.execPath,
-    [cli, '--json', 'extract', '--manifest', manifest, '--out', join(dir, 'plugins'), '--cache-dir', join(dir, 'cache'), '--plain-http', registry, ...extra],
+    [cli, '--json', 'extract', '--manifest', manifest, '--out', join(dir, 'plugins'), '--cache-dir', join(dir, 'cache'), '--plain-http', host, ...extra],
     { stdoutFile: join(dir, `stdout-${Date.now()}.jsonl`) },
   );
 }
@@ -159,8 +163,8 @@ async function falcoctlInstall(dir: string, references: string[]): Promise<Measu
   );
 }
 
-/** The config and layer blobs falcoctl and extract download for one platform, as plain URLs. */
-async function blobUrls(references: string[]): Promise<string[]> {
+/** The config and layer blobs falcoctl and extract download for one platform, as plain URLs on `host`. */
+async function blobUrls(references: string[], host: string): Promise<string[]> {
   const accept = ['application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json'].join(', ');
   const get = async (url: string) => {
     const response = await fetch(url, { headers: { accept } });
@@ -174,7 +178,7 @@ async function blobUrls(references: string[]): Promise<string[]> {
   const urls: string[] = [];
   for (const reference of references) {
     const [, repository, tag] = /^[^/]+\/(.+):([^:/]+)$/.exec(reference)!;
-    const base = `http://${registry}/v2/${repository}`;
+    const base = `http://${host}/v2/${repository}`;
     let document = await get(`${base}/manifests/${tag}`);
     if (document.manifests) {
       const [os, architecture] = PEER_PLATFORM.split('/');
@@ -259,7 +263,16 @@ async function main(): Promise<void> {
   ];
   const rules: PluginSpec = { name: 'falco-rules', version: '5.1.0', reference: `${registry}/${fixtureRepository.rulesfile('falco-rules')}:5.1.0` };
   if (six.length + 1 !== 6) throw new Error(`expected six artifacts, have ${six.length + 1}`);
-  const peerReferences = [...six.map((p) => p.reference), rules.reference];
+  // (c) and (d) reach the registry through the link when one is given, every side alike.
+  const relay: TcpProxy | undefined = link ? await tcpProxy({ host: registry.split(':')[0]!, port: Number(registry.split(':')[1] ?? 80) }, link) : undefined;
+  const linked = relay ? `127.0.0.1:${relay.port}` : registry;
+  const overLink = (spec: PluginSpec): PluginSpec => {
+    if (!spec.reference.startsWith(`${registry}/`)) throw new Error(`${spec.reference} is not on ${registry}`);
+    return { ...spec, reference: `${linked}${spec.reference.slice(registry.length)}` };
+  };
+  const sixOverLink = six.map(overLink);
+  const rulesOverLink = overLink(rules);
+  const peerReferences = [...sixOverLink.map((p) => p.reference), rulesOverLink.reference];
 
   const root = await mkdtemp(join(tmpdir(), 'bench-extract-'));
   const manifests = {
@@ -270,8 +283,8 @@ async function main(): Promise<void> {
   const fixturePlugins = FIXTURE_PLUGINS.map((p) => ({ ...p, reference: `${registry}/${fixtureRepository.plugin(p.name)}:${p.version}` }));
   await writeFile(manifests.image, manifestYaml({ plugins: [], image: true, rules: [], platforms: PLATFORMS }));
   await writeFile(manifests.full, manifestYaml({ plugins: fixturePlugins, image: true, rules: [rules], platforms: PLATFORMS }));
-  await writeFile(manifests.six, manifestYaml({ plugins: six, image: false, rules: [rules], platforms: [PEER_PLATFORM] }));
-  const urls = await blobUrls(peerReferences);
+  await writeFile(manifests.six, manifestYaml({ plugins: sixOverLink, image: false, rules: [rulesOverLink], platforms: [PEER_PLATFORM] }));
+  const urls = await blobUrls(peerReferences, linked);
 
   const samples = {
     seed: [] as number[],
@@ -317,22 +330,22 @@ async function main(): Promise<void> {
       samples.curl.push(raw.ms);
       samples.curlCpu.push(raw.cpuMs);
       samples.curlWritten.push(raw.writtenBytes);
-      const cold = await ours(join(work, 'ours-six'), manifests.six);
+      const cold = await ours(join(work, 'ours-six'), manifests.six, [], cliDist, linked);
       samples.oursSix.push(cold.ms);
       samples.oursSixCpu.push(cold.cpuMs);
       samples.oursWritten.push(cold.writtenBytes);
       // Same output and cache, nothing changed: the files on disk are checked against the lock, no layer is read.
-      const locked = await ours(join(work, 'ours-six'), manifests.six, ['--locked']);
+      const locked = await ours(join(work, 'ours-six'), manifests.six, ['--locked'], cliDist, linked);
       samples.oursLocked.push(locked.ms);
       samples.oursLockedCpu.push(locked.cpuMs);
       samples.oursLockedWritten.push(locked.writtenBytes);
       const stats = resultStats(locked.stdout);
       lockedBlobsRead.push(stats.blobsDownloaded + stats.blobsFromCache);
       if (baselineDist) {
-        const baseCold = await ours(join(work, 'base-six'), manifests.six, [], baselineDist);
+        const baseCold = await ours(join(work, 'base-six'), manifests.six, [], baselineDist, linked);
         samples.baseSix.push(baseCold.ms);
         samples.baseSixCpu.push(baseCold.cpuMs);
-        const baseLocked = await ours(join(work, 'base-six'), manifests.six, ['--locked'], baselineDist);
+        const baseLocked = await ours(join(work, 'base-six'), manifests.six, ['--locked'], baselineDist, linked);
         samples.baseLocked.push(baseLocked.ms);
         samples.baseLockedCpu.push(baseLocked.cpuMs);
       }
@@ -344,6 +357,7 @@ async function main(): Promise<void> {
       await rm(work, { recursive: true, force: true });
     }
   } finally {
+    await relay?.close();
     await rm(root, { recursive: true, force: true });
   }
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.length ? Math.round(median(v)) : undefined])) as Record<
@@ -352,6 +366,7 @@ async function main(): Promise<void> {
   >;
   const result = {
     rounds,
+    link: link ? { rttMs: link.rttMs, bitsPerSecond: link.bitsPerSecond } : undefined,
     medians: m,
     lockedBlobsRead: Math.max(...lockedBlobsRead),
     ratios: {
@@ -396,13 +411,14 @@ async function main(): Promise<void> {
     console.log(`      skopeo copy --all, per artifact  ${ms(m.skopeo)}`);
     console.log(`      falco-airgap extract             ${ms(m.oursAll)}   ${ratio('oursVsSkopeo')}`);
   }
-  console.log(`  (c) six falcoctl artifacts (${six.map((p) => p.name).join(', ')}, ${rules.name}), ${PEER_PLATFORM}, cold`);
+  const path = link ? `, through a link of ${link.rttMs} ms round trip and ${link.bitsPerSecond / 1e6} Mbit/s` : '';
+  console.log(`  (c) six falcoctl artifacts (${six.map((p) => p.name).join(', ')}, ${rules.name}), ${PEER_PLATFORM}, cold${path}`);
   const cpu = (n: number | undefined) => `(CPU ${(n ?? NaN).toString().padStart(4)} ms)`;
   console.log(`      falcoctl artifact install        ${ms(m.falcoctl)} ${cpu(m.falcoctlCpu)}`);
   console.log(`      curl of the ${urls.length} blobs             ${ms(m.curl)} ${cpu(m.curlCpu)}`);
   console.log(`      falco-airgap extract             ${ms(m.oursSix)} ${cpu(m.oursSixCpu)}   vs falcoctl ${ratio('oursVsFalcoctl')}`);
   console.log(`                                                                vs curl     ${ratio('oursVsCurl')}`);
-  console.log(`  (d) the same extract again with --locked, nothing changed`);
+  console.log(`  (d) the same extract again with --locked, nothing changed${path}`);
   console.log(
     `      falco-airgap extract --locked    ${ms(m.oursLocked)} ${cpu(m.oursLockedCpu)}   vs cold ${ratio('lockedVsCold')}; blobs read: ${result.lockedBlobsRead}`,
   );
