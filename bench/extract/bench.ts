@@ -9,6 +9,7 @@
 //   (f) `falco-airgap --version` against a bare `node -e 0`
 //   node bench/extract/bench.ts [--rounds N] [--json] [--cli PATH-TO-bin.js] [--baseline PATH-TO-bin.js] [--skip-docker] [--link RTTms,RATE]
 // --baseline times another build of the CLI in the same rounds as (c), (d) and (f), for a before/after in the same conditions.
+// (c) and (d) also time floor.mjs: the same requests, inflates, hashes and writes in a bare Node.js script, the least Node.js spends here.
 // --link (e.g. 30ms,100mbit) puts (c) and (d) behind a relay with that round trip and rate, as a registry across a WAN would be.
 // Needs the testbed (tools/testbed/testbed up docker registry plugins) and a built CLI (npm run build).
 import { execFile } from 'node:child_process';
@@ -233,6 +234,12 @@ async function skopeo(work: string): Promise<number> {
   });
 }
 
+/** floor.mjs in one mode: the same work as (c) or (d) in a bare Node.js script. */
+async function floor(dir: string, mode: 'cold' | 'locked', target: string, references: string[]): Promise<Measured> {
+  await mkdir(dir, { recursive: true });
+  return measured(process.execPath, [join(import.meta.dirname, 'floor.mjs'), mode, target, ...references], { stdoutFile: join(dir, `${mode}.log`) });
+}
+
 async function startupMs(command: string, args: string[]): Promise<number> {
   return timed(() => run(command, args));
 }
@@ -302,6 +309,8 @@ async function main(): Promise<void> {
     falcoctlWritten: [] as number[],
     oursWritten: [] as number[],
     oursLockedWritten: [] as number[],
+    floorCold: [] as number[],
+    floorLocked: [] as number[],
     curlWritten: [] as number[],
     node: [] as number[],
     version: [] as number[],
@@ -341,6 +350,8 @@ async function main(): Promise<void> {
       samples.oursLockedWritten.push(locked.writtenBytes);
       const stats = resultStats(locked.stdout);
       lockedBlobsRead.push(stats.blobsDownloaded + stats.blobsFromCache);
+      samples.floorCold.push((await floor(join(work, 'floor'), 'cold', join(work, 'floor-out'), peerReferences)).ms);
+      samples.floorLocked.push((await floor(join(work, 'floor'), 'locked', join(work, 'ours-six', 'plugins', 'extracted'), peerReferences)).ms);
       if (baselineDist) {
         const baseCold = await ours(join(work, 'base-six'), manifests.six, [], baselineDist, linked);
         samples.baseSix.push(baseCold.ms);
@@ -378,6 +389,7 @@ async function main(): Promise<void> {
       writtenVsFalcoctl: m.oursWritten / m.falcoctlWritten,
       versionVsNode: m.version / m.node,
     },
+    floors: { coldVsCurl: m.floorCold / m.curl, lockedVsCold: m.floorLocked / m.oursSix },
     cpuRatios: { oursVsFalcoctl: m.oursSixCpu / m.falcoctlCpu, oursVsCurl: m.oursSixCpu / m.curlCpu, lockedVsCold: m.oursLockedCpu / m.oursSixCpu },
     baseline: baselineDist
       ? {
@@ -418,10 +430,14 @@ async function main(): Promise<void> {
   console.log(`      curl of the ${urls.length} blobs             ${ms(m.curl)} ${cpu(m.curlCpu)}`);
   console.log(`      falco-airgap extract             ${ms(m.oursSix)} ${cpu(m.oursSixCpu)}   vs falcoctl ${ratio('oursVsFalcoctl')}`);
   console.log(`                                                                vs curl     ${ratio('oursVsCurl')}`);
+  console.log(
+    `      bare Node.js script, same work   ${ms(m.floorCold)}   vs curl ${result.floors.coldVsCurl.toFixed(2)}x (floor.mjs: the least Node.js spends)`,
+  );
   console.log(`  (d) the same extract again with --locked, nothing changed${path}`);
   console.log(
     `      falco-airgap extract --locked    ${ms(m.oursLocked)} ${cpu(m.oursLockedCpu)}   vs cold ${ratio('lockedVsCold')}; blobs read: ${result.lockedBlobsRead}`,
   );
+  console.log(`      bare Node.js script, same check  ${ms(m.floorLocked)}   vs cold ${result.floors.lockedVsCold.toFixed(2)}x (floor.mjs)`);
   console.log(`  (e) bytes written per run (write_bytes)`);
   console.log(`      falcoctl artifact install        ${mb(m.falcoctlWritten)}`);
   console.log(`      curl                             ${mb(m.curlWritten)}`);
