@@ -10,9 +10,6 @@ import { JsonReporter } from './output/json-reporter.ts';
 import type { OutputStreams, Reporter } from './output/reporter.ts';
 import { createStyle } from './output/style.ts';
 
-// For bin.ts, which loads this one module at start.
-export { processHooks } from './process-hooks.ts';
-
 export interface CliEnvironment {
   streams: OutputStreams;
   cwd: string;

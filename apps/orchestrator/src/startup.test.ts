@@ -35,7 +35,7 @@ async function runRecordingModules(argv: string[]): Promise<{ modules: string[];
 }
 
 describe('falco-airgap startup', () => {
-  it.each([[['--version']], [['--help']], [['extract', '--help']], [['publish', '--help']], [['build', '--help']]])(
+  it.each([[['--help']], [['extract', '--help']], [['publish', '--help']], [['build', '--help']]])(
     '%j loads no command implementation, SDK, engine client, schema validator or YAML parser',
     async (argv) => {
       const loaded = await modulesLoadedBy(argv);
@@ -48,6 +48,15 @@ describe('falco-airgap startup', () => {
       expect(heavy).toEqual([]);
     },
   );
+
+  it.each([[['--version']], [['-V']]])('%j answers before the program and commander load, as the program would', async (argv) => {
+    const { modules, stdout } = await runRecordingModules(argv);
+    expect(modules.filter((url) => /\/apps\/orchestrator\/src\/program\.ts$|\/node_modules\/commander\//.test(url))).toEqual([]);
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'apps/orchestrator/package.json'), 'utf8')) as { version: string };
+    expect(stdout).toBe(`${version}\n`);
+    // With another flag the program answers: the same line.
+    expect((await runRecordingModules(['--no-color', ...argv])).stdout).toBe(stdout);
+  });
 
   it('reads a manifest in the usual style without loading a YAML library, and one with anchors with it, to the same result', async () => {
     const usual = await runRecordingModules(['manifest', 'validate', 'plugins/plugins-manifest.yaml']);
