@@ -1,6 +1,7 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { isS3StoreError, parseReleaseDocument, serializeRelease, type ReleaseDocument } from '@falco-airgap/s3-plugin-store';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasContent, writeFileAtomically } from './files.ts';
 
@@ -84,7 +85,7 @@ export class PluginCache {
     const target = this.blobPath(sha256);
     const present = await stat(target).catch(() => undefined);
     if (present?.size === size) return;
-    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await makeDirectory(join(this.dir, 'blobs', 'sha256'));
     const temporary = `${target}.tmp-${process.pid}`;
     await copyFile(verifiedFile, temporary);
     await rename(temporary, target);

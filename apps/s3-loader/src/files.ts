@@ -1,5 +1,6 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { open, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -48,7 +49,7 @@ export async function syncDirectory(path: string): Promise<void> {
 
 /** Replaces a file in one step: readers see the old or the new content, never a mix. */
 export async function writeFileAtomically(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirectory(dirname(path));
   const temporary = `${path}.tmp-${process.pid}`;
   await writeFile(temporary, content, { flush: true, mode: 0o644 });
   await rename(temporary, path);

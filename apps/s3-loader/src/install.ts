@@ -1,4 +1,4 @@
-import type { Platform } from '@falco-airgap/core';
+import { makeDirectory, type Platform } from '@falco-airgap/core';
 import { pluginsFor, type ReleaseDocument } from '@falco-airgap/s3-plugin-store';
 import { mkdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -167,7 +167,7 @@ async function readJournal(stateFile: string): Promise<Journal | undefined> {
 
 export async function prepareStaging(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     await rm(stagingDirOf(dir), { recursive: true, force: true });
     await mkdir(stagingDirOf(dir));
   }

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { makeDirectory } from '@falco-airgap/core';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { parse } from 'yaml';
@@ -90,7 +91,7 @@ export async function unpackChart(bytes: Uint8Array, dest: string): Promise<{ na
   await rm(dest, { recursive: true, force: true });
   for (const [path, content] of files) {
     const file = join(dest, path);
-    await mkdir(dirname(file), { recursive: true });
+    await makeDirectory(dirname(file));
     await writeFile(file, content).catch((cause: unknown) => {
       throw ioError(`cannot write ${file}`, cause);
     });

@@ -1,4 +1,4 @@
-import { mapConcurrently, parseReference, type ImageReference } from '@falco-airgap/core';
+import { mapConcurrently, parseReference, type ImageReference, makeDirectory } from '@falco-airgap/core';
 import { loadLock } from '@falco-airgap/manifest';
 import type { PluginsLock } from '@falco-airgap/manifest';
 import {
@@ -13,7 +13,7 @@ import {
   type RegistryClientSetup,
 } from '@falco-airgap/oci';
 import type { KeyObject } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { partName, PartsWriter } from './archive-parts.ts';
 import { writeArchive, type ArchiveInput } from './archive-writer.ts';
@@ -123,7 +123,7 @@ export async function createBundle(input: CreateBundleInput, deps: CreateBundleD
   }
   const staging = `${input.out}.partial`;
   const layoutDir = join(staging, BundlePath.layout);
-  await mkdir(layoutDir, { recursive: true }).catch((cause: unknown) => {
+  await makeDirectory(layoutDir).catch((cause: unknown) => {
     throw ioError(`cannot create ${staging}`, cause);
   });
   const mtime = Math.floor(input.createdAt.getTime() / 1000);
@@ -150,7 +150,7 @@ export async function createBundle(input: CreateBundleInput, deps: CreateBundleD
   };
   const generated = async (path: string, bytes: Buffer) => {
     const file = join(staging, path);
-    await mkdir(join(file, '..'), { recursive: true });
+    await makeDirectory(join(file, '..'));
     await writeFile(file, bytes, { mode: 0o644 });
     files.push({ path, ...(await hashFile(file)), source: copy ? undefined : file });
   };

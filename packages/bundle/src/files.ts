@@ -1,5 +1,6 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { BundleError, ioError } from './errors.ts';
 
@@ -46,7 +47,7 @@ export async function hashFile(file: string, signal?: AbortSignal): Promise<Hash
 /** Copies a file, hashing what is written on the way; the mode is set explicitly so umask plays no part. */
 export async function copyHashed(source: string, dest: string, mode: number, signal?: AbortSignal): Promise<HashedFile> {
   const hash = createHash('sha256');
-  await mkdir(dirname(dest), { recursive: true });
+  await makeDirectory(dirname(dest));
   const out = await open(dest, 'w', mode).catch((cause: unknown) => {
     throw ioError(`cannot write ${dest}`, cause);
   });

@@ -1,5 +1,6 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { pushArtifact, type BlobReader, type PushReport, type RegistryClient } from '@falco-airgap/oci';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BundleOciEntry } from './bundle-manifest.ts';
 import { BundlePath } from './bundle-paths.ts';
@@ -113,7 +114,7 @@ export async function exportBundleFiles(bundle: VerifiedBundle, files: readonly 
   for (const { path, to } of files) {
     signal?.throwIfAborted();
     const file = bundle.file(path);
-    await mkdir(dirname(to), { recursive: true });
+    await makeDirectory(dirname(to));
     const handle = await open(`${to}.partial`, 'w', file.path.startsWith(`${BundlePath.executables}/`) ? 0o755 : 0o644).catch((cause: unknown) => {
       throw ioError(`cannot write ${to}`, cause);
     });

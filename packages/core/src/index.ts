@@ -11,6 +11,7 @@ export {
   type SourcePosition,
 } from './errors.ts';
 export { closestMatch } from './suggest.ts';
+export { makeDirectory } from './directories.ts';
 export { definedFields, type DefinedFields } from './defined-fields.ts';
 export { isSupportedPlatform, platformDirectory, splitPlatform, SUPPORTED_PLATFORMS, type Platform, type PlatformParts } from './platform.ts';
 export { formatReference, isDigest, parseReference, type ImageReference, type ReferenceParseResult, type ReferenceProblem } from './reference.ts';

@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,13 @@ describe('lockDirectory / acquireLock', () => {
     const error = await rejection(acquireLock(file, { purpose: 'publish', resource: 's3://corp/falco', waitMs: 150, pollMs: 20 }));
     expect((error as Error).message).toMatch(/^another publish \(pid \d+\) is using s3:\/\/corp\/falco since .* \(waited 0s\)$/);
     await first.release();
+  });
+
+  it.runIf(existsSync('/proc/self'))('refuses, at once, a directory the filesystem will not create (under /proc)', async () => {
+    const started = Date.now();
+    const error = await rejection(lockDirectory('/proc/falco-airgap-not-here/plugins', { purpose: 'extract' }));
+    expect(isLockError(error) && error.code).toBe(LockErrorCode.Unwritable);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('stops waiting when the signal aborts', async () => {

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { makeDirectory } from './directories.ts';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sleep } from './async.ts';
@@ -77,7 +78,7 @@ const heldHere = new Set<string>();
 
 /** Takes an advisory lock on a directory (creating it when missing): `DIR/.falco-airgap.lock`. */
 export async function lockDirectory(dir: string, options: LockOptions): Promise<HeldLock> {
-  await mkdir(dir, { recursive: true }).catch((cause: NodeJS.ErrnoException) => {
+  await makeDirectory(dir).catch((cause: NodeJS.ErrnoException) => {
     throw unwritable(dir, cause);
   });
   return acquireLock(join(dir, DIRECTORY_LOCK_FILE), { resource: dir, ...options });
@@ -100,7 +101,7 @@ export async function acquireLock(file: string, options: LockOptions): Promise<H
     since: new Date().toISOString(),
     processStart: await processStartOf(process.pid),
   };
-  await mkdir(dirname(file), { recursive: true }).catch((cause: NodeJS.ErrnoException) => {
+  await makeDirectory(dirname(file)).catch((cause: NodeJS.ErrnoException) => {
     throw unwritable(file, cause);
   });
   let waiting = false;

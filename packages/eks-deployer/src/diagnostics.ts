@@ -1,5 +1,5 @@
-import { mapConcurrently } from '@falco-airgap/core';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mapConcurrently, makeDirectory } from '@falco-airgap/core';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterPort } from './cluster.ts';
 import { diagnose, type ContainerLog, type Diagnosis, type DiagnosticsSnapshot } from './diagnose.ts';
@@ -175,7 +175,7 @@ export async function writeDiagnostics(snapshot: DiagnosticsSnapshot, diagnosis:
   const stamp = snapshot.collectedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const file = join(dir, `falco-airgap-diagnostics-${snapshot.release}-${stamp}.json`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`);
   } catch (cause) {
     throw new DeployError(DeployErrorCode.DiagnosticsWrite, `cannot write the diagnostics bundle to ${file}`, 'check that `diagnosticsDir` is writable', cause);

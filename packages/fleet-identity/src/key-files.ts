@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { makeDirectory } from '@falco-airgap/core';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetIdentityError, FleetIdentityErrorCode } from './errors.ts';
 import { readSigningKey, readVerificationKey, type ClusterKeyPair, type PublicJwk, type SigningKey } from './keys.ts';
@@ -19,7 +20,7 @@ export async function writeKeyPair(dir: string, pair: ClusterKeyPair): Promise<W
   const privateKeyFile = join(dir, PRIVATE_KEY_FILE);
   const publicKeyFile = join(dir, PUBLIC_KEY_FILE);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir, 0o700);
   } catch (cause) {
     throw writeFailed(dir, cause);
   }

@@ -1,5 +1,6 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DigestVerifier, parseDigest } from './digest.ts';
 import { isOciError, OciError, OciErrorCode } from './errors.ts';
@@ -112,11 +113,11 @@ export class BlobCache {
   async writer(digest: string, size: number, what: string): Promise<BlobWriter> {
     const target = this.path(digest);
     const ingest = join(this.root, 'ingest');
-    await mkdir(ingest, { recursive: true }).catch((error: Error) => {
+    await makeDirectory(ingest).catch((error: Error) => {
       throw cacheError(`cannot create the cache directory ${ingest}`, error);
     });
     const temp = join(ingest, `${parseDigest(digest).hex}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-    let handle: FileHandle = await mkdir(join(target, '..'), { recursive: true })
+    let handle: FileHandle = await makeDirectory(join(target, '..'))
       .then(() => open(temp, 'w'))
       .catch((error: Error) => {
         throw cacheError(`cannot write to the cache directory ${this.root}`, error);

@@ -1,6 +1,7 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, symlink, copyFile } from 'node:fs/promises';
+import { symlink, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -115,10 +116,10 @@ async function writeHashed(body: NodeJS.ReadableStream, target: string): Promise
  * then symlinks and hard links. Device nodes are skipped; nothing is ever written through a link.
  */
 async function writeFilesystem(tree: LayerTree, layerFiles: string[], dir: string, request: ImageFileRequest, limits: ArchiveLimits): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const owners = new Map<string, string>();
   for (const [path, node] of tree.nodes) {
-    if (node.kind === 'directory') await mkdir(join(dir, path), { recursive: true });
+    if (node.kind === 'directory') await makeDirectory(join(dir, path));
     else if (node.kind === 'file') owners.set(`${node.layer}\0${node.archivePath}`, path);
   }
   for (const [index, file] of layerFiles.entries()) {
@@ -129,7 +130,7 @@ async function writeFilesystem(tree: LayerTree, layerFiles: string[], dir: strin
       async (entry) => {
         const path = entry.kind === 'file' ? owners.get(`${index}\0${entry.path}`) : undefined;
         if (path === undefined) return;
-        await mkdir(dirname(join(dir, path)), { recursive: true });
+        await makeDirectory(dirname(join(dir, path)));
         await pipeline(entry.body, createWriteStream(join(dir, path), { flags: 'wx', mode: entry.mode & 0o755 }));
       },
       request.signal,

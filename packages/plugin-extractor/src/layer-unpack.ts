@@ -1,6 +1,7 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -37,7 +38,7 @@ export async function unpackArtifactLayer(
   const made = new Set<string>([stagingDir]);
   const ensure = async (dir: string) => {
     if (made.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     made.add(dir);
   };
   await readArchive(

@@ -1,3 +1,4 @@
+import { makeDirectory } from '@falco-airgap/core';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -27,7 +28,7 @@ export class OutputDirectory {
 
   /** Creates the root and a fresh staging area; leftovers of an interrupted run are removed. */
   async open(): Promise<void> {
-    await mkdir(this.root, { recursive: true }).catch((error: Error) => {
+    await makeDirectory(this.root).catch((error: Error) => {
       throw writeFailed(`cannot create the output directory ${this.root}`, error);
     });
     // The root is the user's choice and may be a symlink; inside it, no symlink is ever followed.
@@ -35,14 +36,14 @@ export class OutputDirectory {
     if (!info.isDirectory()) throw new ExtractError(ExtractErrorCode.OutputDir, `${this.root} is not a directory`, 'point `outDir` at a directory');
     await rm(join(this.root, STAGING_DIR), { recursive: true, force: true });
     this.#staging = join(this.root, STAGING_DIR, randomBytes(6).toString('hex'));
-    await mkdir(this.#staging, { recursive: true });
+    await makeDirectory(this.#staging);
   }
 
   /** A new empty directory in the staging area, for one item's files. */
   async stagingDirectory(name: string): Promise<string> {
     if (!this.#staging) throw new Error('OutputDirectory.open() was not called');
     const dir = join(this.#staging, `${name}-${randomBytes(4).toString('hex')}`);
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     return dir;
   }
 
@@ -131,7 +132,7 @@ export class OutputDirectory {
     const dir = await this.stagingDirectory(name);
     for (const file of files) {
       const target = join(dir, file.path);
-      await mkdir(dirname(target), { recursive: true });
+      await makeDirectory(dirname(target));
       await link(file.stagedPath, target).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'ENOTSUP') throw writeFailed(`cannot stage ${file.path}`, error);
         return copyFile(file.stagedPath, target);

@@ -15,13 +15,13 @@ import {
   type SigningAlgorithm,
   type VerifiedBundle,
 } from '@falco-airgap/bundle';
-import { definedFields, isSupportedPlatform, SUPPORTED_PLATFORMS } from '@falco-airgap/core';
+import { definedFields, isSupportedPlatform, SUPPORTED_PLATFORMS, makeDirectory } from '@falco-airgap/core';
 import type { ComputedValues, PinnedImage } from '@falco-airgap/eks-deployer/deploy-plan';
 import type { ImageName } from '@falco-airgap/image-builder';
 import { loadLock } from '@falco-airgap/manifest';
 import { createRegistryClient } from '@falco-airgap/oci';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -58,7 +58,7 @@ export async function bundleKeygen(ctx: CommandContext, options: BundleKeygenOpt
     }
   }
   const pair = generateSigningKeyPair(options.algorithm as SigningAlgorithm);
-  await mkdir(dirname(prefix), { recursive: true });
+  await makeDirectory(dirname(prefix));
   await rm(privateFile, { force: true });
   await writeFile(privateFile, pair.privateKeyPem, { mode: 0o600 });
   await writeFile(publicFile, pair.publicKeyPem, { mode: 0o644 });
@@ -267,7 +267,7 @@ export async function bundleLoad(ctx: CommandContext, path: string, options: Bun
 
     const stateDir = resolve(ctx.cwd, options.stateDir ?? stateDirDefault);
     const { manifest } = verified;
-    await mkdir(stateDir, { recursive: true });
+    await makeDirectory(stateDir);
     const lockedFiles = manifest.files.filter((f) => f.path === manifest.lock || f.path.startsWith('plugins/extracted/'));
     await exportBundleFiles(
       verified,

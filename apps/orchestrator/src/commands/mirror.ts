@@ -1,8 +1,8 @@
 import { mirrorArtifacts, parseMirrorTarget, planMirror, serializeFalcoctlIndex } from '@falco-airgap/bundle';
-import { definedFields } from '@falco-airgap/core';
+import { definedFields, makeDirectory } from '@falco-airgap/core';
 import { loadLock } from '@falco-airgap/manifest';
 import { createRegistryClient } from '@falco-airgap/oci';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { CommandContext, CommandOutcome } from '../context.ts';
 import { registryAccess, type RegistryFlags } from '../options/registry.ts';
@@ -49,7 +49,7 @@ export async function mirror(ctx: CommandContext, options: MirrorCommandOptions)
     await client.close();
   }
   const indexFile = resolve(ctx.cwd, options.indexOut);
-  await mkdir(dirname(indexFile), { recursive: true });
+  await makeDirectory(dirname(indexFile));
   // Written whole or not at all: falcoctl may read the file while it is replaced.
   await writeFile(`${indexFile}.tmp`, serializeFalcoctlIndex(result.index));
   await rename(`${indexFile}.tmp`, indexFile);
