@@ -16,7 +16,7 @@ export { definedFields, type DefinedFields } from './defined-fields.ts';
 export { isSupportedPlatform, platformDirectory, splitPlatform, SUPPORTED_PLATFORMS, type Platform, type PlatformParts } from './platform.ts';
 export { formatReference, isDigest, parseReference, type ImageReference, type ReferenceParseResult, type ReferenceProblem } from './reference.ts';
 export { compareSemver, isSemver, parseSemver, type SemverParts } from './semver.ts';
-export { parseYamlSubset, stringifyYamlSubset, yamlSubsetValue, type YamlSubsetNode, type YamlSubsetScalar } from './yaml-subset.ts';
+export { parseYamlSubset, stringifyYamlSubset, yamlErrorLine, yamlSubsetValue, type YamlSubsetNode, type YamlSubsetScalar } from './yaml-subset.ts';
 export * from './schema-errors.ts';
 export {
   createLimit,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseDocument, stringify, type Node } from 'yaml';
-import { parseYamlSubset, stringifyYamlSubset, yamlSubsetValue, type YamlSubsetNode } from './yaml-subset.ts';
+import { parseYamlSubset, stringifyYamlSubset, yamlErrorLine, yamlSubsetValue, type YamlSubsetNode } from './yaml-subset.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -486,5 +486,14 @@ describe('stringifyYamlSubset', () => {
     ]) {
       expect(stringifyYamlSubset(value)).toBeUndefined();
     }
+  });
+});
+
+describe('yamlErrorLine', () => {
+  it('keeps the first line, cuts each long quoted piece to 40 characters and the line to 200', () => {
+    expect(yamlErrorLine('Unexpected scalar token in YAML stream: "abc"\n\n  abc\n  ^')).toBe('Unexpected scalar token in YAML stream: "abc"');
+    const long = `Unexpected scalar token in YAML stream: "${'\\u0000'.repeat(100)}" and "${'x'.repeat(41)}"`;
+    expect(yamlErrorLine(long)).toBe(`Unexpected scalar token in YAML stream: "${'\\u0000'.repeat(6)}\\u00…" and "${'x'.repeat(40)}…"`);
+    expect(yamlErrorLine(`Plain ${'y'.repeat(300)}`)).toBe(`Plain ${'y'.repeat(194)}…`);
   });
 });

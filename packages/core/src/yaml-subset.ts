@@ -401,3 +401,14 @@ export function stringifyYamlSubset(value: unknown): string | undefined {
     throw error;
   }
 }
+
+/**
+ * The first line of a `yaml` library error, fit for one line of output: each quoted piece of source
+ * cut to 40 characters and the line to 200 (a binary file read as YAML quotes kilobytes of itself).
+ */
+export function yamlErrorLine(message: string): string {
+  const line = (message.split('\n')[0] ?? '').replace(/"((?:[^"\\]|\\.)*)"/g, (whole, inner: string) =>
+    inner.length > 40 ? `"${inner.slice(0, 40)}…"` : whole,
+  );
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}

@@ -1,4 +1,4 @@
-import { locatePath, type PositionLookup, type SourcePosition } from '@falco-airgap/core';
+import { locatePath, yamlErrorLine, type PositionLookup, type SourcePosition } from '@falco-airgap/core';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ValuesError, ValuesErrorCode, type ValuesIssue } from './errors.ts';
@@ -25,7 +25,7 @@ export function parseValuesFile(text: string, file: string): ValuesFile {
       {
         code: ValuesErrorCode.YamlSyntax,
         path: '',
-        message: syntax.message.split('\n')[0]!,
+        message: yamlErrorLine(syntax.message),
         hint: 'fix the YAML: indent with spaces and quote values that contain ": " or start with special characters',
         position: { file, line, column: col },
       },

@@ -124,6 +124,16 @@ describe('parseManifest', () => {
     expect(rejection(inlineManifests.aliasBomb).issues.map((i) => i.code)).toEqual(['MANIFEST_YAML_SYNTAX']);
   });
 
+  it('quotes at most a short piece of the source in a YAML problem (a binary file given as the manifest)', () => {
+    // yaml's own message for this quotes the whole 6 kB scalar after "b:".
+    const issues = rejection(`- a\nb: ${'\u0000\u0001junk '.repeat(800)}\n`).issues;
+    expect(issues.map((i) => i.code)).toContain('MANIFEST_YAML_SYNTAX');
+    for (const issue of issues) {
+      expect(issue.message.length).toBeLessThanOrEqual(220);
+      expect(issue.message).not.toContain('\n');
+    }
+  });
+
   it('suggests dropping a leading "v" from a version', () => {
     expect(rejection(readFileSync(join(badDir, '05-version-with-v.yaml'), 'utf8')).issues[0]!.hint).toBe('drop the leading "v": "0.7.4"');
   });

@@ -4,6 +4,7 @@ import {
   closestMatch,
   locatePath,
   parseYamlSubset,
+  yamlErrorLine,
   yamlSubsetValue,
   type PathSegment,
   type PositionLookup,
@@ -64,7 +65,7 @@ export class YamlReader {
       const hint = code === ManifestErrorCode.DuplicateKey ? 'remove one of the two keys' : 'fix the YAML syntax at this position';
       this.issues.push({
         code,
-        message: `invalid YAML: ${err.message.split('\n')[0]}`,
+        message: `invalid YAML: ${yamlErrorLine(err.message)}`,
         hint,
         path: '',
         position: this.positionAt(err.pos[0]),
@@ -73,7 +74,7 @@ export class YamlReader {
     for (const warning of doc.warnings) {
       this.issues.push({
         code: ManifestErrorCode.YamlSyntax,
-        message: `invalid YAML: ${warning.message.split('\n')[0]}`,
+        message: `invalid YAML: ${yamlErrorLine(warning.message)}`,
         hint: 'remove tags and directives the manifest does not use',
         path: '',
         position: this.positionAt(warning.pos[0]),

@@ -6,6 +6,7 @@ import {
   locateSchemaError,
   pointerSegments,
   unknownKey,
+  yamlErrorLine,
   type PathSegment,
   type PositionLookup,
   type SourcePosition,
@@ -66,7 +67,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   };
   const syntax = [...doc.errors, ...doc.warnings].map<ConfigIssue>((error) => ({
     code: error.code === 'DUPLICATE_KEY' ? ConfigErrorCode.DuplicateKey : ConfigErrorCode.YamlSyntax,
-    message: `invalid YAML: ${error.message.split('\n')[0]}`,
+    message: `invalid YAML: ${yamlErrorLine(error.message)}`,
     hint: error.code === 'DUPLICATE_KEY' ? 'remove one of the two keys' : 'fix the YAML syntax at this position',
     position: at(error.pos[0]),
   }));
