@@ -62,6 +62,17 @@ describe('lockDirectory / acquireLock', () => {
     await first.release();
   });
 
+  it('says so when the directory to lock is a file, or lies under one', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    for (const target of [join(dir, 'file'), join(dir, 'file', 'plugins')]) {
+      const error = await rejection(lockDirectory(target, { purpose: 'extract' }));
+      expect(isLockError(error) && error.code).toBe(LockErrorCode.Unwritable);
+      expect((error as Error).message).toBe(
+        `cannot use ${target} as a directory: it or a parent is a file (${target.endsWith('file') ? 'EEXIST' : 'ENOTDIR'})`,
+      );
+    }
+  });
+
   it.runIf(existsSync('/proc/self'))('refuses, at once, a directory the filesystem will not create (under /proc)', async () => {
     const started = Date.now();
     const error = await rejection(lockDirectory('/proc/falco-airgap-not-here/plugins', { purpose: 'extract' }));

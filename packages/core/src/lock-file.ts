@@ -264,6 +264,13 @@ function heldError(holder: LockHolder, file: string, resource: string, waitedMs:
 }
 
 function unwritable(path: string, cause: NodeJS.ErrnoException): LockError {
+  // EEXIST and ENOTDIR: the path, or a directory on the way to it, is a file.
+  if (cause.code === 'EEXIST' || cause.code === 'ENOTDIR') {
+    return new LockError(LockErrorCode.Unwritable, `cannot use ${path} as a directory: it or a parent is a file (${cause.code})`, {
+      hint: 'give a directory, or move the file away',
+      cause,
+    });
+  }
   return new LockError(LockErrorCode.Unwritable, `cannot write the lock file in ${path}: ${cause.code ?? cause.message}`, {
     hint: 'check that the directory exists and is writable by this user',
     cause,
