@@ -1,4 +1,4 @@
-import { makeDirectory } from '@falco-airgap/core';
+import { makeDirectory, yamlErrorLine } from '@falco-airgap/core';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
@@ -96,7 +96,12 @@ export async function unpackChart(bytes: Uint8Array, dest: string): Promise<{ na
       throw ioError(`cannot write ${file}`, cause);
     });
   }
-  const metadata = parse(chartYaml.toString('utf8')) as { name?: unknown; version?: unknown };
+  let metadata: { name?: unknown; version?: unknown } | null;
+  try {
+    metadata = parse(chartYaml.toString('utf8')) as typeof metadata;
+  } catch (cause) {
+    throw badChart(`its Chart.yaml is not valid YAML: ${yamlErrorLine((cause as Error).message)}`, cause);
+  }
   return { name: String(metadata?.name), version: String(metadata?.version) };
 }
 

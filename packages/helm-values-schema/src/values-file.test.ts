@@ -49,6 +49,20 @@ describe('values files', () => {
     expect(thrown(() => parseValuesFile('driver: [kmod\n', 'broken.yaml')).code).toBe('VALUES_YAML_SYNTAX');
   });
 
+  it('refuses aliases that expand without bound as a YAML problem, not a crash', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [name, below] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ])
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${below}`).join(', ')}]`);
+    const error = thrown(() => parseValuesFile(`${levels.join('\n')}\n`, 'bomb.yaml'));
+    expect(error.issues[0]).toMatchObject({ code: 'VALUES_YAML_SYNTAX', position: { file: 'bomb.yaml', line: 1 } });
+    expect(error.issues[0]!.message).toMatch(/alias/i);
+  });
+
   it('treats an empty file as no values and refuses a list', () => {
     expect(parseValuesFile('# nothing\n', 'empty.yaml').values).toEqual({});
     expect(thrown(() => parseValuesFile('- a\n', 'list.yaml')).code).toBe('VALUES_NOT_A_MAPPING');

@@ -31,7 +31,21 @@ export function parseValuesFile(text: string, file: string): ValuesFile {
       },
     ]);
   }
-  const values = document.toJS() as unknown;
+  let values: unknown;
+  try {
+    values = document.toJS();
+  } catch (error) {
+    // The yaml library refuses to expand aliases past its limit (a "billion laughs" document).
+    throw new ValuesError([
+      {
+        code: ValuesErrorCode.YamlSyntax,
+        path: '',
+        message: yamlErrorLine((error as Error).message),
+        hint: 'write the values out instead of nesting aliases',
+        position: { file, line: 1, column: 1 },
+      },
+    ]);
+  }
   if (values === null || values === undefined) return { file, values: {}, document, lines };
   if (typeof values !== 'object' || Array.isArray(values)) {
     throw new ValuesError([

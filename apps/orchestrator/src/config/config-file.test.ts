@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,22 @@ describe('falco-airgap.config.yaml', () => {
     const result = await runInMemory(['status', '--env', 'local'], { cwd: mkdtempSync(join(tmpdir(), 'falco-airgap-config-')) });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('error[CONFIG_ENV_REQUIRED]');
+  });
+
+  it('refuses a --config file whose aliases expand without bound as a YAML problem (exit 2), not a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'falco-airgap-config-'));
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [name, below] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ])
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${below}`).join(', ')}]`);
+    writeFileSync(join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    const result = await runInMemory(['--config', 'bomb.yaml', 'manifest', 'validate'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error\[CONFIG_YAML_SYNTAX\]: bomb\.yaml:1:1: invalid YAML: .*alias/im);
   });
 
   it('refuses a --config file that does not exist', async () => {

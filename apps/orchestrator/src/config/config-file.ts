@@ -75,7 +75,20 @@ export function parseConfig(text: string, file: string): LoadedConfig {
 
   const lookup = documentLookup(doc, at);
   const positionOf = (path: readonly PathSegment[], part: 'key' | 'value' = 'value') => locatePath(path, lookup, part) ?? at(0);
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // The yaml library refuses to expand aliases past its limit (a "billion laughs" document).
+    throw new ConfigError([
+      {
+        code: ConfigErrorCode.YamlSyntax,
+        message: `invalid YAML: ${yamlErrorLine((error as Error).message)}`,
+        hint: 'write the values out instead of nesting aliases',
+        position: at(0),
+      },
+    ]);
+  }
   const validate = validator();
   const issues: ConfigIssue[] = [];
   if (!validate(value)) {
