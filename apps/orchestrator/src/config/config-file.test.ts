@@ -54,15 +54,7 @@ describe('falco-airgap.config.yaml', () => {
 
   it('refuses a --config file whose aliases expand without bound as a YAML problem (exit 2), not a crash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'falco-airgap-config-'));
-    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [name, below] of [
-      ['b', 'a'],
-      ['c', 'b'],
-      ['d', 'c'],
-      ['e', 'd'],
-    ])
-      levels.push(`${name}: &${name} [${Array(9).fill(`*${below}`).join(', ')}]`);
-    writeFileSync(join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    writeFileSync(join(dir, 'bomb.yaml'), readFileSync(join(repoRoot, 'tools/fixtures/yaml-alias-bomb.yaml')));
     const result = await runInMemory(['--config', 'bomb.yaml', 'manifest', 'validate'], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error\[CONFIG_YAML_SYNTAX\]: bomb\.yaml:1:1: invalid YAML: .*alias/im);
